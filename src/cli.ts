@@ -1,0 +1,120 @@
+// The flatnet-router command. User mistakes print one line each on stderr with exit code 1, never a stack trace.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SpecError, UserError, formatProblem } from './errors.js';
+import { loadModel } from './index.js';
+import { UnsafeValueError } from './quote.js';
+import { specJsonSchema } from './spec/schema.js';
+import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
+import { generate } from './targets.js';
+
+const DEFAULT_SPEC = './flatnet.yaml';
+
+function summary(file: string): string {
+  const model = loadModel(file);
+  const tagged = model.networks.filter((n) => n.vlan !== undefined).length;
+  return `${file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
+}
+
+function parseTarget(value: string): TargetName | 'all' {
+  if (value === 'all' || (TARGET_NAMES as readonly string[]).includes(value)) return value as TargetName | 'all';
+  throw new InvalidArgumentError(`must be one of ${[...TARGET_NAMES, 'all'].join(', ')}`);
+}
+
+function writeArtifacts(outDir: string, artifacts: Artifact[]): string[] {
+  const root = resolve(outDir);
+  return artifacts.map((a) => {
+    const file = join(root, a.path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, a.content, { mode: a.path.endsWith('.sh') ? 0o755 : 0o644 });
+    return join(outDir, a.path);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('flatnet-router')
+    .description('One network spec for Docker macvlan/ipvlan networks on the LAN: validates it and generates the router (RouterOS, OpenWrt), Docker and host configuration.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('validate')
+    .description('check a spec: schema and cross-target consistency; prints every problem as <file>:<line>:<col> <yaml.path>: <message>')
+    .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
+    .addHelpText('after', '\nExample:\n  flatnet-router validate examples/homelab.yaml')
+    .action((spec: string) => {
+      process.stdout.write(`${summary(spec)}\n`);
+    });
+
+  program
+    .command('generate')
+    .description('render configuration for routers, Docker and hosts from a spec')
+    .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
+    .addOption(new Option('-t, --target <target>', `one of ${[...TARGET_NAMES, 'all'].join(', ')}`).argParser(parseTarget).default('all'))
+    .option('-r, --router <name>', 'only this router')
+    .option('-H, --host <name>', 'only this Docker host')
+    .option('-o, --out <dir>', 'write files under this directory instead of printing them')
+    .addHelpText(
+      'after',
+      `
+With one --target and one --router or --host, stdout is exactly that artifact, ready to pipe:
+  flatnet-router generate examples/homelab.yaml --target docker --host nas | sh -e
+  flatnet-router generate examples/homelab.yaml --target host --host nas | sudo sh -e
+  flatnet-router generate examples/homelab.yaml --target routeros --router core > flatnet-core.rsc
+Everything, as files:
+  flatnet-router generate examples/homelab.yaml --out build/`,
+    )
+    .action((spec: string, opts: { target: TargetName | 'all'; router?: string; host?: string; out?: string }) => {
+      const model = loadModel(spec);
+      const artifacts = generate(model, {
+        targets: opts.target === 'all' ? undefined : [opts.target],
+        router: opts.router,
+        host: opts.host,
+      });
+      if (artifacts.length === 0) {
+        process.stderr.write('flatnet-router: nothing to generate for that selection\n');
+        return;
+      }
+      if (opts.out !== undefined) {
+        for (const file of writeArtifacts(opts.out, artifacts)) process.stdout.write(`wrote ${file}\n`);
+        return;
+      }
+      if (artifacts.length === 1) {
+        process.stdout.write(artifacts[0]!.content);
+        return;
+      }
+      process.stdout.write(artifacts.map((a) => `# ==> ${a.path} <==\n${a.content}`).join('\n'));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec (for editors: # yaml-language-server: $schema=<file>)')
+    .addHelpText('after', '\nExample:\n  flatnet-router schema > flatnet.schema.json')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
+    });
+
+  return program;
+}
+
+export function main(argv: string[]): number {
+  try {
+    buildProgram().parse(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof SpecError) {
+      for (const p of err.problems) process.stderr.write(`${formatProblem(err.file, p)}\n`);
+      process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${err.file}; nothing was generated\n`);
+    } else if (err instanceof UserError || err instanceof UnsafeValueError) {
+      process.stderr.write(`flatnet-router: ${err.message}\n`);
+    } else if (err instanceof Error && (err as NodeJS.ErrnoException).code !== undefined && (err as NodeJS.ErrnoException).syscall) {
+      process.stderr.write(`flatnet-router: ${err.message}\n`);
+    } else {
+      process.stderr.write(`flatnet-router: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    return 1;
+  }
+}

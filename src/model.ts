@@ -1,0 +1,590 @@
+// The resolved model: the spec parsed once, with defaults filled, names derived and addresses computed.
+// Every target renders from this model only, never from the raw YAML.
+import { ProblemList } from './checks.js';
+import { SpecError, type SpecPath } from './errors.js';
+import { contains, ipText, netmaskOf, overlaps, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
+import type { LoadedSpec } from './spec/load.js';
+import type { NetworkSpec, OpenWrtRouterSpec, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
+
+export type Driver = 'macvlan' | 'ipvlan';
+
+export interface RouterOSRouter {
+  type: 'routeros';
+  name: string;
+  address: string;
+  port: number;
+  tls: boolean;
+  tlsInsecure: boolean;
+  user: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  bridge: string;
+  wanList: string;
+  lanList: string;
+  trunkPorts: string[];
+  /** names of the VLAN networks this router is the gateway of, in spec order */
+  networks: string[];
+}
+
+export interface OpenWrtRouter {
+  type: 'openwrt';
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  hostKey?: string;
+  device: string;
+  wanZone: string;
+  lanZone: string;
+  trunkPorts: string[];
+  /** with trunk-ports: the untagged LAN keeps working on these ports through its own bridge-vlan */
+  lanPorts: string[];
+  lanVlan: number;
+  /** with trunk-ports: the UCI interface of the LAN, moved onto `<device>.<lan-vlan>` */
+  lanInterface?: string;
+  networks: string[];
+}
+
+export type RouterModel = RouterOSRouter | OpenWrtRouter;
+
+export interface Ipv4Model {
+  subnet: string;
+  prefixLength: number;
+  netmask: string;
+  gateway: string;
+  /** gateway/prefix, the router's interface address */
+  gatewayCidr: string;
+  containerRange: string;
+  dhcpPool?: { first: string; last: string };
+}
+
+export interface Ipv6Model {
+  subnet: string;
+  prefixLength: number;
+  gateway: string;
+  gatewayCidr: string;
+  containerRange?: string;
+}
+
+export interface AuxAddress {
+  name: string;
+  address: string;
+}
+
+/** One network on one Docker host: what docker and the host's shim need. */
+export interface Attachment {
+  network: string;
+  host: string;
+  /** the host NIC towards the router */
+  parent: string;
+  /** docker's `-o parent=` and the shim's lower device: `<parent>.<vlan>` or `<parent>` */
+  link: string;
+  vlan?: number;
+  driver: Driver;
+  shimName: string;
+  ipv4: { ipRange: string; shimAddress: string; route: string };
+  ipv6?: { ipRange?: string; shimAddress: string; route: string };
+  /** every shim address of the network (all hosts), reserved in each host's docker IPAM */
+  auxAddresses: AuxAddress[];
+}
+
+export interface FirewallModel {
+  internet: boolean;
+  /** 'lan' or names of networks on the same router that may open connections into this one */
+  from: string[];
+  to: string[];
+  allowInput: ServiceName[];
+}
+
+export interface NetworkModel {
+  name: string;
+  router?: string;
+  vlan?: number;
+  driver: Driver;
+  ipv4: Ipv4Model;
+  ipv6?: Ipv6Model;
+  hosts: string[];
+  attachments: Attachment[];
+  /** only for networks with a VLAN: an untagged network is the router's own LAN, left untouched */
+  firewall?: FirewallModel;
+  names: {
+    /** RouterOS comment marking ownership */
+    comment: string;
+    /** OpenWrt section name prefix */
+    uciSection: string;
+    /** RouterOS VLAN interface */
+    routerosInterface: string;
+    /** OpenWrt firewall zone (fw3 allows at most 11 characters) */
+    firewallZone: string;
+  };
+}
+
+export interface HostModel {
+  name: string;
+  parent: string;
+  address?: string;
+  attachments: Attachment[];
+}
+
+export interface Model {
+  version: 1;
+  routers: RouterModel[];
+  hosts: HostModel[];
+  networks: NetworkModel[];
+}
+
+export function findRouter(model: Model, name: string): RouterModel | undefined {
+  return model.routers.find((r) => r.name === name);
+}
+export function findNetwork(model: Model, name: string): NetworkModel {
+  const n = model.networks.find((x) => x.name === name);
+  if (!n) throw new Error(`internal: network ${name} not in model`);
+  return n;
+}
+
+// Network names are also Docker network names; "lan" and "wan" are reserved because firewall.from uses "lan".
+const RESERVED_NETWORK_NAMES = new Set(['lan', 'wan']);
+
+interface ParsedNetwork {
+  spec: NetworkSpec;
+  path: SpecPath;
+  subnet?: Cidr;
+  gateway?: Ip;
+  range?: Cidr;
+  dhcp?: IpRange;
+  v6subnet?: Cidr;
+  v6gateway?: Ip;
+  v6range?: Cidr;
+  hosts: string[];
+}
+
+/** Resolves a schema-valid spec into the model, running every consistency check. Throws SpecError. */
+export function resolveModel(loaded: LoadedSpec): Model {
+  const { spec } = loaded;
+  const problems = new ProblemList();
+
+  const routers: RouterModel[] = Object.entries(spec.routers).map(([name, r]) =>
+    r.type === 'routeros' ? routerosRouter(name, r) : openwrtRouter(name, r, problems),
+  );
+
+  const hosts: HostModel[] = Object.entries(spec.hosts).map(([name, h]) => {
+    problems.linuxName(['hosts', name, 'parent'], h.parent);
+    const address = h.address === undefined ? undefined : problems.interfaceAddress(['hosts', name, 'address'], h.address);
+    return { name, parent: h.parent, address: address ? `${address.address.text}/${address.prefixLength}` : undefined, attachments: [] };
+  });
+  const hostAddress = new Map<string, Ip>();
+  for (const [name, h] of Object.entries(spec.hosts)) {
+    const a = h.address === undefined ? undefined : parseHostAddress(h.address);
+    if (a) hostAddress.set(name, a);
+  }
+
+  const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));
+  const networks: NetworkModel[] = [];
+
+  for (const p of parsed) {
+    const name = p.path[1] as string;
+    const n = p.spec;
+    if (RESERVED_NETWORK_NAMES.has(name)) problems.add(p.path, `"${name}" is reserved (firewall.from uses "lan"); choose another network name`);
+    const router = n.router === undefined ? undefined : routers.find((r) => r.name === n.router);
+    if (n.router !== undefined && !router) problems.add([...p.path, 'router'], `router "${n.router}" is not defined under routers`);
+    if (n.router === undefined && n.vlan !== undefined) problems.add([...p.path, 'router'], 'is required for a network with a vlan (the router is its gateway)');
+    if (n.vlan === undefined && n.firewall !== undefined) {
+      problems.add([...p.path, 'firewall'], 'needs a vlan: an untagged network is the router\'s existing LAN, which flatnet leaves untouched');
+    }
+    p.hosts.forEach((h, i) => {
+      if (!spec.hosts[h]) problems.add(Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'], `host "${h}" is not defined under hosts`);
+    });
+    if (new Set(p.hosts).size !== p.hosts.length) problems.add([...p.path, 'host'], 'lists a host twice');
+
+    const names = {
+      comment: `flatnet:${name}`,
+      uciSection: `flatnet_${name.replace(/-/g, '_')}`,
+      routerosInterface: `vlan${n.vlan ?? 0}-${name}`,
+      firewallZone: `fn_vlan${n.vlan ?? 0}`,
+    };
+    if (router && n.vlan !== undefined) router.networks.push(name);
+
+    const firewall: FirewallModel | undefined =
+      n.vlan === undefined
+        ? undefined
+        : {
+            internet: n.firewall?.internet ?? true,
+            from: n.firewall?.from ?? ['lan'],
+            to: n.firewall?.to ?? [],
+            allowInput: n.firewall?.['allow-input'] ?? ['dns'],
+          };
+
+    const attachments = p.subnet && p.gateway && p.range ? attach(p, name, spec.hosts, problems) : [];
+    for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
+
+    if (!p.subnet || !p.gateway || !p.range) continue;
+    networks.push({
+      name,
+      router: n.router,
+      vlan: n.vlan,
+      driver: n.driver,
+      ipv4: {
+        subnet: p.subnet.text,
+        prefixLength: p.subnet.prefixLength,
+        netmask: netmaskOf(p.subnet.prefixLength),
+        gateway: p.gateway.text,
+        gatewayCidr: `${p.gateway.text}/${p.subnet.prefixLength}`,
+        containerRange: p.range.text,
+        dhcpPool: p.dhcp ? { first: ipText(4, p.dhcp.first), last: ipText(4, p.dhcp.last) } : undefined,
+      },
+      ipv6:
+        p.v6subnet && p.v6gateway
+          ? {
+              subnet: p.v6subnet.text,
+              prefixLength: p.v6subnet.prefixLength,
+              gateway: p.v6gateway.text,
+              gatewayCidr: `${p.v6gateway.text}/${p.v6subnet.prefixLength}`,
+              containerRange: p.v6range?.text,
+            }
+          : undefined,
+      hosts: p.hosts,
+      attachments,
+      firewall,
+      names,
+    });
+  }
+
+  crossChecks(parsed, routers, spec.hosts, hostAddress, problems);
+  firewallChecks(parsed, problems);
+
+  if (problems.items.length > 0) {
+    throw new SpecError(
+      loaded.file,
+      problems.items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })),
+    );
+  }
+  return { version: 1, routers, hosts, networks };
+}
+
+function routerosRouter(name: string, r: RouterOSRouterSpec): RouterOSRouter {
+  return {
+    type: 'routeros',
+    name,
+    address: r.address,
+    port: r.port ?? (r.tls ? 8729 : 8728),
+    tls: r.tls,
+    tlsInsecure: r['tls-insecure'],
+    user: r.user ?? 'admin',
+    passwordEnv: r['password-env'],
+    passwordFile: r['password-file'],
+    bridge: r.bridge,
+    wanList: r.wan,
+    lanList: r.lan,
+    trunkPorts: r['trunk-ports'],
+    networks: [],
+  };
+}
+
+function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList): OpenWrtRouter {
+  const path = ['routers', name];
+  problems.linuxName([...path, 'device'], r.device);
+  if (r['trunk-ports'].length > 0) {
+    // Any bridge-vlan section turns on VLAN filtering; the LAN then needs its own bridge-vlan and device.
+    if (!r['lan-ports']?.length) {
+      problems.add([...path, 'lan-ports'], 'is required with trunk-ports: bridge-vlan sections turn on VLAN filtering on the bridge, and the untagged LAN is cut off unless its ports are listed here');
+    }
+    if (r['lan-interface'] === undefined) {
+      problems.add([...path, 'lan-interface'], `is required with trunk-ports: with VLAN filtering on, the LAN interface must use ${r.device}.${r['lan-vlan']} instead of ${r.device}`);
+    }
+  }
+  return {
+    type: 'openwrt',
+    name,
+    address: r.address,
+    port: r.port ?? 22,
+    user: r.user ?? 'root',
+    keyFile: r['key-file'],
+    passwordEnv: r['password-env'],
+    passwordFile: r['password-file'],
+    hostKey: r['host-key'],
+    device: r.device,
+    wanZone: r['wan-zone'],
+    lanZone: r['lan-zone'],
+    trunkPorts: r['trunk-ports'],
+    lanPorts: r['lan-ports'] ?? [],
+    lanVlan: r['lan-vlan'],
+    lanInterface: r['lan-interface'],
+    networks: [],
+  };
+}
+
+function parseHostAddress(text: string): Ip | undefined {
+  const p = new ProblemList();
+  return p.interfaceAddress([], text)?.address;
+}
+
+function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): ParsedNetwork {
+  const path: SpecPath = ['networks', name];
+  const at = (...k: Array<string | number>) => [...path, ...k];
+  const out: ParsedNetwork = { spec: n, path, hosts: Array.isArray(n.host) ? n.host : [n.host] };
+
+  out.subnet = problems.network(at('subnet'), n.subnet, 4);
+  out.gateway = problems.ip(at('gateway'), n.gateway, 4);
+  out.range = problems.network(at('container-range'), n['container-range'], 4);
+  const { subnet, gateway, range } = out;
+  if (subnet && subnet.prefixLength > 30) problems.add(at('subnet'), `/${subnet.prefixLength} leaves no room for a gateway and containers; use /30 or shorter`);
+  if (subnet && gateway) {
+    if (!contains(subnet, gateway.value)) problems.add(at('gateway'), `${gateway.text} is outside subnet ${subnet.text}`);
+    else if (gateway.value === subnet.first) problems.add(at('gateway'), `${gateway.text} is the network address of ${subnet.text}`);
+    else if (gateway.value === subnet.last) problems.add(at('gateway'), `${gateway.text} is the broadcast address of ${subnet.text}`);
+  }
+  if (subnet && range) {
+    if (!contains(subnet, range)) problems.add(at('container-range'), `${range.text} is not inside subnet ${subnet.text}`);
+    else if (gateway && contains(range, gateway.value)) problems.add(at('container-range'), `${range.text} contains the gateway ${gateway.text}`);
+  }
+  if (n['dhcp-pool'] !== undefined) {
+    const pool = problems.range(at('dhcp-pool'), n['dhcp-pool'], 4);
+    if (pool) {
+      out.dhcp = { first: pool.first.value, last: pool.last.value };
+      if (subnet && !contains(subnet, out.dhcp)) problems.add(at('dhcp-pool'), `${n['dhcp-pool']} is not inside subnet ${subnet.text}`);
+      if (range && overlaps(range, out.dhcp)) problems.add(at('dhcp-pool'), `${n['dhcp-pool']} overlaps container-range ${range.text}: the router's DHCP server would hand out container addresses`);
+    }
+  }
+  if (n['shim-name'] !== undefined) problems.linuxName(at('shim-name'), n['shim-name']);
+
+  if (n.ipv6) {
+    out.v6subnet = problems.network(at('ipv6', 'subnet'), n.ipv6.subnet, 6);
+    out.v6gateway = problems.ip(at('ipv6', 'gateway'), n.ipv6.gateway, 6);
+    const s6 = out.v6subnet;
+    const g6 = out.v6gateway;
+    if (s6 && s6.prefixLength > 126) problems.add(at('ipv6', 'subnet'), `/${s6.prefixLength} is too small for a gateway and containers`);
+    if (s6 && g6) {
+      if (!contains(s6, g6.value)) problems.add(at('ipv6', 'gateway'), `${g6.text} is outside subnet ${s6.text}`);
+      else if (g6.value === s6.first) problems.add(at('ipv6', 'gateway'), `${g6.text} is the subnet-router anycast address of ${s6.text}`);
+    }
+    if (n.ipv6['container-range'] !== undefined) {
+      out.v6range = problems.network(at('ipv6', 'container-range'), n.ipv6['container-range'], 6);
+      if (out.v6range && s6 && !contains(s6, out.v6range)) problems.add(at('ipv6', 'container-range'), `${out.v6range.text} is not inside subnet ${s6.text}`);
+      else if (out.v6range && g6 && contains(out.v6range, g6.value)) problems.add(at('ipv6', 'container-range'), `${out.v6range.text} contains the gateway ${g6.text}`);
+    }
+  }
+  return out;
+}
+
+/** Splits a range into `parts` equal slices (parts rounded up to a power of two), one per host. */
+function slices(range: Cidr, parts: number, family: Family): Cidr[] | undefined {
+  let bits = 0;
+  while (1 << bits < parts) bits++;
+  const length = range.prefixLength + bits;
+  if (length > (family === 4 ? 30 : 126)) return undefined;
+  const size = 1n << BigInt((family === 4 ? 32 : 128) - length);
+  return Array.from({ length: parts }, (_, i) => {
+    const first = range.first + BigInt(i) * size;
+    const last = first + size - 1n;
+    return { family, first, last, prefixLength: length, text: `${ipText(family, first)}/${length}`, address: { family, value: first, text: ipText(family, first) } };
+  });
+}
+
+/** The first address of a slice that is neither the subnet's own (network/anycast) address nor the gateway. */
+function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
+  let a = slice.first;
+  while (a === subnet.first || a === gateway.value) a++;
+  return a;
+}
+
+function attach(p: ParsedNetwork, name: string, hostSpecs: Record<string, { parent: string }>, problems: ProblemList): Attachment[] {
+  const n = p.spec;
+  const subnet = p.subnet!;
+  const gateway = p.gateway!;
+  const range = p.range!;
+  const at = (...k: Array<string | number>) => [...p.path, ...k];
+  const hosts = p.hosts.filter((h) => hostSpecs[h]);
+  if (hosts.length === 0) return [];
+  const multi = hosts.length > 1;
+  if (multi && n['shim-address'] !== undefined) {
+    problems.add(at('shim-address'), 'cannot be given for a network on several hosts: each host needs its own shim address; leave it out to derive one per host');
+    return [];
+  }
+
+  // Docker's IPAM is per host: hosts sharing a network get disjoint slices of container-range.
+  const v4slices = multi ? slices(range, hosts.length, 4) : [range];
+  if (!v4slices) {
+    problems.add(at('container-range'), `${range.text} is too small to split between ${hosts.length} hosts`);
+    return [];
+  }
+  const v4shims: bigint[] = [];
+  if (n['shim-address'] !== undefined) {
+    const shim = problems.ip(at('shim-address'), n['shim-address'], 4);
+    if (!shim) return [];
+    if (!contains(subnet, shim.value)) problems.add(at('shim-address'), `${shim.text} is outside subnet ${subnet.text}`);
+    else if (shim.value === gateway.value) problems.add(at('shim-address'), `${shim.text} is the gateway`);
+    else if (shim.value === subnet.first || shim.value === subnet.last) problems.add(at('shim-address'), `${shim.text} is the network or broadcast address of ${subnet.text}`);
+    if (p.dhcp && contains(p.dhcp, shim.value)) problems.add(at('shim-address'), `${shim.text} is inside dhcp-pool ${n['dhcp-pool']}`);
+    v4shims.push(shim.value);
+  } else {
+    for (const s of v4slices) v4shims.push(firstUsable(s, subnet, gateway));
+  }
+
+  let v6slices: Cidr[] | undefined;
+  const v6shims: bigint[] = [];
+  if (p.v6subnet && p.v6gateway) {
+    const v6base = p.v6range ?? p.v6subnet;
+    v6slices = multi ? slices(v6base, hosts.length, 6) : [v6base];
+    if (!v6slices) {
+      problems.add(at('ipv6', p.v6range ? 'container-range' : 'subnet'), `${v6base.text} is too small to split between ${hosts.length} hosts`);
+      return [];
+    }
+    const given = n.ipv6?.['shim-address'];
+    if (given !== undefined) {
+      if (multi) {
+        problems.add(at('ipv6', 'shim-address'), 'cannot be given for a network on several hosts: leave it out to derive one per host');
+        return [];
+      }
+      const shim = problems.ip(at('ipv6', 'shim-address'), given, 6);
+      if (!shim) return [];
+      if (!contains(p.v6subnet, shim.value)) problems.add(at('ipv6', 'shim-address'), `${shim.text} is outside subnet ${p.v6subnet.text}`);
+      else if (shim.value === p.v6gateway.value) problems.add(at('ipv6', 'shim-address'), `${shim.text} is the gateway`);
+      v6shims.push(shim.value);
+    } else {
+      for (const s of v6slices) v6shims.push(firstUsable(s, p.v6subnet, p.v6gateway));
+    }
+  }
+
+  const aux: AuxAddress[] = [];
+  hosts.forEach((h, i) => {
+    const suffix = multi ? `-${h}` : '';
+    aux.push({ name: `host${suffix}`, address: ipText(4, v4shims[i]!) });
+    if (v6shims.length) aux.push({ name: `host6${suffix}`, address: ipText(6, v6shims[i]!) });
+  });
+
+  return hosts.map((host, i) => {
+    const parent = hostSpecs[host]!.parent;
+    const link = n.vlan === undefined ? parent : `${parent}.${n.vlan}`;
+    const shimName = n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${name}`);
+    const attachment: Attachment = {
+      network: name,
+      host,
+      parent,
+      link,
+      vlan: n.vlan,
+      driver: n.driver,
+      shimName,
+      ipv4: { ipRange: v4slices[i]!.text, shimAddress: ipText(4, v4shims[i]!), route: range.text },
+      auxAddresses: aux,
+    };
+    if (v6slices && p.v6subnet) {
+      attachment.ipv6 = {
+        ipRange: p.v6range || multi ? v6slices[i]!.text : undefined,
+        shimAddress: ipText(6, v6shims[i]!),
+        route: (p.v6range ?? p.v6subnet).text,
+      };
+    }
+    return attachment;
+  });
+}
+
+function crossChecks(
+  parsed: ParsedNetwork[],
+  routers: RouterModel[],
+  hostSpecs: Record<string, { parent: string }>,
+  hostAddress: Map<string, Ip>,
+  problems: ProblemList,
+): void {
+  const seenVlan = new Map<string, string>();
+  const seenLink = new Map<string, string>();
+  const seenShim = new Map<string, string>();
+  for (const p of parsed) {
+    const n = p.spec;
+    const name = p.path[1] as string;
+    if (n.vlan !== undefined && n.router !== undefined) {
+      const key = `${n.router}/${n.vlan}`;
+      const other = seenVlan.get(key);
+      if (other) problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is already used by network "${other}" on router "${n.router}"`);
+      else seenVlan.set(key, name);
+      const router = routers.find((r) => r.name === n.router);
+      if (router?.type === 'openwrt' && router.trunkPorts.length > 0 && router.lanVlan === n.vlan) {
+        problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of router "${router.name}"`);
+      }
+    }
+    for (const [i, host] of p.hosts.entries()) {
+      const hostPath: SpecPath = Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'];
+      // A bad parent name is reported once under hosts, not again for every network on it.
+      const hostParent = hostSpecs[host]?.parent;
+      if (hostParent === undefined || linuxNameOf(hostParent) !== undefined) continue;
+      // Docker refuses two macvlan networks on one parent; the host's routing table needs distinct shims.
+      const link = n.vlan === undefined ? hostParent : `${hostParent}.${n.vlan}`;
+      if (n.vlan !== undefined) {
+        const vlanLinkProblem = linuxNameOf(link);
+        if (vlanLinkProblem) problems.add([...p.path, 'vlan'], `the VLAN device on host "${host}": ${vlanLinkProblem}`);
+      }
+      const linkKey = `${host}/${link}`;
+      const linkOwner = seenLink.get(linkKey);
+      if (linkOwner) problems.add(hostPath, `host "${host}" already attaches network "${linkOwner}" to ${link}; Docker allows one ${n.driver} network per parent interface`);
+      else seenLink.set(linkKey, name);
+      const shim = n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${name}`);
+      if (n['shim-name'] === undefined) {
+        const shimProblem = linuxNameOf(shim);
+        if (shimProblem) problems.add([...p.path, 'shim-name'], `the default shim name ${shimProblem}; set shim-name`);
+      }
+      const shimKey = `${host}/${shim}`;
+      const shimOwner = seenShim.get(shimKey);
+      if (shimOwner) problems.add([...p.path, 'shim-name'], `shim "${shim}" is already used on host "${host}" by network "${shimOwner}"`);
+      else seenShim.set(shimKey, name);
+
+      const address = hostAddress.get(host);
+      if (address && p.range && contains(p.range, address.value)) {
+        problems.add(['hosts', host, 'address'], `${address.text} is inside container-range ${p.range.text} of network "${name}"`);
+      } else if (address && p.gateway && address.value === p.gateway.value) {
+        problems.add(['hosts', host, 'address'], `${address.text} is the gateway of network "${name}"`);
+      }
+    }
+  }
+
+  // Subnets that share a router or a host would share a routing table.
+  for (let i = 0; i < parsed.length; i++) {
+    for (let j = i + 1; j < parsed.length; j++) {
+      const a = parsed[i]!;
+      const b = parsed[j]!;
+      const sameRouter = a.spec.router !== undefined && a.spec.router === b.spec.router;
+      const sharedHost = a.hosts.find((h) => b.hosts.includes(h));
+      if (!sameRouter && !sharedHost) continue;
+      const where = sameRouter ? `router "${a.spec.router}"` : `host "${sharedHost}"`;
+      if (a.subnet && b.subnet && overlaps(a.subnet, b.subnet)) {
+        problems.add([...b.path, 'subnet'], `${b.subnet.text} overlaps ${a.subnet.text} of network "${a.path[1]}" on ${where}`);
+      }
+      if (a.v6subnet && b.v6subnet && overlaps(a.v6subnet, b.v6subnet)) {
+        problems.add([...b.path, 'ipv6', 'subnet'], `${b.v6subnet.text} overlaps ${a.v6subnet.text} of network "${a.path[1]}" on ${where}`);
+      }
+    }
+  }
+}
+
+function linuxNameOf(name: string): string | undefined {
+  const p = new ProblemList();
+  p.linuxName([], name);
+  return p.items[0]?.message;
+}
+
+function firewallChecks(parsed: ParsedNetwork[], problems: ProblemList): void {
+  const byName = new Map(parsed.map((p) => [p.path[1] as string, p]));
+  for (const p of parsed) {
+    const fw = p.spec.firewall;
+    if (!fw || p.spec.vlan === undefined) continue;
+    const self = p.path[1] as string;
+    const refs: Array<[string, string[]]> = [
+      ['from', fw.from],
+      ['to', fw.to],
+    ];
+    for (const [key, list] of refs) {
+      list.forEach((ref, i) => {
+        const path = [...p.path, 'firewall', key, i];
+        if (ref === 'lan' && key === 'from') return;
+        if (ref === self) return problems.add(path, 'a network cannot name itself');
+        const other = byName.get(ref);
+        if (!other) return problems.add(path, `"${ref}" is not a network${key === 'from' ? ' (or "lan")' : ''}`);
+        if (other.spec.router !== p.spec.router) return problems.add(path, `network "${ref}" is on router "${other.spec.router ?? '(none)'}", not "${p.spec.router}": forwarding is set on one router`);
+        if (other.spec.vlan === undefined) return problems.add(path, `network "${ref}" is untagged (the router's LAN)${key === 'from' ? '; use "lan"' : ''}`);
+      });
+      if (new Set(list).size !== list.length) problems.add([...p.path, 'firewall', key], 'lists an entry twice');
+    }
+    if (new Set(fw['allow-input']).size !== fw['allow-input'].length) problems.add([...p.path, 'firewall', 'allow-input'], 'lists a service twice');
+  }
+}

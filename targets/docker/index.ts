@@ -1,0 +1,49 @@
+// Docker: one `docker network create` per network on each host, and a compose `networks:` snippet that lets
+// services join those networks by name.
+import type { Attachment, HostModel, Model } from '../../src/model.js';
+import { findNetwork } from '../../src/model.js';
+import { renderTemplate } from '../../src/render.js';
+import type { Artifact, Target } from '../../src/target.js';
+
+/** The arguments after `docker network create`, in order (the network name last). */
+export function networkCreateArgs(model: Model, a: Attachment): string[] {
+  const n = findNetwork(model, a.network);
+  const args = ['-d', a.driver];
+  args.push(`--subnet=${n.ipv4.subnet}`, `--gateway=${n.ipv4.gateway}`, `--ip-range=${a.ipv4.ipRange}`);
+  if (n.ipv6 && a.ipv6) {
+    args.push('--ipv6', `--subnet=${n.ipv6.subnet}`, `--gateway=${n.ipv6.gateway}`);
+    if (a.ipv6.ipRange) args.push(`--ip-range=${a.ipv6.ipRange}`);
+  }
+  // The shims' addresses are reserved so Docker never hands them to a container.
+  for (const aux of a.auxAddresses) args.push(`--aux-address=${aux.name}=${aux.address}`);
+  args.push('-o', `parent=${a.link}`);
+  if (a.driver === 'ipvlan') args.push('-o', 'ipvlan_mode=l2');
+  args.push(a.network);
+  return args;
+}
+
+function host(model: Model, owner: string): HostModel | undefined {
+  return model.hosts.find((h) => h.name === owner);
+}
+
+export const dockerTarget: Target = {
+  name: 'docker',
+  scope: 'host',
+  render(model, owner): Artifact[] {
+    const h = host(model, owner);
+    if (!h || h.attachments.length === 0) return [];
+    const commands = h.attachments.map((a) => ({ args: networkCreateArgs(model, a) }));
+    return [{ target: 'docker', owner, path: `docker/${owner}.sh`, content: renderTemplate('docker', 'networks.sh', { commands }) }];
+  },
+};
+
+export const composeTarget: Target = {
+  name: 'compose',
+  scope: 'host',
+  render(model, owner): Artifact[] {
+    const h = host(model, owner);
+    if (!h || h.attachments.length === 0) return [];
+    const networks = h.attachments.map((a) => ({ name: a.network, range: a.ipv4.ipRange }));
+    return [{ target: 'compose', owner, path: `compose/${owner}.yaml`, content: renderTemplate('docker', 'compose.yaml', { host: owner, networks }) }];
+  },
+};

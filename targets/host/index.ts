@@ -1,0 +1,95 @@
+// The Docker host side: the macvlan/ipvlan "shim" that lets the host reach its own containers (a macvlan
+// child cannot talk to its parent), as `ip` commands and as persistent systemd-networkd files.
+import type { Attachment, HostModel, Model } from '../../src/model.js';
+import { renderTemplate } from '../../src/render.js';
+import type { Artifact, Target } from '../../src/target.js';
+
+export interface HostCommand {
+  argv: string[];
+  /** run only when this link does not exist yet, so the script can be run again */
+  unlessLinkExists?: string;
+}
+
+/**
+ * The shim commands for one attachment. The shim address is a /32 (/128): with the prefix of the range
+ * (the seed's /27) the kernel adds a prefix route itself and the `ip route` that follows fails "File exists".
+ * addr and route use `replace`, which is idempotent, so the script can run again after a partial run.
+ */
+export function shimCommands(a: Attachment): HostCommand[] {
+  const cmds: HostCommand[] = [];
+  if (a.vlan !== undefined) {
+    cmds.push({ argv: ['ip', 'link', 'add', 'link', a.parent, 'name', a.link, 'type', 'vlan', 'id', String(a.vlan)], unlessLinkExists: a.link });
+    cmds.push({ argv: ['ip', 'link', 'set', a.link, 'up'] });
+  }
+  const mode = a.driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
+  cmds.push({ argv: ['ip', 'link', 'add', a.shimName, 'link', a.link, ...mode], unlessLinkExists: a.shimName });
+  cmds.push({ argv: ['ip', 'addr', 'replace', `${a.ipv4.shimAddress}/32`, 'dev', a.shimName] });
+  if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'addr', 'replace', `${a.ipv6.shimAddress}/128`, 'dev', a.shimName, 'nodad'] });
+  cmds.push({ argv: ['ip', 'link', 'set', a.shimName, 'up'] });
+  cmds.push({ argv: ['ip', 'route', 'replace', a.ipv4.route, 'dev', a.shimName] });
+  if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'route', 'replace', a.ipv6.route, 'dev', a.shimName] });
+  return cmds;
+}
+
+function hostOf(model: Model, owner: string): HostModel | undefined {
+  return model.hosts.find((h) => h.name === owner);
+}
+
+export const hostTarget: Target = {
+  name: 'host',
+  scope: 'host',
+  render(model, owner): Artifact[] {
+    const h = hostOf(model, owner);
+    if (!h || h.attachments.length === 0) return [];
+    const commands = h.attachments.flatMap(shimCommands);
+    return [{ target: 'host', owner, path: `host/${owner}.sh`, content: renderTemplate('host', 'shim.sh', { commands }) }];
+  },
+};
+
+export interface NetworkdFile {
+  name: string;
+  template: string;
+  view: object;
+}
+
+/** systemd-networkd files that recreate the shim (and the VLAN device) at boot. */
+export function networkdFiles(h: HostModel): NetworkdFile[] {
+  const files: NetworkdFile[] = [];
+  const parentLinks = new Map<string, Array<{ key: string; name: string }>>();
+  const attach = (parent: string, key: string, name: string) => {
+    const list = parentLinks.get(parent) ?? [];
+    list.push({ key, name });
+    parentLinks.set(parent, list);
+  };
+  for (const a of h.attachments) {
+    const kind = a.driver === 'macvlan' ? 'MACVLAN' : 'IPVLAN';
+    if (a.vlan !== undefined) {
+      attach(a.parent, 'VLAN', a.link);
+      files.push({ name: `25-flatnet-${a.link}.netdev`, template: 'vlan.netdev', view: { a } });
+      files.push({ name: `25-flatnet-${a.link}.network`, template: 'vlan.network', view: { a, kind } });
+    } else {
+      attach(a.parent, kind, a.shimName);
+    }
+    files.push({ name: `26-flatnet-${a.shimName}.netdev`, template: 'shim.netdev', view: { a, macvlan: a.driver === 'macvlan' } });
+    files.push({ name: `26-flatnet-${a.shimName}.network`, template: 'shim.network', view: { a, ipv6: a.ipv6 ?? null } });
+  }
+  for (const [parent, links] of parentLinks) {
+    files.push({ name: `${parent}.network.d/flatnet.conf`, template: 'parent.conf', view: { parent, links } });
+  }
+  return files;
+}
+
+export const networkdTarget: Target = {
+  name: 'networkd',
+  scope: 'host',
+  render(model, owner): Artifact[] {
+    const h = hostOf(model, owner);
+    if (!h || h.attachments.length === 0) return [];
+    return networkdFiles(h).map((f) => ({
+      target: 'networkd' as const,
+      owner,
+      path: `networkd/${owner}/${f.name}`,
+      content: renderTemplate('host', f.template, f.view),
+    }));
+  },
+};

@@ -1,0 +1,202 @@
+// OpenWrt: the desired UCI sections of one router and the `uci batch` script rendered from them.
+// Only named sections starting flatnet_ are owned; the single exception is network.<lan-interface>.device,
+// set only when the spec names lan-interface (needed once trunk-ports turn on bridge VLAN filtering).
+import { findNetwork, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
+import { renderTemplate } from '../../src/render.js';
+import type { ServiceName } from '../../src/spec/schema.js';
+import type { Artifact, Target } from '../../src/target.js';
+
+export const SECTION_PREFIX = 'flatnet_';
+
+export interface UciSection {
+  config: 'network' | 'firewall';
+  name: string;
+  type: string;
+  /** options in the order they are written; list-valued options are space-separated (netifd and fw4 split them) */
+  options: Array<[string, string]>;
+}
+
+/** A single option set on a section flatnet does not own. */
+export interface UciForeignOption {
+  config: 'network';
+  section: string;
+  option: string;
+  value: string;
+  why: string;
+}
+
+export interface OpenWrtDesired {
+  sections: UciSection[];
+  foreign: UciForeignOption[];
+}
+
+interface RuleSpec {
+  suffix: string;
+  proto: string;
+  port?: string;
+  family?: 'ipv4' | 'ipv6';
+}
+
+function serviceRules(service: ServiceName, dualStack: boolean): RuleSpec[] {
+  switch (service) {
+    case 'dns':
+      return [{ suffix: 'dns', proto: 'tcp udp', port: '53' }];
+    case 'dhcp':
+      return [
+        { suffix: 'dhcp', proto: 'udp', port: '67', family: 'ipv4' },
+        ...(dualStack ? [{ suffix: 'dhcpv6', proto: 'udp', port: '547', family: 'ipv6' } as RuleSpec] : []),
+      ];
+    case 'ntp':
+      return [{ suffix: 'ntp', proto: 'udp', port: '123' }];
+    case 'icmp':
+      return [{ suffix: 'icmp', proto: 'icmp' }];
+    case 'ssh':
+      return [{ suffix: 'ssh', proto: 'tcp', port: '22' }];
+    case 'http':
+      return [{ suffix: 'http', proto: 'tcp', port: '80' }];
+    case 'https':
+      return [{ suffix: 'https', proto: 'tcp', port: '443' }];
+  }
+}
+
+export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesired {
+  const networks = router.networks.map((name) => findNetwork(model, name));
+  const sections: UciSection[] = [];
+  const foreign: UciForeignOption[] = [];
+  const filtering = router.trunkPorts.length > 0;
+  const vlanDevice = (n: NetworkModel) => `${router.device}.${n.vlan}`;
+
+  if (filtering) {
+    sections.push({
+      config: 'network',
+      name: `${SECTION_PREFIX}lan_vlan`,
+      type: 'bridge-vlan',
+      options: [
+        ['device', router.device],
+        ['vlan', String(router.lanVlan)],
+        ['ports', router.lanPorts.map((p) => `${p}:u*`).join(' ')],
+      ],
+    });
+    foreign.push({
+      config: 'network',
+      section: router.lanInterface!,
+      option: 'device',
+      value: `${router.device}.${router.lanVlan}`,
+      why: `bridge-vlan sections turn on VLAN filtering on ${router.device}; the LAN's untagged traffic then arrives on ${router.device}.${router.lanVlan}`,
+    });
+  }
+
+  for (const n of networks) {
+    const s = n.names.uciSection;
+    if (filtering) {
+      sections.push({
+        config: 'network',
+        name: `${s}_vlan`,
+        type: 'bridge-vlan',
+        options: [
+          ['device', router.device],
+          ['vlan', String(n.vlan)],
+          ['ports', router.trunkPorts.map((p) => `${p}:t`).join(' ')],
+        ],
+      });
+    } else {
+      // Without VLAN filtering an 802.1Q device on the bridge carries the VLAN tagged on every bridge port.
+      sections.push({
+        config: 'network',
+        name: `${s}_dev`,
+        type: 'device',
+        options: [
+          ['type', '8021q'],
+          ['ifname', router.device],
+          ['vid', String(n.vlan)],
+          ['name', vlanDevice(n)],
+        ],
+      });
+    }
+    const iface: Array<[string, string]> = [
+      ['proto', 'static'],
+      ['device', vlanDevice(n)],
+      ['ipaddr', n.ipv4.gateway],
+      ['netmask', n.ipv4.netmask],
+    ];
+    if (n.ipv6) iface.push(['ip6addr', n.ipv6.gatewayCidr]);
+    sections.push({ config: 'network', name: s, type: 'interface', options: iface });
+  }
+
+  for (const n of networks) {
+    sections.push({
+      config: 'firewall',
+      name: n.names.uciSection,
+      type: 'zone',
+      options: [
+        ['name', n.names.firewallZone],
+        ['network', n.names.uciSection],
+        ['input', 'REJECT'],
+        ['output', 'ACCEPT'],
+        ['forward', 'REJECT'],
+      ],
+    });
+  }
+
+  const seenForwarding = new Set<string>();
+  const forwarding = (name: string, src: string, dest: string) => {
+    const key = `${src}>${dest}`;
+    if (seenForwarding.has(key)) return;
+    seenForwarding.add(key);
+    sections.push({ config: 'firewall', name, type: 'forwarding', options: [['src', src], ['dest', dest]] });
+  };
+  const zone = (name: string) => findNetwork(model, name).names.firewallZone;
+  const section = (name: string) => findNetwork(model, name).names.uciSection.slice(SECTION_PREFIX.length);
+  for (const n of networks) {
+    const s = n.names.uciSection;
+    const fw = n.firewall!;
+    if (fw.internet) forwarding(`${s}_wan`, n.names.firewallZone, router.wanZone);
+    for (const src of fw.from) {
+      if (src === 'lan') forwarding(`${s}_from_lan`, router.lanZone, n.names.firewallZone);
+      else forwarding(`${s}_from_${section(src)}`, zone(src), n.names.firewallZone);
+    }
+    for (const dst of fw.to) forwarding(`${s}_to_${section(dst)}`, n.names.firewallZone, zone(dst));
+  }
+
+  for (const n of networks) {
+    for (const service of n.firewall!.allowInput) {
+      for (const r of serviceRules(service, n.ipv6 !== undefined)) {
+        const options: Array<[string, string]> = [
+          ['name', `flatnet ${n.name} ${r.suffix}`],
+          ['src', n.names.firewallZone],
+          ['proto', r.proto],
+        ];
+        if (r.port) options.push(['dest_port', r.port]);
+        if (r.family) options.push(['family', r.family]);
+        options.push(['target', 'ACCEPT']);
+        sections.push({ config: 'firewall', name: `${n.names.uciSection}_${r.suffix}`, type: 'rule', options });
+      }
+    }
+  }
+  return { sections, foreign };
+}
+
+export function renderBatch(model: Model, router: OpenWrtRouter): string {
+  const { sections, foreign } = desiredState(model, router);
+  return renderTemplate('openwrt', 'batch.uci', {
+    router,
+    networks: router.networks.map((name) => {
+      const n = findNetwork(model, name);
+      return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, device: `${router.device}.${n.vlan}` };
+    }),
+    sections,
+    foreign,
+    configs: [...new Set(sections.map((s) => s.config))],
+  });
+}
+
+export const openwrtTarget: Target = {
+  name: 'openwrt',
+  scope: 'router',
+  routerType: 'openwrt',
+  render(model, owner): Artifact[] {
+    const router = model.routers.find((r) => r.name === owner);
+    if (!router || router.type !== 'openwrt') return [];
+    return [{ target: 'openwrt', owner, path: `openwrt/${owner}.uci`, content: renderBatch(model, router) }];
+  },
+};

@@ -1,0 +1,187 @@
+// RouterOS: the desired objects (menu path + ordered properties) of one router, and the /import script
+// rendered from them. Every object carries comment=flatnet:<network>; nothing else is ever touched.
+import { findNetwork, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
+import { renderTemplate } from '../../src/render.js';
+import type { Artifact, Target } from '../../src/target.js';
+import type { ServiceName } from '../../src/spec/schema.js';
+
+export const OWNER_PREFIX = 'flatnet:';
+
+export type RosMenu =
+  | '/interface/vlan'
+  | '/ip/address'
+  | '/ipv6/address'
+  | '/interface/bridge/vlan'
+  | '/ip/firewall/filter'
+  | '/ipv6/firewall/filter';
+
+export interface RosObject {
+  menu: RosMenu;
+  /** the network that owns it (its comment is flatnet:<network>) */
+  network: string;
+  /** properties in the order they are written, comment last */
+  props: Array<[string, string]>;
+  /** firewall rules go before the router's own drop/reject rules of their chain */
+  placeBeforeRouterDrops?: boolean;
+}
+
+/** Menus in the order objects are added; removal runs in reverse (rules before the interfaces they name). */
+export const MENU_ORDER: readonly RosMenu[] = [
+  '/interface/vlan',
+  '/ip/address',
+  '/ipv6/address',
+  '/interface/bridge/vlan',
+  '/ip/firewall/filter',
+  '/ipv6/firewall/filter',
+];
+
+type Family = 4 | 6;
+interface ServicePort {
+  protocol: string;
+  port?: string;
+}
+
+function servicePorts(service: ServiceName, family: Family): ServicePort[] {
+  switch (service) {
+    case 'dns':
+      return [{ protocol: 'udp', port: '53' }, { protocol: 'tcp', port: '53' }];
+    case 'dhcp':
+      return [{ protocol: 'udp', port: family === 4 ? '67' : '547' }];
+    case 'ntp':
+      return [{ protocol: 'udp', port: '123' }];
+    case 'icmp':
+      return [{ protocol: family === 4 ? 'icmp' : 'icmpv6' }];
+    case 'ssh':
+      return [{ protocol: 'tcp', port: '22' }];
+    case 'http':
+      return [{ protocol: 'tcp', port: '80' }];
+    case 'https':
+      return [{ protocol: 'tcp', port: '443' }];
+  }
+}
+
+/** The objects flatnet wants on this router, in the order they are created. */
+export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[] {
+  const networks = router.networks.map((name) => findNetwork(model, name));
+  const objects: RosObject[] = [];
+  const own = (n: NetworkModel, menu: RosMenu, props: Array<[string, string]>, placeBeforeRouterDrops = false) =>
+    objects.push({ menu, network: n.name, props: [...props, ['comment', n.names.comment]], ...(placeBeforeRouterDrops ? { placeBeforeRouterDrops } : {}) });
+
+  for (const n of networks) {
+    own(n, '/interface/vlan', [
+      ['name', n.names.routerosInterface],
+      ['vlan-id', String(n.vlan)],
+      ['interface', router.bridge],
+    ]);
+  }
+  for (const n of networks) own(n, '/ip/address', [['address', n.ipv4.gatewayCidr], ['interface', n.names.routerosInterface]]);
+  for (const n of networks) {
+    // Docker assigns container addresses itself; router advertisements would add SLAAC addresses it does not know.
+    if (n.ipv6) own(n, '/ipv6/address', [['address', n.ipv6.gatewayCidr], ['interface', n.names.routerosInterface], ['advertise', 'no']]);
+  }
+  if (router.trunkPorts.length > 0) {
+    for (const n of networks) {
+      own(n, '/interface/bridge/vlan', [
+        ['bridge', router.bridge],
+        ['vlan-ids', String(n.vlan)],
+        // the bridge itself is tagged so the VLAN interface on it receives the traffic
+        ['tagged', [router.bridge, ...router.trunkPorts].join(',')],
+      ]);
+    }
+  }
+  for (const family of [4, 6] as const) {
+    const members = networks.filter((n) => family === 4 || n.ipv6);
+    objects.push(...firewallRules(model, router, members, family));
+  }
+  return objects;
+}
+
+function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkModel[], family: Family): RosObject[] {
+  const menu: RosMenu = family === 4 ? '/ip/firewall/filter' : '/ipv6/firewall/filter';
+  const accepts: RosObject[] = [];
+  const drops: RosObject[] = [];
+  const seenForward = new Set<string>();
+  const rule = (list: RosObject[], n: NetworkModel, props: Array<[string, string]>) =>
+    list.push({ menu, network: n.name, props: [...props, ['comment', n.names.comment]], placeBeforeRouterDrops: true });
+  const iface = (name: string) => findNetwork(model, name).names.routerosInterface;
+  const forward = (n: NetworkModel, from: Array<[string, string]>, to: Array<[string, string]>) => {
+    const key = JSON.stringify([from, to]);
+    if (seenForward.has(key)) return;
+    seenForward.add(key);
+    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ...from, ...to]);
+  };
+
+  for (const n of networks) {
+    const fw = n.firewall!;
+    const me = n.names.routerosInterface;
+    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related'], ['in-interface', me]]);
+    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related'], ['out-interface', me]]);
+    if (fw.internet) forward(n, [['in-interface', me]], [['out-interface-list', router.wanList]]);
+    for (const src of fw.from) {
+      if (src === 'lan') forward(n, [['in-interface-list', router.lanList]], [['out-interface', me]]);
+      else if (family === 4 || findNetwork(model, src).ipv6) forward(n, [['in-interface', iface(src)]], [['out-interface', me]]);
+    }
+    for (const dst of fw.to) {
+      if (family === 4 || findNetwork(model, dst).ipv6) forward(n, [['in-interface', me]], [['out-interface', iface(dst)]]);
+    }
+    rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['in-interface', me]]);
+    rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['out-interface', me]]);
+  }
+  for (const n of networks) {
+    const me = n.names.routerosInterface;
+    rule(accepts, n, [['chain', 'input'], ['action', 'accept'], ['connection-state', 'established,related'], ['in-interface', me]]);
+    for (const service of n.firewall!.allowInput) {
+      for (const sp of servicePorts(service, family)) {
+        rule(accepts, n, [
+          ['chain', 'input'],
+          ['action', 'accept'],
+          ['in-interface', me],
+          ['protocol', sp.protocol],
+          ...(sp.port ? ([['dst-port', sp.port]] as Array<[string, string]>) : []),
+        ]);
+      }
+    }
+    rule(drops, n, [['chain', 'input'], ['action', 'drop'], ['in-interface', me]]);
+  }
+  // All accepts before all drops: network A's drop must not shadow an accept that B's rules add for A→B.
+  return [...accepts, ...drops];
+}
+
+export function renderScript(model: Model, router: RouterOSRouter): string {
+  const objects = desiredObjects(model, router);
+  const chainOf = (o: RosObject) => o.props.find(([k]) => k === 'chain')?.[1] ?? '';
+  const menus = MENU_ORDER.map((menu) => {
+    const items = objects.filter((o) => o.menu === menu);
+    const chains = [...new Set(items.filter((o) => o.placeBeforeRouterDrops).map(chainOf))].map((chain) => ({
+      chain,
+      rules: items.filter((o) => chainOf(o) === chain).map((o) => ({ props: o.props })),
+    }));
+    return {
+      menu,
+      isFirewall: menu.endsWith('/firewall/filter'),
+      plain: items.filter((o) => !o.placeBeforeRouterDrops).map((o) => ({ props: o.props })),
+      chains,
+    };
+  });
+  return renderTemplate('routeros', 'script.rsc', {
+    router,
+    networks: router.networks.map((name) => {
+      const n = findNetwork(model, name);
+      return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, iface: n.names.routerosInterface };
+    }),
+    removeMenus: [...MENU_ORDER].reverse(),
+    ownerRegex: `^${OWNER_PREFIX}`,
+    menus: menus.filter((m) => m.plain.length > 0 || m.chains.length > 0),
+  });
+}
+
+export const routerosTarget: Target = {
+  name: 'routeros',
+  scope: 'router',
+  routerType: 'routeros',
+  render(model, owner): Artifact[] {
+    const router = model.routers.find((r) => r.name === owner);
+    if (!router || router.type !== 'routeros') return [];
+    return [{ target: 'routeros', owner, path: `routeros/${owner}.rsc`, content: renderScript(model, router) }];
+  },
+};
