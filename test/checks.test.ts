@@ -1,0 +1,181 @@
+// Each consistency check with a spec that fails it and a near miss that passes.
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { formatPath, modelFromText, SpecError } from '../src/index.js';
+
+type Spec = Record<string, any>;
+
+function base(): Spec {
+  return {
+    version: 1,
+    routers: {
+      core: { type: 'routeros', address: '192.168.88.1', 'password-env': 'PW', bridge: 'main-bridge' },
+      edge: { type: 'openwrt', address: '192.168.1.1' },
+    },
+    hosts: { nas: { parent: 'enp3s0', address: '192.168.88.9/24' }, mini: { parent: 'eno1' } },
+    networks: {
+      'docker-demo': {
+        router: 'core',
+        host: 'nas',
+        vlan: 200,
+        subnet: '192.168.200.0/24',
+        gateway: '192.168.200.1',
+        'container-range': '192.168.200.192/27',
+      },
+      media: {
+        router: 'core',
+        host: 'nas',
+        vlan: 20,
+        subnet: '10.20.0.0/24',
+        gateway: '10.20.0.1',
+        'container-range': '10.20.0.64/26',
+      },
+    },
+  };
+}
+
+function problemsOf(spec: Spec): string[] {
+  try {
+    modelFromText(stringify(spec), 'spec.yaml');
+    return [];
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    return err.problems.map((p) => `${formatPath(p.path)}: ${p.message}`);
+  }
+}
+
+const demo = (s: Spec) => s.networks['docker-demo'];
+
+interface Case {
+  check: string;
+  bad: (s: Spec) => void;
+  good: (s: Spec) => void;
+  path: string;
+  message: RegExp;
+}
+
+const cases: Case[] = [
+  { check: 'gateway inside subnet', bad: (s) => (demo(s).gateway = '192.168.201.1'), good: (s) => (demo(s).gateway = '192.168.200.254'), path: 'networks.docker-demo.gateway', message: /outside subnet/ },
+  { check: 'gateway not the network address', bad: (s) => (demo(s).gateway = '192.168.200.0'), good: (s) => (demo(s).gateway = '192.168.200.2'), path: 'networks.docker-demo.gateway', message: /network address/ },
+  { check: 'gateway not the broadcast address', bad: (s) => (demo(s).gateway = '192.168.200.255'), good: (s) => (demo(s).gateway = '192.168.200.254'), path: 'networks.docker-demo.gateway', message: /broadcast/ },
+  { check: 'subnet in network form', bad: (s) => (demo(s).subnet = '192.168.200.1/24'), good: (s) => (demo(s).subnet = '192.168.200.0/24'), path: 'networks.docker-demo.subnet', message: /host bits set; did you mean 192\.168\.200\.0\/24/ },
+  { check: 'subnet leaves room', bad: (s) => Object.assign(demo(s), { subnet: '192.168.200.0/31', gateway: '192.168.200.1', 'container-range': '192.168.200.0/31' }), good: (s) => Object.assign(demo(s), { subnet: '192.168.200.0/29', gateway: '192.168.200.1', 'container-range': '192.168.200.4/30' }), path: 'networks.docker-demo.subnet', message: /no room/ },
+  { check: 'container-range inside subnet', bad: (s) => (demo(s)['container-range'] = '192.168.201.192/27'), good: (s) => (demo(s)['container-range'] = '192.168.200.224/27'), path: 'networks.docker-demo.container-range', message: /not inside subnet/ },
+  { check: 'container-range clear of the gateway', bad: (s) => (demo(s)['container-range'] = '192.168.200.0/27'), good: (s) => (demo(s)['container-range'] = '192.168.200.32/27'), path: 'networks.docker-demo.container-range', message: /contains the gateway/ },
+  { check: 'shim-address inside subnet', bad: (s) => (demo(s)['shim-address'] = '192.168.201.5'), good: (s) => (demo(s)['shim-address'] = '192.168.200.5'), path: 'networks.docker-demo.shim-address', message: /outside subnet/ },
+  { check: 'shim-address not the gateway', bad: (s) => (demo(s)['shim-address'] = '192.168.200.1'), good: (s) => (demo(s)['shim-address'] = '192.168.200.193'), path: 'networks.docker-demo.shim-address', message: /is the gateway/ },
+  { check: 'dhcp-pool inside subnet', bad: (s) => (demo(s)['dhcp-pool'] = '192.168.200.64-192.168.201.10'), good: (s) => (demo(s)['dhcp-pool'] = '192.168.200.64-192.168.200.127'), path: 'networks.docker-demo.dhcp-pool', message: /not inside subnet/ },
+  { check: 'dhcp-pool clear of container-range', bad: (s) => (demo(s)['dhcp-pool'] = '192.168.200.100-192.168.200.200'), good: (s) => (demo(s)['dhcp-pool'] = '192.168.200.100-192.168.200.191'), path: 'networks.docker-demo.dhcp-pool', message: /overlaps container-range/ },
+  { check: 'shim clear of dhcp-pool', bad: (s) => Object.assign(demo(s), { 'dhcp-pool': '192.168.200.64-192.168.200.127', 'shim-address': '192.168.200.100' }), good: (s) => Object.assign(demo(s), { 'dhcp-pool': '192.168.200.64-192.168.200.127', 'shim-address': '192.168.200.130' }), path: 'networks.docker-demo.shim-address', message: /inside dhcp-pool/ },
+  { check: 'subnets on one router disjoint', bad: (s) => Object.assign(s.networks.media, { subnet: '192.168.200.0/25', gateway: '192.168.200.1', 'container-range': '192.168.200.64/26' }), good: (s) => Object.assign(s.networks.media, { subnet: '192.168.201.0/25', gateway: '192.168.201.1', 'container-range': '192.168.201.64/26' }), path: 'networks.media.subnet', message: /overlaps 192\.168\.200\.0\/24/ },
+  { check: 'subnets on one host disjoint', bad: (s) => Object.assign(s.networks.media, { router: 'edge', subnet: '192.168.200.0/25', gateway: '192.168.200.1', 'container-range': '192.168.200.64/26' }), good: (s) => Object.assign(s.networks.media, { router: 'edge', host: 'mini', subnet: '192.168.200.0/25', gateway: '192.168.200.1', 'container-range': '192.168.200.64/26' }), path: 'networks.media.subnet', message: /on host "nas"/ },
+  { check: 'VLAN ids unique per router', bad: (s) => Object.assign(s.networks.media, { vlan: 200, host: 'mini' }), good: (s) => Object.assign(s.networks.media, { vlan: 200, host: 'mini', router: 'edge' }), path: 'networks.media.vlan', message: /already used by network "docker-demo"/ },
+  { check: 'one network per parent link on a host', bad: (s) => Object.assign(s.networks.media, { vlan: 200, router: 'edge' }), good: (s) => Object.assign(s.networks.media, { vlan: 201, router: 'edge' }), path: 'networks.media.host', message: /one macvlan network per parent/ },
+  { check: 'shim names unique on a host', bad: (s) => (s.networks.media['shim-name'] = 'fn-200'), good: (s) => (s.networks.media['shim-name'] = 'fn-media'), path: 'networks.media.shim-name', message: /already used on host "nas"/ },
+  { check: 'router exists', bad: (s) => (demo(s).router = 'nope'), good: (s) => (demo(s).router = 'edge'), path: 'networks.docker-demo.router', message: /not defined under routers/ },
+  { check: 'host exists', bad: (s) => (demo(s).host = 'nope'), good: (s) => (demo(s).host = 'mini'), path: 'networks.docker-demo.host', message: /not defined under hosts/ },
+  { check: 'host list entries exist', bad: (s) => (demo(s).host = ['nas', 'nope']), good: (s) => (demo(s).host = ['nas', 'mini']), path: 'networks.docker-demo.host[1]', message: /not defined under hosts/ },
+  { check: 'a VLAN network needs a router', bad: (s) => delete demo(s).router, good: (s) => { delete demo(s).router; delete demo(s).vlan; Object.assign(demo(s), { subnet: '192.168.88.0/24', gateway: '192.168.88.1', 'container-range': '192.168.88.192/27' }); }, path: 'networks.docker-demo.router', message: /required for a network with a vlan/ },
+  { check: 'firewall needs a VLAN', bad: (s) => { delete s.networks.media.vlan; s.networks.media.firewall = { internet: false }; }, good: (s) => { s.networks.media.firewall = { internet: false }; }, path: 'networks.media.firewall', message: /needs a vlan/ },
+  { check: 'firewall.from names a network', bad: (s) => (demo(s).firewall = { from: ['lan', 'nope'] }), good: (s) => (demo(s).firewall = { from: ['lan', 'media'] }), path: 'networks.docker-demo.firewall.from[1]', message: /not a network/ },
+  { check: 'firewall.to on the same router', bad: (s) => { s.networks.media.router = 'edge'; demo(s).firewall = { to: ['media'] }; }, good: (s) => { demo(s).firewall = { to: ['media'] }; }, path: 'networks.docker-demo.firewall.to[0]', message: /on router "edge"/ },
+  { check: 'firewall does not name itself', bad: (s) => (demo(s).firewall = { to: ['docker-demo'] }), good: (s) => (demo(s).firewall = { to: [] }), path: 'networks.docker-demo.firewall.to[0]', message: /cannot name itself/ },
+  { check: 'reserved network names', bad: (s) => { s.networks.lan = s.networks.media; delete s.networks.media; }, good: (s) => { s.networks.lan2 = s.networks.media; delete s.networks.media; }, path: 'networks.lan', message: /reserved/ },
+  { check: 'host address outside container-range', bad: (s) => Object.assign(demo(s), { vlan: undefined, router: undefined, subnet: '192.168.88.0/24', gateway: '192.168.88.1', 'container-range': '192.168.88.0/28' }), good: (s) => Object.assign(demo(s), { vlan: undefined, router: undefined, subnet: '192.168.88.0/24', gateway: '192.168.88.1', 'container-range': '192.168.88.16/28' }), path: 'hosts.nas.address', message: /inside container-range/ },
+  { check: 'parent ≤ 15 bytes', bad: (s) => (s.hosts.mini.parent = 'enp0s31f6verylong'), good: (s) => (s.hosts.mini.parent = 'enp0s31f6'), path: 'hosts.mini.parent', message: /at most 15/ },
+  { check: '<parent>.<vlan> ≤ 15 bytes', bad: (s) => (s.hosts.nas.parent = 'enx00e04c68b1'), good: (s) => (s.hosts.nas.parent = 'enx00e04c68'), path: 'networks.docker-demo.vlan', message: /at most 15/ },
+  { check: 'parent without "/" or spaces', bad: (s) => (s.hosts.nas.parent = 'eth/0'), good: (s) => (s.hosts.nas.parent = 'eth_0'), path: 'hosts.nas.parent', message: /"\/"/ },
+  { check: 'shim-name legal', bad: (s) => (demo(s)['shim-name'] = 'shim\nreboot'), good: (s) => (demo(s)['shim-name'] = 'shim-reboot'), path: 'networks.docker-demo.shim-name', message: /newline/ },
+  { check: 'default shim name ≤ 15 bytes', bad: (s) => { s.networks['a-very-long-network'] = { host: 'mini', subnet: '10.9.0.0/24', gateway: '10.9.0.1', 'container-range': '10.9.0.128/25' }; }, good: (s) => { s.networks['short-net'] = { host: 'mini', subnet: '10.9.0.0/24', gateway: '10.9.0.1', 'container-range': '10.9.0.128/25' }; }, path: 'networks.a-very-long-network.shim-name', message: /set shim-name/ },
+  { check: 'IPv6 gateway inside its subnet', bad: (s) => (demo(s).ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:2::1' }), good: (s) => (demo(s).ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1' }), path: 'networks.docker-demo.ipv6.gateway', message: /outside subnet/ },
+  { check: 'IPv6 fields hold IPv6', bad: (s) => (demo(s).ipv6 = { subnet: '2001:db8:1::/64', gateway: '192.168.200.1' }), good: (s) => (demo(s).ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:1::10' }), path: 'networks.docker-demo.ipv6.gateway', message: /IPv4 address; expected IPv6/ },
+  { check: 'OpenWrt trunk-ports keep the LAN', bad: (s) => Object.assign(s.routers.edge, { 'trunk-ports': ['lan1'] }), good: (s) => Object.assign(s.routers.edge, { 'trunk-ports': ['lan1'], 'lan-ports': ['lan1', 'lan2'], 'lan-interface': 'lan' }), path: 'routers.edge.lan-ports', message: /untagged LAN is cut off/ },
+  { check: 'one shim address per host', bad: (s) => Object.assign(demo(s), { host: ['nas', 'mini'], 'shim-address': '192.168.200.192' }), good: (s) => Object.assign(demo(s), { host: ['nas', 'mini'] }), path: 'networks.docker-demo.shim-address', message: /several hosts/ },
+  { check: 'container-range splits between hosts', bad: (s) => Object.assign(demo(s), { host: ['nas', 'mini'], 'container-range': '192.168.200.192/30' }), good: (s) => Object.assign(demo(s), { host: ['nas', 'mini'], 'container-range': '192.168.200.192/29' }), path: 'networks.docker-demo.container-range', message: /too small to split/ },
+];
+
+describe('consistency checks', () => {
+  it('the base spec is valid', () => {
+    expect(problemsOf(base())).toEqual([]);
+  });
+
+  for (const c of cases) {
+    it(`${c.check}: fails`, () => {
+      const spec = base();
+      c.bad(spec);
+      const problems = problemsOf(spec);
+      expect(problems.some((p) => p.startsWith(`${c.path}: `) && c.message.test(p)), problems.join('\n') || '(no problem reported)').toBe(true);
+    });
+    it(`${c.check}: passes the near miss`, () => {
+      const spec = base();
+      c.good(spec);
+      expect(problemsOf(spec)).toEqual([]);
+    });
+  }
+
+  it('reports every problem at once, with line and column', () => {
+    const spec = base();
+    demo(spec).gateway = '10.0.0.1';
+    spec.networks.media.vlan = 200;
+    try {
+      modelFromText(stringify(spec), 'spec.yaml');
+      expect.unreachable();
+    } catch (err) {
+      const problems = (err as SpecError).problems;
+      expect(problems.length).toBeGreaterThanOrEqual(2);
+      for (const p of problems) expect(p.line).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('resolved model', () => {
+  it('derives names and addresses', () => {
+    const model = modelFromText(stringify(base()));
+    const n = model.networks.find((x) => x.name === 'docker-demo')!;
+    expect(n.names).toEqual({
+      comment: 'flatnet:docker-demo',
+      uciSection: 'flatnet_docker_demo',
+      routerosInterface: 'vlan200-docker-demo',
+      firewallZone: 'fn_vlan200',
+    });
+    expect(n.ipv4).toMatchObject({ gatewayCidr: '192.168.200.1/24', netmask: '255.255.255.0' });
+    expect(n.attachments[0]).toMatchObject({
+      host: 'nas',
+      link: 'enp3s0.200',
+      shimName: 'fn-200',
+      ipv4: { ipRange: '192.168.200.192/27', shimAddress: '192.168.200.192', route: '192.168.200.192/27' },
+      auxAddresses: [{ name: 'host', address: '192.168.200.192' }],
+    });
+    expect(n.firewall).toEqual({ internet: true, from: ['lan'], to: [], allowInput: ['dns'] });
+    const core = model.routers.find((r) => r.name === 'core')!;
+    expect(core).toMatchObject({ port: 8728, user: 'admin', wanList: 'WAN', lanList: 'LAN' });
+  });
+
+  it('skips the network address when choosing the default shim address', () => {
+    const spec = base();
+    Object.assign(demo(spec), { gateway: '192.168.200.254', 'container-range': '192.168.200.0/25' });
+    const a = modelFromText(stringify(spec)).networks[0]!.attachments[0]!;
+    expect(a.ipv4.shimAddress).toBe('192.168.200.1');
+  });
+
+  it('skips the IPv6 gateway when choosing the default IPv6 shim address', () => {
+    const spec = base();
+    demo(spec).ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1' };
+    const a = modelFromText(stringify(spec)).networks[0]!.attachments[0]!;
+    expect(a.ipv6).toEqual({ ipRange: undefined, shimAddress: '2001:db8:1::2', route: '2001:db8:1::/64' });
+  });
+
+  it('splits container-range between the hosts of a shared network and reserves every shim on each', () => {
+    const spec = base();
+    demo(spec).host = ['nas', 'mini'];
+    demo(spec).ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1' };
+    const [a, b] = modelFromText(stringify(spec)).networks[0]!.attachments;
+    expect(a!.ipv4.ipRange).toBe('192.168.200.192/28');
+    expect(b!.ipv4.ipRange).toBe('192.168.200.208/28');
+    expect([a!.ipv4.shimAddress, b!.ipv4.shimAddress]).toEqual(['192.168.200.192', '192.168.200.208']);
+    expect(a!.ipv4.route).toBe('192.168.200.192/27');
+    expect(a!.auxAddresses.map((x) => x.name)).toEqual(['host-nas', 'host6-nas', 'host-mini', 'host6-mini']);
+    expect(a!.ipv6!.shimAddress).toBe('2001:db8:1::2');
+    expect(b!.ipv6!.ipRange).toBe('2001:db8:1:0:8000::/65');
+  });
+});

@@ -1,0 +1,133 @@
+// The command as users run it: bin/flatnet-router.js on the built dist/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'flatnet-router.js');
+const homelab = join(root, 'examples', 'homelab.yaml');
+let scratch = '';
+
+function run(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npx', ['tsc', '-p', root], { stdio: 'inherit' });
+  scratch = mkdtempSync(join(tmpdir(), 'flatnet-cli-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('flatnet-router CLI', () => {
+  it('validate: ok summary on stdout, exit 0', () => {
+    const r = run(['validate', homelab]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/homelab\.yaml: ok \(4 networks, 3 with a VLAN; 1 router; 2 hosts\)/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('validate: SPEC defaults to ./flatnet.yaml', () => {
+    const dir = mkdtempSync(join(scratch, 'default-'));
+    copyFileSync(homelab, join(dir, 'flatnet.yaml'));
+    expect(run(['validate'], dir).code).toBe(0);
+    const empty = mkdtempSync(join(scratch, 'none-'));
+    const r = run(['validate'], empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('./flatnet.yaml <root>: no such file');
+  });
+
+  it('generate --target docker --host: only the docker commands, one per line', () => {
+    const r = run(['generate', homelab, '--target', 'docker', '--host', 'nas']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/^docker network create -d macvlan .* -o parent=enp3s0(\.\d+)? [a-z-]+$/);
+    expect(r.stdout).toBe(readFileSync(join(root, 'test/golden/homelab/docker/nas.sh'), 'utf8'));
+  });
+
+  it('generate --target host --host: one ip command per line', () => {
+    const r = run(['generate', homelab, '--target', 'host', '--host', 'mini']);
+    expect(r.code).toBe(0);
+    for (const line of r.stdout.trimEnd().split('\n')) expect(line).toMatch(/^ip /);
+  });
+
+  it('generate --target routeros --router: the script alone, as in the golden file', () => {
+    const r = run(['generate', homelab, '--target', 'routeros', '--router', 'core']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(root, 'test/golden/homelab/routeros/core.rsc'), 'utf8'));
+  });
+
+  it('generate without a single selection prints every artifact with a banner', () => {
+    const r = run(['generate', homelab]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('# ==> routeros/core.rsc <==');
+    expect(r.stdout).toContain('# ==> host/nas.sh <==');
+  });
+
+  it('generate --out writes the files (shell scripts executable)', () => {
+    const out = join(scratch, 'out');
+    const r = run(['generate', homelab, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(out, 'routeros/core.rsc')}`);
+    expect(readFileSync(join(out, 'docker/nas.sh'), 'utf8')).toBe(readFileSync(join(root, 'test/golden/homelab/docker/nas.sh'), 'utf8'));
+    expect(statSync(join(out, 'host/nas.sh')).mode & 0o111).not.toBe(0);
+    expect(existsSync(join(out, 'networkd/nas/enp3s0.network.d/flatnet.conf'))).toBe(true);
+  });
+
+  it('names an unknown router or host and exits 1 without a stack trace', () => {
+    for (const args of [['--router', 'nope'], ['--host', 'nope']]) {
+      const r = run(['generate', homelab, ...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^flatnet-router: no (router|host) named "nope"/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('refuses a target that does not match the router type', () => {
+    const r = run(['generate', homelab, '--target', 'openwrt', '--router', 'core']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('router "core" is a routeros router; use --target routeros');
+  });
+
+  it('refuses an unknown target', () => {
+    const r = run(['generate', homelab, '--target', 'cisco']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('must be one of routeros, openwrt, docker, compose, host, networkd, all');
+  });
+
+  it('an invalid spec: every problem on stderr, exit 1, nothing written', () => {
+    const bad = join(scratch, 'bad.yaml');
+    writeFileSync(bad, readFileSync(homelab, 'utf8').replace('gateway: 10.20.0.1', 'gateway: 10.21.0.1').replace('vlan: 30', 'vlan: 20'));
+    const out = join(scratch, 'bad-out');
+    const r = run(['generate', bad, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+ networks\.media\.gateway: 10\.21\.0\.1 is outside subnet 10\.20\.0\.0\/24/);
+    expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+ networks\.iot\.vlan: VLAN 20 is already used by network "media" on router "core"/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('schema: a JSON Schema whose objects refuse unknown keys', () => {
+    const r = run(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toContain('2020-12');
+    expect(schema.required).toEqual(expect.arrayContaining(['version', 'hosts', 'networks']));
+    const network = schema.properties.networks.additionalProperties;
+    expect(network.additionalProperties).toBe(false);
+    expect(Object.keys(network.properties)).toEqual(expect.arrayContaining(['router', 'host', 'vlan', 'subnet', 'gateway', 'container-range', 'shim-address', 'shim-name', 'dhcp-pool', 'driver', 'ipv6', 'firewall']));
+  });
+
+  it('--help of each command shows an example', () => {
+    for (const cmd of ['validate', 'generate', 'schema']) {
+      const r = run([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Example/);
+    }
+  });
+});

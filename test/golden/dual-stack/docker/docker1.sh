@@ -1,0 +1,1 @@
+docker network create -d macvlan --subnet=192.168.216.0/24 --gateway=192.168.216.1 --ip-range=192.168.216.128/25 --ipv6 --subnet=2001:db8:abc8::/64 --gateway=2001:db8:abc8::10 --aux-address=host=192.168.216.128 --aux-address=host6=2001:db8:abc8::1 -o parent=eth0.218 macvlan216

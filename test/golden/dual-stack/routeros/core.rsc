@@ -1,0 +1,96 @@
+# flatnet-router: RouterOS v7 script for router "core" (bridge bridge)
+# Import with: /import file-name=flatnet-core.rsc
+# Every object this script creates carries a comment starting "flatnet:". It first removes the
+# flatnet objects already there, then adds the desired ones: importing it again gives the same state,
+# and nothing without a flatnet comment is ever changed or removed.
+#   macvlan216: VLAN 218 on vlan218-macvlan216, 192.168.216.0/24, 2001:db8:abc8::/64
+
+# Remove what flatnet created before (rules first, interfaces last).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
+/interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+
+/interface/vlan/add name=vlan218-macvlan216 vlan-id=218 interface=bridge comment=flatnet:macvlan216
+
+/ip/address/add address=192.168.216.1/24 interface=vlan218-macvlan216 comment=flatnet:macvlan216
+
+/ipv6/address/add address=2001:db8:abc8::10/64 interface=vlan218-macvlan216 advertise=no comment=flatnet:macvlan216
+
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ip/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+  }
+}
+
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ip/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+  }
+}
+
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ipv6/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+  }
+}
+
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ipv6/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+  }
+}

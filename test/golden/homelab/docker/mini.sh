@@ -1,0 +1,2 @@
+docker network create -d macvlan --subnet=10.30.0.0/24 --gateway=10.30.0.1 --ip-range=10.30.0.128/26 --aux-address=host=10.30.0.128 -o parent=eno1.30 iot
+docker network create -d macvlan --subnet=10.40.0.0/24 --gateway=10.40.0.1 --ip-range=10.40.0.192/26 --ipv6 --subnet=2001:db8:40::/64 --gateway=2001:db8:40::1 --ip-range=2001:db8:40::1800/117 --aux-address=host-nas=10.40.0.128 --aux-address=host6-nas=2001:db8:40::1000 --aux-address=host-mini=10.40.0.192 --aux-address=host6-mini=2001:db8:40::1800 -o parent=eno1.40 dmz

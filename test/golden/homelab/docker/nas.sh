@@ -1,0 +1,3 @@
+docker network create -d macvlan --subnet=192.168.88.0/24 --gateway=192.168.88.1 --ip-range=192.168.88.192/27 --aux-address=host=192.168.88.192 -o parent=enp3s0 lan-apps
+docker network create -d macvlan --subnet=10.20.0.0/24 --gateway=10.20.0.1 --ip-range=10.20.0.64/26 --aux-address=host=10.20.0.64 -o parent=enp3s0.20 media
+docker network create -d macvlan --subnet=10.40.0.0/24 --gateway=10.40.0.1 --ip-range=10.40.0.128/26 --ipv6 --subnet=2001:db8:40::/64 --gateway=2001:db8:40::1 --ip-range=2001:db8:40::1000/117 --aux-address=host-nas=10.40.0.128 --aux-address=host6-nas=2001:db8:40::1000 --aux-address=host-mini=10.40.0.192 --aux-address=host6-mini=2001:db8:40::1800 -o parent=enp3s0.40 dmz

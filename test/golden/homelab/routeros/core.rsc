@@ -1,0 +1,156 @@
+# flatnet-router: RouterOS v7 script for router "core" (bridge bridge)
+# Import with: /import file-name=flatnet-core.rsc
+# Every object this script creates carries a comment starting "flatnet:". It first removes the
+# flatnet objects already there, then adds the desired ones: importing it again gives the same state,
+# and nothing without a flatnet comment is ever changed or removed.
+#   media: VLAN 20 on vlan20-media, 10.20.0.0/24
+#   iot: VLAN 30 on vlan30-iot, 10.30.0.0/24
+#   dmz: VLAN 40 on vlan40-dmz, 10.40.0.0/24, 2001:db8:40::/64
+
+# Remove what flatnet created before (rules first, interfaces last).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
+/interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+
+/interface/vlan/add name=vlan20-media vlan-id=20 interface=bridge comment=flatnet:media
+/interface/vlan/add name=vlan30-iot vlan-id=30 interface=bridge comment=flatnet:iot
+/interface/vlan/add name=vlan40-dmz vlan-id=40 interface=bridge comment=flatnet:dmz
+
+/ip/address/add address=10.20.0.1/24 interface=vlan20-media comment=flatnet:media
+/ip/address/add address=10.30.0.1/24 interface=vlan30-iot comment=flatnet:iot
+/ip/address/add address=10.40.0.1/24 interface=vlan40-dmz comment=flatnet:dmz
+
+/ipv6/address/add address=2001:db8:40::1/64 interface=vlan40-dmz advertise=no comment=flatnet:dmz
+
+/interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
+/interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 comment=flatnet:iot
+/interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
+
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ip/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface-list=WAN comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface=vlan30-iot comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface-list=WAN comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface=vlan30-iot comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz
+  }
+}
+
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ip/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmp comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmp comment=flatnet:dmz
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz
+  }
+}
+
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ipv6/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz
+  }
+}
+
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+{
+  :local drops [/ipv6/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz
+  }
+}
