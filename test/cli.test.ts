@@ -131,3 +131,9 @@ describe('flatnet-router CLI', () => {
     }
   });
 });
+
+describe('flatnet.schema.json', () => {
+  it('is the current output of `flatnet-router schema` (regenerate: flatnet-router schema > flatnet.schema.json)', () => {
+    expect(readFileSync(join(root, 'flatnet.schema.json'), 'utf8')).toBe(run(['schema']).stdout);
+  });
+});
