@@ -2,6 +2,7 @@
 // Every target renders from this model only, never from the raw YAML.
 import { ProblemList } from './checks.js';
 import { SpecError, type SpecPath } from './errors.js';
+import { sortProblems } from './spec/load.js';
 import { contains, ipText, netmaskOf, overlaps, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
 import type { LoadedSpec } from './spec/load.js';
 import type { NetworkSpec, OpenWrtRouterSpec, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
@@ -256,10 +257,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
   firewallChecks(parsed, problems);
 
   if (problems.items.length > 0) {
-    throw new SpecError(
-      loaded.file,
-      problems.items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })),
-    );
+    throw new SpecError(loaded.file, sortProblems(problems.items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) }))));
   }
   return { version: 1, routers, hosts, networks };
 }

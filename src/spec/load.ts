@@ -46,7 +46,7 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => problemsOfIssue(issue, doc, at));
-    throw new SpecError(file, problems);
+    throw new SpecError(file, sortProblems(problems));
   }
   return { file, spec: parsed.data, locate };
 }
@@ -84,15 +84,31 @@ function problemsOfIssue(
       return { path: keyPath, message, ...(offset !== undefined ? at(offset) : {}) };
     });
   }
+  if (issue.code === 'invalid_key') {
+    // a record key (router, host or network name) that does not match the name pattern
+    const key = String(path[path.length - 1]);
+    const offset = keyOffset(doc, path.slice(0, -1), key) ?? rangeOf(doc, path);
+    const why = issue.issues[0]?.message ?? 'invalid name';
+    return [{ path, message: `"${key}" is not a valid name: ${why}`, ...(offset !== undefined ? at(offset) : {}) }];
+  }
   const offset = rangeOf(doc, path);
   return [{ path, message: messageOf(issue, doc, path), ...(offset !== undefined ? at(offset) : {}) }];
+}
+
+/** Problems in file order, so the output reads top to bottom. */
+export function sortProblems(problems: SpecProblem[]): SpecProblem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.col ?? 0) - (b.p.col ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
 }
 
 function messageOf(issue: ZodIssue, doc: Document, path: SpecPath): string {
   if (issue.code === 'invalid_type') {
     const present = doc.hasIn(path);
     if (!present) return 'is required';
-    return `expected ${issue.expected}, got ${describe(doc.getIn(path))}`;
+    const expected = ({ object: 'a mapping', array: 'a list' } as Record<string, string>)[issue.expected] ?? issue.expected;
+    return `expected ${expected}, got ${describe(path.length === 0 ? doc.contents : doc.getIn(path, true))}`;
   }
   return issue.message;
 }
