@@ -1,14 +1,14 @@
 // The registry of targets and the generate step over it. Adding a target is adding a folder under targets/
 // and one line here.
 import { composeTarget, dockerTarget } from '../targets/docker/index.js';
-import { hostTarget, networkdTarget } from '../targets/host/index.js';
+import { networkdTarget, shimTarget } from '../targets/host/index.js';
 import { openwrtTarget } from '../targets/openwrt/index.js';
 import { routerosTarget } from '../targets/routeros/index.js';
 import { UserError } from './errors.js';
 import type { Model } from './model.js';
 import type { Artifact, Target, TargetName } from './target.js';
 
-export const TARGETS: readonly Target[] = [routerosTarget, openwrtTarget, dockerTarget, composeTarget, hostTarget, networkdTarget];
+export const TARGETS: readonly Target[] = [routerosTarget, openwrtTarget, dockerTarget, composeTarget, shimTarget, networkdTarget];
 
 export interface GenerateOptions {
   /** default: all targets */

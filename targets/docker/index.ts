@@ -1,9 +1,9 @@
 // Docker: one `docker network create` per network on each host, and a compose `networks:` snippet that lets
 // services join those networks by name.
-import type { Attachment, HostModel, Model } from '../../src/model.js';
+import type { Attachment, Model } from '../../src/model.js';
 import { findNetwork } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
-import type { Artifact, Target } from '../../src/target.js';
+import { hostTarget, type Target } from '../../src/target.js';
 
 /** The arguments after `docker network create`, in order (the network name last). */
 export function networkCreateArgs(model: Model, a: Attachment): string[] {
@@ -22,28 +22,19 @@ export function networkCreateArgs(model: Model, a: Attachment): string[] {
   return args;
 }
 
-function host(model: Model, owner: string): HostModel | undefined {
-  return model.hosts.find((h) => h.name === owner);
-}
-
-export const dockerTarget: Target = {
-  name: 'docker',
-  scope: 'host',
-  render(model, owner): Artifact[] {
-    const h = host(model, owner);
-    if (!h || h.attachments.length === 0) return [];
-    const commands = h.attachments.map((a) => ({ args: networkCreateArgs(model, a) }));
-    return [{ target: 'docker', owner, path: `docker/${owner}.sh`, content: renderTemplate('docker', 'networks.sh', { commands }) }];
+export const dockerTarget: Target = hostTarget('docker', (model, host) => [
+  {
+    path: `docker/${host.name}.sh`,
+    content: renderTemplate('docker', 'networks.sh', { commands: host.attachments.map((a) => ({ args: networkCreateArgs(model, a) })) }),
   },
-};
+]);
 
-export const composeTarget: Target = {
-  name: 'compose',
-  scope: 'host',
-  render(model, owner): Artifact[] {
-    const h = host(model, owner);
-    if (!h || h.attachments.length === 0) return [];
-    const networks = h.attachments.map((a) => ({ name: a.network, range: a.ipv4.ipRange }));
-    return [{ target: 'compose', owner, path: `compose/${owner}.yaml`, content: renderTemplate('docker', 'compose.yaml', { host: owner, networks }) }];
+export const composeTarget: Target = hostTarget('compose', (_model, host) => [
+  {
+    path: `compose/${host.name}.yaml`,
+    content: renderTemplate('docker', 'compose.yaml', {
+      host: host.name,
+      networks: host.attachments.map((a) => ({ name: a.network, range: a.ipv4.ipRange })),
+    }),
   },
-};
+]);

@@ -1,8 +1,8 @@
 // The Docker host side: the macvlan/ipvlan "shim" that lets the host reach its own containers (a macvlan
 // child cannot talk to its parent), as `ip` commands and as persistent systemd-networkd files.
-import type { Attachment, HostModel, Model } from '../../src/model.js';
+import type { Attachment, HostModel } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
-import type { Artifact, Target } from '../../src/target.js';
+import { hostTarget, type Target } from '../../src/target.js';
 
 export interface HostCommand {
   argv: string[];
@@ -31,20 +31,9 @@ export function shimCommands(a: Attachment): HostCommand[] {
   return cmds;
 }
 
-function hostOf(model: Model, owner: string): HostModel | undefined {
-  return model.hosts.find((h) => h.name === owner);
-}
-
-export const hostTarget: Target = {
-  name: 'host',
-  scope: 'host',
-  render(model, owner): Artifact[] {
-    const h = hostOf(model, owner);
-    if (!h || h.attachments.length === 0) return [];
-    const commands = h.attachments.flatMap(shimCommands);
-    return [{ target: 'host', owner, path: `host/${owner}.sh`, content: renderTemplate('host', 'shim.sh', { commands }) }];
-  },
-};
+export const shimTarget: Target = hostTarget('host', (_model, host) => [
+  { path: `host/${host.name}.sh`, content: renderTemplate('host', 'shim.sh', { commands: host.attachments.flatMap(shimCommands) }) },
+]);
 
 export interface NetworkdFile {
   name: string;
@@ -79,17 +68,6 @@ export function networkdFiles(h: HostModel): NetworkdFile[] {
   return files;
 }
 
-export const networkdTarget: Target = {
-  name: 'networkd',
-  scope: 'host',
-  render(model, owner): Artifact[] {
-    const h = hostOf(model, owner);
-    if (!h || h.attachments.length === 0) return [];
-    return networkdFiles(h).map((f) => ({
-      target: 'networkd' as const,
-      owner,
-      path: `networkd/${owner}/${f.name}`,
-      content: renderTemplate('host', f.template, f.view),
-    }));
-  },
-};
+export const networkdTarget: Target = hostTarget('networkd', (_model, host) =>
+  networkdFiles(host).map((f) => ({ path: `networkd/${host.name}/${f.name}`, content: renderTemplate('host', f.template, f.view) })),
+);

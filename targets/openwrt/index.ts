@@ -4,7 +4,7 @@
 import { findNetwork, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec/schema.js';
-import type { Artifact, Target } from '../../src/target.js';
+import { routerTarget, type Target } from '../../src/target.js';
 
 export const SECTION_PREFIX = 'flatnet_';
 
@@ -190,13 +190,6 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
   });
 }
 
-export const openwrtTarget: Target = {
-  name: 'openwrt',
-  scope: 'router',
-  routerType: 'openwrt',
-  render(model, owner): Artifact[] {
-    const router = model.routers.find((r) => r.name === owner);
-    if (!router || router.type !== 'openwrt') return [];
-    return [{ target: 'openwrt', owner, path: `openwrt/${owner}.uci`, content: renderBatch(model, router) }];
-  },
-};
+export const openwrtTarget: Target = routerTarget('openwrt', 'openwrt', (model, router) => [
+  { path: `openwrt/${router.name}.uci`, content: renderBatch(model, router) },
+]);

@@ -2,7 +2,7 @@
 // rendered from them. Every object carries comment=flatnet:<network>; nothing else is ever touched.
 import { findNetwork, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
-import type { Artifact, Target } from '../../src/target.js';
+import { routerTarget, type Target } from '../../src/target.js';
 import type { ServiceName } from '../../src/spec/schema.js';
 
 export const OWNER_PREFIX = 'flatnet:';
@@ -175,13 +175,6 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
   });
 }
 
-export const routerosTarget: Target = {
-  name: 'routeros',
-  scope: 'router',
-  routerType: 'routeros',
-  render(model, owner): Artifact[] {
-    const router = model.routers.find((r) => r.name === owner);
-    if (!router || router.type !== 'routeros') return [];
-    return [{ target: 'routeros', owner, path: `routeros/${owner}.rsc`, content: renderScript(model, router) }];
-  },
-};
+export const routerosTarget: Target = routerTarget('routeros', 'routeros', (model, router) => [
+  { path: `routeros/${router.name}.rsc`, content: renderScript(model, router) },
+]);
