@@ -24,9 +24,14 @@ function parseTarget(value: string): TargetName | 'all' {
 
 function writeArtifacts(outDir: string, artifacts: Artifact[]): string[] {
   const root = resolve(outDir);
+  const made = new Set<string>();
   return artifacts.map((a) => {
     const file = join(root, a.path);
-    mkdirSync(dirname(file), { recursive: true });
+    const dir = dirname(file);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
     writeFileSync(file, a.content, { mode: a.path.endsWith('.sh') ? 0o755 : 0o644 });
     return join(outDir, a.path);
   });

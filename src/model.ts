@@ -140,8 +140,15 @@ export interface Model {
 export function findRouter(model: Model, name: string): RouterModel | undefined {
   return model.routers.find((r) => r.name === name);
 }
+const networkIndex = new WeakMap<Model, Map<string, NetworkModel>>();
+/** Looks a network up by name (indexed once per model: targets call this for every reference). */
 export function findNetwork(model: Model, name: string): NetworkModel {
-  const n = model.networks.find((x) => x.name === name);
+  let index = networkIndex.get(model);
+  if (!index) {
+    index = new Map(model.networks.map((n) => [n.name, n]));
+    networkIndex.set(model, index);
+  }
+  const n = index.get(name);
   if (!n) throw new Error(`internal: network ${name} not in model`);
   return n;
 }
