@@ -5,16 +5,18 @@ import { parseCidr, parseIp, parseIpRange, type Cidr, type Family, type Ip } fro
 export const IFNAMSIZ_MAX = 15;
 
 /**
- * Linux interface names: the kernel's dev_valid_name (≤ 15 bytes, not "." or "..", no "/", ":" or white space),
- * plus no quotes, backslash or control characters, which no sane name has and which would need quoting everywhere.
+ * Linux interface names, kept to what every tool in the chain accepts: at most 15 bytes (the kernel's
+ * IFNAMSIZ), ASCII letters, digits, "_", "." and "-" only, not starting with "-" or "." (ip would read an
+ * option or a hidden name). The kernel would take more ("%" is even a numbering template to it), but
+ * systemd-networkd refuses "%", ":" and non-ASCII, and shell, file-name and networkd syntax stay plain.
  */
 export function linuxNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > IFNAMSIZ_MAX) return `"${printable(name)}" is ${bytes} bytes; Linux interface names are at most ${IFNAMSIZ_MAX}`;
-  if (name === '.' || name === '..') return `"${name}" is not a valid Linux interface name`;
-  const bad = /[\/:\s'"`\\\u0000-\u001f\u007f]/.exec(name);
-  if (bad) return `"${printable(name)}" contains ${describeChar(bad[0])}, which Linux interface names must not contain`;
+  const bad = /[^A-Za-z0-9_.-]/.exec(name);
+  if (bad) return `"${printable(name)}" contains ${describeChar(bad[0])}; interface names may use letters, digits, "_", "." and "-"`;
+  if (/^[-.]/.test(name)) return `"${printable(name)}" must start with a letter, digit or "_"`;
   return undefined;
 }
 

@@ -351,6 +351,7 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
       out.dhcp = { first: pool.first.value, last: pool.last.value };
       if (subnet && !contains(subnet, out.dhcp)) problems.add(at('dhcp-pool'), `${n['dhcp-pool']} is not inside subnet ${subnet.text}`);
       if (range && overlaps(range, out.dhcp)) problems.add(at('dhcp-pool'), `${n['dhcp-pool']} overlaps container-range ${range.text}: the router's DHCP server would hand out container addresses`);
+      if (gateway && contains(out.dhcp, gateway.value)) problems.add(at('dhcp-pool'), `${n['dhcp-pool']} contains the gateway ${gateway.text}`);
     }
   }
   if (n['shim-name'] !== undefined) problems.linuxName(at('shim-name'), n['shim-name']);
@@ -510,6 +511,7 @@ function crossChecks(
       }
     }
     for (const [i, host] of p.hosts.entries()) {
+      if (p.hosts.indexOf(host) !== i) continue; // listed twice: reported once already
       const hostPath: SpecPath = Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'];
       // A bad parent name is reported once under hosts, not again for every network on it.
       const hostParent = hostSpecs[host]?.parent;

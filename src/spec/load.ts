@@ -1,7 +1,7 @@
 // Spec text → checked spec. YAML is parsed with positions kept, so every problem (syntax, schema or
 // consistency) can name its file, line, column and YAML path.
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecPath, type SpecProblem } from '../errors.js';
 import { specSchema, type Spec } from './schema.js';
@@ -42,7 +42,15 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     throw new SpecError(file, [{ path: [], message: 'the spec is empty: expected a mapping with version, hosts and networks', line: 1, col: 1 }]);
   }
   // Aliases could make one change appear in several places; a network spec has no use for them.
-  const data = doc.toJS({ maxAliasCount: 0 });
+  const aliases: SpecProblem[] = [];
+  visit(doc, {
+    Alias(_key, node, path) {
+      aliases.push({ path: pathAtOffset(doc.contents, node.range?.[0] ?? 0), message: `YAML aliases (*${node.source}) are not supported: write the value out`, ...at(node.range?.[0] ?? 0) });
+      void path;
+    },
+  });
+  if (aliases.length > 0) throw new SpecError(file, aliases);
+  const data = doc.toJS();
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => problemsOfIssue(issue, doc, at));
@@ -104,10 +112,9 @@ export function sortProblems(problems: SpecProblem[]): SpecProblem[] {
 }
 
 function messageOf(issue: ZodIssue, doc: Document, path: SpecPath): string {
+  if (path.length > 0 && !doc.hasIn(path)) return 'is required';
   if (issue.code === 'invalid_type') {
-    const present = doc.hasIn(path);
-    if (!present) return 'is required';
-    const expected = ({ object: 'a mapping', array: 'a list' } as Record<string, string>)[issue.expected] ?? issue.expected;
+    const expected = ({ object: 'a mapping', record: 'a mapping', array: 'a list', int: 'a whole number' } as Record<string, string>)[issue.expected] ?? issue.expected;
     return `expected ${expected}, got ${describe(path.length === 0 ? doc.contents : doc.getIn(path, true))}`;
   }
   return issue.message;

@@ -11,12 +11,20 @@ const name = z.string().regex(NAME_PATTERN, { error: NAME_HINT });
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const noControl = (s: string) => !CONTROL.test(s);
 
-/** A label printed into router config (RouterOS names, interface lists). Quoted per target on output. */
+/** A label printed into router config (user names). Quoted per target on output. */
 const label = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(64, { error: 'must be at most 64 characters' })
   .refine(noControl, { error: 'must not contain control characters or newlines' });
+
+/**
+ * A RouterOS interface or interface-list name. Quoted on output all the same; "," is refused because it
+ * separates list items (tagged=bridge,ether2), and quotes, "$" and "\\" because no interface needs them.
+ */
+const rosName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:@+ -]{0,63}$/, {
+  error: 'must be 1-64 characters: letters, digits, "_", ".", ":", "@", "+", "-" or spaces, starting with a letter, digit or "_"',
+});
 
 /** An interface or zone name on OpenWrt: UCI values are single-quoted, so no quote may appear in them. */
 const uciWord = z.string().regex(/^[A-Za-z0-9_.@-]{1,32}$/, {
@@ -37,7 +45,8 @@ const endpoint = z
   .refine((s) => HOSTNAME.test(s) || (IP_LIKE.test(s) && s.includes(':')), {
     error: 'must be an IP address or a host name',
   });
-const port = z.number().int().min(1).max(65535);
+const port = z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a port from 1 to 65535' }).max(65535, { error: 'must be a port from 1 to 65535' });
+const vlanId = z.number({ error: 'must be a VLAN id (a number from 1 to 4094)' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a VLAN id from 1 to 4094' }).max(4094, { error: 'must be a VLAN id from 1 to 4094' });
 
 const routerCommon = {
   address: endpoint,
@@ -55,10 +64,10 @@ export const routerosRouterSchema = z.strictObject({
   ...routerCommon,
   tls: z.boolean().default(false),
   'tls-insecure': z.boolean().default(false),
-  bridge: label.default('bridge'),
-  wan: label.default('WAN'),
-  lan: label.default('LAN'),
-  'trunk-ports': z.array(label).default([]),
+  bridge: rosName.default('bridge'),
+  wan: rosName.default('WAN'),
+  lan: rosName.default('LAN'),
+  'trunk-ports': z.array(rosName).default([]),
 });
 
 export const openwrtRouterSchema = z.strictObject({
@@ -75,7 +84,7 @@ export const openwrtRouterSchema = z.strictObject({
   'trunk-ports': z.array(uciWord).default([]),
   // Needed only with trunk-ports: turning on bridge VLAN filtering must keep the untagged LAN on these ports.
   'lan-ports': z.array(uciWord).optional(),
-  'lan-vlan': z.number().int().min(1).max(4094).default(1),
+  'lan-vlan': vlanId.default(1),
   'lan-interface': z.string().regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' }).optional(),
 });
 
@@ -93,7 +102,7 @@ export const firewallSchema = z.strictObject({
   internet: z.boolean().default(true),
   from: z.array(name).default(['lan']),
   to: z.array(name).default([]),
-  'allow-input': z.array(z.enum(SERVICES)).default(['dns']),
+  'allow-input': z.array(z.enum(SERVICES, { error: `must be one of ${SERVICES.join(', ')}` })).default(['dns']),
 });
 
 export const ipv6Schema = z.strictObject({
@@ -106,14 +115,14 @@ export const ipv6Schema = z.strictObject({
 export const networkSchema = z.strictObject({
   router: name.optional(),
   host: z.union([name, z.array(name).min(1)]),
-  vlan: z.number().int().min(1).max(4094).optional(),
+  vlan: vlanId.optional(),
   subnet: z.string(),
   gateway: z.string(),
   'container-range': z.string(),
   'shim-address': z.string().optional(),
   'shim-name': z.string().optional(),
   'dhcp-pool': z.string().optional(),
-  driver: z.enum(['macvlan', 'ipvlan']).default('macvlan'),
+  driver: z.enum(['macvlan', 'ipvlan'], { error: 'must be macvlan or ipvlan' }).default('macvlan'),
   ipv6: ipv6Schema.optional(),
   firewall: firewallSchema.optional(),
 });

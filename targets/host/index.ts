@@ -11,7 +11,8 @@ export interface HostCommand {
 }
 
 /**
- * The shim commands for one attachment. The shim address is a /32 (/128): with the prefix of the range
+ * The shim commands for one attachment. Names always follow `dev`/`name`, so a link called "up" or "help"
+ * is not read as a keyword. The shim address is a /32 (/128): with the prefix of the range
  * (the seed's /27) the kernel adds a prefix route itself and the `ip route` that follows fails "File exists".
  * addr and route use `replace`, which is idempotent, so the script can run again after a partial run.
  */
@@ -19,13 +20,13 @@ export function shimCommands(a: Attachment): HostCommand[] {
   const cmds: HostCommand[] = [];
   if (a.vlan !== undefined) {
     cmds.push({ argv: ['ip', 'link', 'add', 'link', a.parent, 'name', a.link, 'type', 'vlan', 'id', String(a.vlan)], unlessLinkExists: a.link });
-    cmds.push({ argv: ['ip', 'link', 'set', a.link, 'up'] });
+    cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.link, 'up'] });
   }
   const mode = a.driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
-  cmds.push({ argv: ['ip', 'link', 'add', a.shimName, 'link', a.link, ...mode], unlessLinkExists: a.shimName });
+  cmds.push({ argv: ['ip', 'link', 'add', 'link', a.link, 'name', a.shimName, ...mode], unlessLinkExists: a.shimName });
   cmds.push({ argv: ['ip', 'addr', 'replace', `${a.ipv4.shimAddress}/32`, 'dev', a.shimName] });
   if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'addr', 'replace', `${a.ipv6.shimAddress}/128`, 'dev', a.shimName, 'nodad'] });
-  cmds.push({ argv: ['ip', 'link', 'set', a.shimName, 'up'] });
+  cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'up'] });
   cmds.push({ argv: ['ip', 'route', 'replace', a.ipv4.route, 'dev', a.shimName] });
   if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'route', 'replace', a.ipv6.route, 'dev', a.shimName] });
   return cmds;
