@@ -137,3 +137,16 @@ describe('flatnet.schema.json', () => {
     expect(readFileSync(join(root, 'flatnet.schema.json'), 'utf8')).toBe(run(['schema']).stdout);
   });
 });
+
+describe('JSON specs', () => {
+  it('a JSON spec gives the same output as its YAML, and its problems carry line:col too', async () => {
+    const { parse } = await import('yaml');
+    const json = join(scratch, 'homelab.json');
+    writeFileSync(json, JSON.stringify(parse(readFileSync(homelab, 'utf8')), null, 2));
+    expect(run(['generate', json]).stdout).toBe(run(['generate', homelab]).stdout);
+    writeFileSync(json, JSON.stringify({ version: 1, hosts: {}, networks: { x: { host: 'nas', subnet: '10.0.0.0/24', gateway: '10.0.0.1', 'container-range': '10.0.0.128/25' } } }, null, 2));
+    const r = run(['validate', json]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/homelab\.json:\d+:\d+ networks\.x\.host: host "nas" is not defined under hosts/);
+  });
+});
