@@ -366,6 +366,11 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
       if (!contains(s6, g6.value)) problems.add(at('ipv6', 'gateway'), `${g6.text} is outside subnet ${s6.text}`);
       else if (g6.value === s6.first) problems.add(at('ipv6', 'gateway'), `${g6.text} is the subnet-router anycast address of ${s6.text}`);
     }
+    if (n.vlan === undefined && n.ipv6['container-range'] === undefined) {
+      // on the untagged LAN, the whole prefix is the LAN's: Docker would hand out addresses of other hosts and
+      // the shim's route would take the host's own LAN traffic
+      problems.add(at('ipv6', 'container-range'), 'is required for an untagged network: the IPv6 subnet is the LAN\'s own prefix');
+    }
     if (n.ipv6['container-range'] !== undefined) {
       out.v6range = problems.network(at('ipv6', 'container-range'), n.ipv6['container-range'], 6);
       if (out.v6range && s6 && !contains(s6, out.v6range)) problems.add(at('ipv6', 'container-range'), `${out.v6range.text} is not inside subnet ${s6.text}`);
@@ -541,6 +546,11 @@ function crossChecks(
         problems.add(['hosts', host, 'address'], `${address.text} is inside container-range ${p.range.text} of network "${name}"`);
       } else if (address && p.gateway && address.value === p.gateway.value) {
         problems.add(['hosts', host, 'address'], `${address.text} is the gateway of network "${name}"`);
+      } else if (address && n['shim-address'] === address.text) {
+        problems.add([...p.path, 'shim-address'], `${address.text} is the address of host "${host}" itself: the same address on two MACs`);
+      } else if (address && n.vlan === undefined && p.subnet && !contains(p.subnet, address.value)) {
+        // an untagged network shares the parent with the host's own LAN address
+        problems.add(['hosts', host, 'address'], `${address.text} is not inside subnet ${p.subnet.text} of network "${name}", which is untagged on ${hostParent}: the host's LAN and the network must be one subnet`);
       }
     }
   }

@@ -48,7 +48,13 @@ const ROS_BARE = /^[A-Za-z0-9_.:\/,*-]+$/;
 /** RouterOS script value: bare when plain, otherwise double-quoted with \\ \" \$ \? escaped. */
 export function routerosQuote(value: string): string {
   refuseControl('a RouterOS script', value);
-  if (ROS_BARE.test(value)) return value;
+  return ROS_BARE.test(value) ? value : routerosString(value);
+}
+
+/** RouterOS string literal, always double-quoted: for values inside `find where` expressions, where a bare
+ * word such as main-bridge could be read as arithmetic. */
+export function routerosString(value: string): string {
+  refuseControl('a RouterOS script', value);
   return `"${value.replace(/[\\"$?]/g, (c) => `\\${c}`)}"`;
 }
 

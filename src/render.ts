@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { packageRoot } from './paths.js';
-import { routerosProps, routerosQuote, shellQuote, uciName, uciQuote, uciType } from './quote.js';
+import { routerosProps, routerosQuote, routerosString, shellQuote, uciName, uciQuote, uciType } from './quote.js';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('sh', (v: unknown) => shellQuote(String(v)));
@@ -12,6 +12,7 @@ hbs.registerHelper('uci', (v: unknown) => uciQuote(String(v)));
 hbs.registerHelper('uciName', (v: unknown) => uciName(String(v)));
 hbs.registerHelper('uciType', (v: unknown) => uciType(String(v)));
 hbs.registerHelper('ros', (v: unknown) => routerosQuote(String(v)));
+hbs.registerHelper('rosString', (v: unknown) => routerosString(String(v)));
 hbs.registerHelper('rosProps', (v: ReadonlyArray<readonly [string, string]>) => routerosProps(v));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();

@@ -77,10 +77,18 @@ function checkRouteros(model: Model): number {
   for (const router of model.routers) {
     if (router.type !== 'routeros') continue;
     const desired: RosObject[] = desiredObjects(model, router);
-    const adds = parseScriptAdds(renderScript(model, router));
+    const script = renderScript(model, router);
+    const adds = parseScriptAdds(script);
     const firewall = desired.filter((o) => o.placeBeforeRouterDrops);
-    // plain objects once; every firewall rule twice: before the router's drops, or appended when it has none
-    expect(groups(adds.filter((a) => !a.menu.includes('firewall')))).toEqual(groups(desired.filter((o) => !o.placeBeforeRouterDrops)));
+    // plain objects once (VLAN interfaces created disabled, then enabled as the script's last line);
+    // every firewall rule twice: before the router's drops, or appended when it has none
+    const plain = desired
+      .filter((o) => !o.placeBeforeRouterDrops)
+      .map((o) => ({ menu: o.menu, props: o.enableLast ? [...o.props, ['disabled', 'yes'] as [string, string]] : o.props }));
+    expect(groups(adds.filter((a) => !a.menu.includes('firewall')))).toEqual(groups(plain));
+    if (desired.some((o) => o.enableLast)) {
+      expect(script.trimEnd().split('\n').at(-1)).toBe('/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]');
+    }
     expect(groups(adds.filter((a) => a.placeBefore))).toEqual(groups(firewall));
     expect(groups(adds.filter((a) => a.menu.includes('firewall') && !a.placeBefore))).toEqual(groups(firewall));
     checked += desired.length;

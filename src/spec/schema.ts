@@ -115,7 +115,7 @@ export const ipv6Schema = z.strictObject({
 export const networkSchema = z.strictObject({
   router: name.optional(),
   host: z.union([name, z.array(name).min(1)]),
-  vlan: vlanId.optional(),
+  vlan: vlanId.refine((v) => v !== 1, { error: 'VLAN 1 is the default untagged VLAN (PVID) of bridges and most switches; use another id' }).optional(),
   subnet: z.string(),
   gateway: z.string(),
   'container-range': z.string(),

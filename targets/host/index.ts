@@ -42,7 +42,10 @@ export interface NetworkdFile {
   view: object;
 }
 
-/** systemd-networkd files that recreate the shim (and the VLAN device) at boot. */
+/**
+ * systemd-networkd files that recreate the shim (and the VLAN device) at boot. Low numbers: networkd uses the
+ * first .network file that matches a link, and distributions ship catch-alls such as 20-wired.network (en*).
+ */
 export function networkdFiles(h: HostModel): NetworkdFile[] {
   const files: NetworkdFile[] = [];
   const parentLinks = new Map<string, Array<{ key: string; name: string }>>();
@@ -55,13 +58,13 @@ export function networkdFiles(h: HostModel): NetworkdFile[] {
     const kind = a.driver === 'macvlan' ? 'MACVLAN' : 'IPVLAN';
     if (a.vlan !== undefined) {
       attach(a.parent, 'VLAN', a.link);
-      files.push({ name: `25-flatnet-${a.link}.netdev`, template: 'vlan.netdev', view: { a } });
-      files.push({ name: `25-flatnet-${a.link}.network`, template: 'vlan.network', view: { a, kind } });
+      files.push({ name: `10-flatnet-${a.link}.netdev`, template: 'vlan.netdev', view: { a } });
+      files.push({ name: `10-flatnet-${a.link}.network`, template: 'vlan.network', view: { a, kind } });
     } else {
       attach(a.parent, kind, a.shimName);
     }
-    files.push({ name: `26-flatnet-${a.shimName}.netdev`, template: 'shim.netdev', view: { a, macvlan: a.driver === 'macvlan' } });
-    files.push({ name: `26-flatnet-${a.shimName}.network`, template: 'shim.network', view: { a, ipv6: a.ipv6 ?? null } });
+    files.push({ name: `11-flatnet-${a.shimName}.netdev`, template: 'shim.netdev', view: { a, macvlan: a.driver === 'macvlan' } });
+    files.push({ name: `11-flatnet-${a.shimName}.network`, template: 'shim.network', view: { a, ipv6: a.ipv6 ?? null } });
   }
   for (const [parent, links] of parentLinks) {
     files.push({ name: `${parent}.network.d/flatnet.conf`, template: 'parent.conf', view: { parent, links } });

@@ -159,6 +159,23 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
   }
 
   for (const n of networks) {
+    if (n.ipv6) {
+      // Neighbour discovery is untracked, so fw4 never sees it as established: without this rule the zone's
+      // input REJECT keeps containers from resolving their IPv6 gateway (OpenWrt's own Allow-ICMPv6-Input).
+      sections.push({
+        config: 'firewall',
+        name: `${n.names.uciSection}_icmpv6_nd`,
+        type: 'rule',
+        options: [
+          ['name', `flatnet ${n.name} icmpv6 neighbour discovery`],
+          ['src', n.names.firewallZone],
+          ['proto', 'icmp'],
+          ['family', 'ipv6'],
+          ['icmp_type', 'neighbour-solicitation neighbour-advertisement router-solicitation packet-too-big'],
+          ['target', 'ACCEPT'],
+        ],
+      });
+    }
     for (const service of n.firewall!.allowInput) {
       for (const r of serviceRules(service, n.ipv6 !== undefined)) {
         const options: Array<[string, string]> = [

@@ -43,14 +43,23 @@ export function parseUciValue(text: string): { value: string; rest: string } {
   return { value, rest: text.slice(i).trim() };
 }
 
+const DELETION = /^delete\s+([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)(?:\.([A-Za-z0-9_]+))?$/;
 const ASSIGNMENT = /^(?:set\s+)?([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)(?:\.([A-Za-z0-9_]+))?=(.*)$/;
 
-/** Sections in the order they first appear; options in the order they are set (a later set replaces). */
+/** Sections in the order they are (re)created; options in the order they are set (a later set replaces). */
 export function parseUciAssignments(text: string): ParsedUciSection[] {
   const sections = new Map<string, ParsedUciSection>();
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
+    const d = DELETION.exec(line);
+    if (d) {
+      const [, config, name, option] = d as unknown as [string, string, string, string | undefined];
+      const section = sections.get(`${config}.${name}`);
+      if (option === undefined) sections.delete(`${config}.${name}`);
+      else if (section) section.options = section.options.filter(([k]) => k !== option);
+      continue;
+    }
     const m = ASSIGNMENT.exec(line);
     if (!m) throw new Error(`not a uci assignment: ${JSON.stringify(line)}`);
     const [, config, name, option, rawValue] = m as unknown as [string, string, string, string | undefined, string];

@@ -3,6 +3,7 @@
 import { findNetwork, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { routerTarget, type Target } from '../../src/target.js';
+import { routerosString } from '../../src/quote.js';
 import type { ServiceName } from '../../src/spec/schema.js';
 
 export const OWNER_PREFIX = 'flatnet:';
@@ -23,6 +24,32 @@ export interface RosObject {
   props: Array<[string, string]>;
   /** firewall rules go before the router's own drop/reject rules of their chain */
   placeBeforeRouterDrops?: boolean;
+  /**
+   * VLAN interfaces are created disabled and enabled once every rule is in: a run that stops halfway
+   * leaves the new VLANs without traffic rather than without isolation.
+   */
+  enableLast?: boolean;
+}
+
+/** What must hold on the router before anything is changed; checked first, so a failed run changes nothing. */
+export type RosPrecondition =
+  | { kind: 'interface'; name: string }
+  | { kind: 'interface-list'; name: string }
+  | { kind: 'vlan-free'; bridge: string; vlan: number };
+
+export function preconditions(model: Model, router: RouterOSRouter): RosPrecondition[] {
+  if (router.networks.length === 0) return [];
+  const checks: RosPrecondition[] = [{ kind: 'interface', name: router.bridge }];
+  for (const port of router.trunkPorts) checks.push({ kind: 'interface', name: port });
+  const networks = router.networks.map((name) => findNetwork(model, name));
+  const lists = new Set<string>();
+  for (const n of networks) {
+    if (n.firewall?.internet) lists.add(router.wanList);
+    if (n.firewall?.from.includes('lan')) lists.add(router.lanList);
+  }
+  for (const name of lists) checks.push({ kind: 'interface-list', name });
+  for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan! });
+  return checks;
 }
 
 /** Menus in the order objects are added; removal runs in reverse (rules before the interfaces they name). */
@@ -73,6 +100,7 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
       ['vlan-id', String(n.vlan)],
       ['interface', router.bridge],
     ]);
+    objects[objects.length - 1]!.enableLast = true;
   }
   for (const n of networks) own(n, '/ip/address', [['address', n.ipv4.gatewayCidr], ['interface', n.names.routerosInterface]]);
   for (const n of networks) {
@@ -114,8 +142,11 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
   for (const n of networks) {
     const fw = n.firewall!;
     const me = n.names.routerosInterface;
-    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related'], ['in-interface', me]]);
-    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related'], ['out-interface', me]]);
+    // untracked too: IPv6 neighbour discovery is never "established", and the router's own rules may not accept it first
+    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['in-interface', me]]);
+    rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['out-interface', me]]);
+    // port forwards the user set up (dstnat) reach the network, as on OpenWrt and in RouterOS's default config
+    if (family === 4) rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-nat-state', 'dstnat'], ['out-interface', me]]);
     if (fw.internet) forward(n, [['in-interface', me]], [['out-interface-list', router.wanList]]);
     for (const src of fw.from) {
       if (src === 'lan') forward(n, [['in-interface-list', router.lanList]], [['out-interface', me]]);
@@ -129,7 +160,7 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
   }
   for (const n of networks) {
     const me = n.names.routerosInterface;
-    rule(accepts, n, [['chain', 'input'], ['action', 'accept'], ['connection-state', 'established,related'], ['in-interface', me]]);
+    rule(accepts, n, [['chain', 'input'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['in-interface', me]]);
     for (const service of n.firewall!.allowInput) {
       for (const sp of servicePorts(service, family)) {
         rule(accepts, n, [
@@ -159,9 +190,24 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
     return {
       menu,
       isFirewall: menu.endsWith('/firewall/filter'),
-      plain: items.filter((o) => !o.placeBeforeRouterDrops).map((o) => ({ props: o.props })),
+      plain: items.filter((o) => !o.placeBeforeRouterDrops).map((o) => ({ props: o.enableLast ? [...o.props, ['disabled', 'yes']] : o.props })),
       chains,
     };
+  });
+  const enableLast = [...new Set(objects.filter((o) => o.enableLast).map((o) => o.menu))];
+  const checks = preconditions(model, router).map((c) => {
+    switch (c.kind) {
+      case 'interface':
+        return { find: `/interface/find where name=${routerosString(c.name)}`, missing: true, message: `flatnet: interface ${c.name} not found` };
+      case 'interface-list':
+        return { find: `/interface/list/find where name=${routerosString(c.name)}`, missing: true, message: `flatnet: interface list ${c.name} not found` };
+      case 'vlan-free':
+        return {
+          find: `/interface/vlan/find where interface=${routerosString(c.bridge)} and vlan-id=${c.vlan} and !(comment~${routerosString(`^${OWNER_PREFIX}`)})`,
+          missing: false,
+          message: `flatnet: VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet`,
+        };
+    }
   });
   return renderTemplate('routeros', 'script.rsc', {
     router,
@@ -170,6 +216,8 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
       return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, iface: n.names.routerosInterface };
     }),
     removeMenus: [...MENU_ORDER].reverse(),
+    checks,
+    enableLast,
     ownerRegex: `^${OWNER_PREFIX}`,
     menus: menus.filter((m) => m.plain.length > 0 || m.chains.length > 0),
   });

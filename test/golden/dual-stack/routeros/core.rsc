@@ -3,7 +3,14 @@
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
+# Networks:
 #   macvlan216: VLAN 218 on vlan218-macvlan216, 192.168.216.0/24, 2001:db8:abc8::/64
+
+# Stop before changing anything when something this script relies on is missing or taken.
+:if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
+:if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
+:if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=218 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 218 on bridge exists already and was not created by flatnet" }
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -13,7 +20,7 @@
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
 /interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
 
-/interface/vlan/add name=vlan218-macvlan216 vlan-id=218 interface=bridge comment=flatnet:macvlan216
+/interface/vlan/add name=vlan218-macvlan216 vlan-id=218 interface=bridge comment=flatnet:macvlan216 disabled=yes
 
 /ip/address/add address=192.168.216.1/24 interface=vlan218-macvlan216 comment=flatnet:macvlan216
 
@@ -21,18 +28,20 @@
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
   } else={
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
@@ -42,15 +51,15 @@
 
 # /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216 place-before=$before
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
   } else={
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
@@ -59,18 +68,18 @@
 
 # /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
   } else={
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan218-macvlan216 out-interface-list=WAN comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
@@ -80,17 +89,20 @@
 
 # /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216 place-before=$before
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
   } else={
-    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=udp dst-port=53 comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan218-macvlan216 protocol=tcp dst-port=53 comment=flatnet:macvlan216
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan218-macvlan216 comment=flatnet:macvlan216
   }
 }
+
+# Enable the VLAN interfaces last: if the import stopped above, they carry no traffic.
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]

@@ -3,9 +3,20 @@
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
+# Networks:
 #   media: VLAN 20 on vlan20-media, 10.20.0.0/24
 #   iot: VLAN 30 on vlan30-iot, 10.30.0.0/24
 #   dmz: VLAN 40 on vlan40-dmz, 10.40.0.0/24, 2001:db8:40::/64
+
+# Stop before changing anything when something this script relies on is missing or taken.
+:if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
+:if ([:len [/interface/find where name="ether2"]] = 0) do={ :error "flatnet: interface ether2 not found" }
+:if ([:len [/interface/find where name="ether3"]] = 0) do={ :error "flatnet: interface ether3 not found" }
+:if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
+:if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -15,9 +26,9 @@
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
 /interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
 
-/interface/vlan/add name=vlan20-media vlan-id=20 interface=bridge comment=flatnet:media
-/interface/vlan/add name=vlan30-iot vlan-id=30 interface=bridge comment=flatnet:iot
-/interface/vlan/add name=vlan40-dmz vlan-id=40 interface=bridge comment=flatnet:dmz
+/interface/vlan/add name=vlan20-media vlan-id=20 interface=bridge comment=flatnet:media disabled=yes
+/interface/vlan/add name=vlan30-iot vlan-id=30 interface=bridge comment=flatnet:iot disabled=yes
+/interface/vlan/add name=vlan40-dmz vlan-id=40 interface=bridge comment=flatnet:dmz disabled=yes
 
 /ip/address/add address=10.20.0.1/24 interface=vlan20-media comment=flatnet:media
 /ip/address/add address=10.30.0.1/24 interface=vlan30-iot comment=flatnet:iot
@@ -31,19 +42,22 @@
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan20-media comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface-list=WAN comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan20-media comment=flatnet:media place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface=vlan30-iot comment=flatnet:iot place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface=vlan30-iot comment=flatnet:dmz place-before=$before
@@ -54,16 +68,19 @@
     /ip/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan20-media comment=flatnet:media
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface-list=WAN comment=flatnet:media
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan20-media comment=flatnet:media
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan30-iot comment=flatnet:iot
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-iot comment=flatnet:iot
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan20-media out-interface=vlan30-iot comment=flatnet:iot
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan40-dmz comment=flatnet:dmz
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface=vlan30-iot comment=flatnet:dmz
@@ -78,18 +95,18 @@
 
 # /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media place-before=$before
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot place-before=$before
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmp comment=flatnet:dmz place-before=$before
@@ -97,15 +114,15 @@
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan20-media comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan30-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmp comment=flatnet:dmz
@@ -117,18 +134,18 @@
 
 # /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
-    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz
@@ -138,19 +155,22 @@
 
 # /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
-    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz
   }
 }
+
+# Enable the VLAN interfaces last: if the import stopped above, they carry no traffic.
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]

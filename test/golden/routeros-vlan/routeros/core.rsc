@@ -3,7 +3,14 @@
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
+# Networks:
 #   docker-demo: VLAN 200 on vlan200-docker-demo, 192.168.200.0/24
+
+# Stop before changing anything when something this script relies on is missing or taken.
+:if ([:len [/interface/find where name="main-bridge"]] = 0) do={ :error "flatnet: interface main-bridge not found" }
+:if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
+:if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
+:if ([:len [/interface/vlan/find where interface="main-bridge" and vlan-id=200 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 200 on main-bridge exists already and was not created by flatnet" }
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -13,24 +20,26 @@
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
 /interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
 
-/interface/vlan/add name=vlan200-docker-demo vlan-id=200 interface=main-bridge comment=flatnet:docker-demo
+/interface/vlan/add name=vlan200-docker-demo vlan-id=200 interface=main-bridge comment=flatnet:docker-demo disabled=yes
 
 /ip/address/add address=192.168.200.1/24 interface=vlan200-docker-demo comment=flatnet:docker-demo
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=forward and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan200-docker-demo out-interface-list=WAN comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=forward action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=forward action=drop out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
   } else={
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related in-interface=vlan200-docker-demo comment=flatnet:docker-demo
-    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related out-interface=vlan200-docker-demo comment=flatnet:docker-demo
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan200-docker-demo comment=flatnet:docker-demo
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan200-docker-demo comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=forward action=accept in-interface=vlan200-docker-demo out-interface-list=WAN comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan200-docker-demo comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=forward action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo
@@ -40,17 +49,20 @@
 
 # /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain=input and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=udp dst-port=53 comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=tcp dst-port=53 comment=flatnet:docker-demo place-before=$before
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
   } else={
-    /ip/firewall/filter/add chain=input action=accept connection-state=established,related in-interface=vlan200-docker-demo comment=flatnet:docker-demo
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=udp dst-port=53 comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=tcp dst-port=53 comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo
   }
 }
+
+# Enable the VLAN interfaces last: if the import stopped above, they carry no traffic.
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
