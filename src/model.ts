@@ -178,16 +178,13 @@ export function resolveModel(loaded: LoadedSpec): Model {
     r.type === 'routeros' ? routerosRouter(name, r) : openwrtRouter(name, r, problems),
   );
 
+  const hostAddress = new Map<string, Ip>();
   const hosts: HostModel[] = Object.entries(spec.hosts).map(([name, h]) => {
     problems.linuxName(['hosts', name, 'parent'], h.parent);
     const address = h.address === undefined ? undefined : problems.interfaceAddress(['hosts', name, 'address'], h.address);
+    if (address) hostAddress.set(name, address.address);
     return { name, parent: h.parent, address: address ? `${address.address.text}/${address.prefixLength}` : undefined, attachments: [] };
   });
-  const hostAddress = new Map<string, Ip>();
-  for (const [name, h] of Object.entries(spec.hosts)) {
-    const a = h.address === undefined ? undefined : parseHostAddress(h.address);
-    if (a) hostAddress.set(name, a);
-  }
 
   const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));
   const networks: NetworkModel[] = [];
@@ -319,11 +316,6 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
     lanInterface: r['lan-interface'],
     networks: [],
   };
-}
-
-function parseHostAddress(text: string): Ip | undefined {
-  const p = new ProblemList();
-  return p.interfaceAddress([], text)?.address;
 }
 
 function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): ParsedNetwork {
