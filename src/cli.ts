@@ -25,16 +25,23 @@ function parseTarget(value: string): TargetName | 'all' {
 function writeArtifacts(outDir: string, artifacts: Artifact[]): string[] {
   const root = resolve(outDir);
   const made = new Set<string>();
-  return artifacts.map((a) => {
+  const written: string[] = [];
+  for (const a of artifacts) {
     const file = join(root, a.path);
     const dir = dirname(file);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
+    try {
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
+      writeFileSync(file, a.content, { mode: a.path.endsWith('.sh') ? 0o755 : 0o644 });
+    } catch (err) {
+      // say how far it got: a partly written output directory must not pass for a complete one
+      throw new UserError(`cannot write ${join(outDir, a.path)} (${(err as Error).message}); ${written.length} of ${artifacts.length} files were written before this`);
     }
-    writeFileSync(file, a.content, { mode: a.path.endsWith('.sh') ? 0o755 : 0o644 });
-    return join(outDir, a.path);
-  });
+    written.push(join(outDir, a.path));
+  }
+  return written;
 }
 
 export function buildProgram(): Command {

@@ -78,6 +78,14 @@ describe('flatnet-router CLI', () => {
     expect(existsSync(join(out, 'networkd/nas/enp3s0.network.d/flatnet.conf'))).toBe(true);
   });
 
+  it('--out that cannot be written: exit 1, and says how many files were written', () => {
+    const file = join(scratch, 'not-a-dir');
+    writeFileSync(file, '');
+    const r = run(['generate', homelab, '--out', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^flatnet-router: cannot write .*not-a-dir\/routeros\/core\.rsc \(ENOTDIR.*\); 0 of 27 files were written before this\n$/);
+  });
+
   it('names an unknown router or host and exits 1 without a stack trace', () => {
     for (const args of [['--router', 'nope'], ['--host', 'nope']]) {
       const r = run(['generate', homelab, ...args]);
