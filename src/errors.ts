@@ -22,9 +22,13 @@ export function formatPath(path: SpecPath): string {
   return out;
 }
 
+// Messages quote spec values; a control character in one must not reach the terminal raw.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const visible = (s: string) => s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/\n/g, '\\n');
+
 export function formatProblem(file: string, p: SpecProblem): string {
   const where = p.line !== undefined ? `${file}:${p.line}:${p.col ?? 1}` : file;
-  return `${where} ${formatPath(p.path)}: ${p.message}`;
+  return visible(`${where} ${formatPath(p.path)}: ${p.message}`);
 }
 
 /** A spec that cannot be used; carries every problem found, not just the first. */

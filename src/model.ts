@@ -178,6 +178,8 @@ export function resolveModel(loaded: LoadedSpec): Model {
     r.type === 'routeros' ? routerosRouter(name, r) : openwrtRouter(name, r, problems),
   );
 
+  // A Map, not the parsed object: a name such as "constructor" must not find Object.prototype's.
+  const hostSpecs = new Map(Object.entries(spec.hosts));
   const hostAddress = new Map<string, Ip>();
   const hosts: HostModel[] = Object.entries(spec.hosts).map(([name, h]) => {
     problems.linuxName(['hosts', name, 'parent'], h.parent);
@@ -200,7 +202,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       problems.add([...p.path, 'firewall'], 'needs a vlan: an untagged network is the router\'s existing LAN, which flatnet leaves untouched');
     }
     p.hosts.forEach((h, i) => {
-      if (!spec.hosts[h]) problems.add(Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'], `host "${h}" is not defined under hosts`);
+      if (!hostSpecs.has(h)) problems.add(Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'], `host "${h}" is not defined under hosts`);
     });
     if (new Set(p.hosts).size !== p.hosts.length) problems.add([...p.path, 'host'], 'lists a host twice');
 
@@ -222,7 +224,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
             allowInput: n.firewall?.['allow-input'] ?? ['dns'],
           };
 
-    const attachments = p.subnet && p.gateway && p.range ? attach(p, name, spec.hosts, problems) : [];
+    const attachments = p.subnet && p.gateway && p.range ? attach(p, name, hostSpecs, problems) : [];
     for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
 
     if (!p.subnet || !p.gateway || !p.range) continue;
@@ -257,7 +259,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
     });
   }
 
-  crossChecks(parsed, routers, spec.hosts, hostAddress, problems);
+  crossChecks(parsed, routers, hostSpecs, hostAddress, problems);
   firewallChecks(parsed, problems);
 
   if (problems.items.length > 0) {
@@ -328,6 +330,7 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
   out.range = problems.network(at('container-range'), n['container-range'], 4);
   const { subnet, gateway, range } = out;
   if (subnet && subnet.prefixLength > 30) problems.add(at('subnet'), `/${subnet.prefixLength} leaves no room for a gateway and containers; use /30 or shorter`);
+  if (subnet && subnet.prefixLength < 8) problems.add(at('subnet'), `/${subnet.prefixLength} is not one layer-2 segment; use /8 or longer`);
   if (subnet && gateway) {
     if (!contains(subnet, gateway.value)) problems.add(at('gateway'), `${gateway.text} is outside subnet ${subnet.text}`);
     else if (gateway.value === subnet.first) problems.add(at('gateway'), `${gateway.text} is the network address of ${subnet.text}`);
@@ -354,6 +357,7 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
     const s6 = out.v6subnet;
     const g6 = out.v6gateway;
     if (s6 && s6.prefixLength > 126) problems.add(at('ipv6', 'subnet'), `/${s6.prefixLength} is too small for a gateway and containers`);
+    if (s6 && s6.prefixLength < 32) problems.add(at('ipv6', 'subnet'), `/${s6.prefixLength} is not one layer-2 segment; use /32 or longer (usually /64)`);
     if (s6 && g6) {
       if (!contains(s6, g6.value)) problems.add(at('ipv6', 'gateway'), `${g6.text} is outside subnet ${s6.text}`);
       else if (g6.value === s6.first) problems.add(at('ipv6', 'gateway'), `${g6.text} is the subnet-router anycast address of ${s6.text}`);
@@ -393,13 +397,13 @@ function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
   return a;
 }
 
-function attach(p: ParsedNetwork, name: string, hostSpecs: Record<string, { parent: string }>, problems: ProblemList): Attachment[] {
+function attach(p: ParsedNetwork, name: string, hostSpecs: Map<string, { parent: string }>, problems: ProblemList): Attachment[] {
   const n = p.spec;
   const subnet = p.subnet!;
   const gateway = p.gateway!;
   const range = p.range!;
   const at = (...k: Array<string | number>) => [...p.path, ...k];
-  const hosts = p.hosts.filter((h) => hostSpecs[h]);
+  const hosts = p.hosts.filter((h) => hostSpecs.has(h));
   if (hosts.length === 0) return [];
   const multi = hosts.length > 1;
   if (multi && n['shim-address'] !== undefined) {
@@ -459,7 +463,7 @@ function attach(p: ParsedNetwork, name: string, hostSpecs: Record<string, { pare
   });
 
   return hosts.map((host, i) => {
-    const parent = hostSpecs[host]!.parent;
+    const parent = hostSpecs.get(host)!.parent;
     const link = n.vlan === undefined ? parent : `${parent}.${n.vlan}`;
     const shimName = n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${name}`);
     const attachment: Attachment = {
@@ -487,7 +491,7 @@ function attach(p: ParsedNetwork, name: string, hostSpecs: Record<string, { pare
 function crossChecks(
   parsed: ParsedNetwork[],
   routers: RouterModel[],
-  hostSpecs: Record<string, { parent: string }>,
+  hostSpecs: Map<string, { parent: string }>,
   hostAddress: Map<string, Ip>,
   problems: ProblemList,
 ): void {
@@ -511,7 +515,7 @@ function crossChecks(
       if (p.hosts.indexOf(host) !== i) continue; // listed twice: reported once already
       const hostPath: SpecPath = Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'];
       // A bad parent name is reported once under hosts, not again for every network on it.
-      const hostParent = hostSpecs[host]?.parent;
+      const hostParent = hostSpecs.get(host)?.parent;
       if (hostParent === undefined || linuxNameOf(hostParent) !== undefined) continue;
       // Docker refuses two macvlan networks on one parent; the host's routing table needs distinct shims.
       const link = n.vlan === undefined ? hostParent : `${hostParent}.${n.vlan}`;

@@ -42,14 +42,20 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
     throw new SpecError(file, [{ path: [], message: 'the spec is empty: expected a mapping with version, hosts and networks', line: 1, col: 1 }]);
   }
   // Aliases could make one change appear in several places; a network spec has no use for them.
-  const aliases: SpecProblem[] = [];
+  // "__proto__" keys are dropped by zod's records without a check, so they are refused here.
+  const refused: SpecProblem[] = [];
   visit(doc, {
-    Alias(_key, node, path) {
-      aliases.push({ path: pathAtOffset(doc.contents, node.range?.[0] ?? 0), message: `YAML aliases (*${node.source}) are not supported: write the value out`, ...at(node.range?.[0] ?? 0) });
-      void path;
+    Alias(_key, node) {
+      refused.push({ path: pathAtOffset(doc.contents, node.range?.[0] ?? 0), message: `YAML aliases (*${node.source}) are not supported: write the value out`, ...at(node.range?.[0] ?? 0) });
+    },
+    Pair(_key, pair, ancestors) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        const offset = pair.key.range?.[0] ?? 0;
+        refused.push({ path: pathOfAncestors(ancestors, '__proto__'), message: '"__proto__" is not a valid key or name', ...at(offset) });
+      }
     },
   });
-  if (aliases.length > 0) throw new SpecError(file, aliases);
+  if (refused.length > 0) throw new SpecError(file, sortProblems(refused));
   const data = doc.toJS();
   const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
@@ -174,4 +180,14 @@ function pathAtOffset(node: unknown, offset: number, path: Array<string | number
     });
   }
   return path;
+}
+
+/** The YAML path of a node from the ancestors a `visit` callback is given. */
+function pathOfAncestors(ancestors: readonly unknown[], last: string): Array<string | number> {
+  const path: Array<string | number> = [];
+  ancestors.forEach((a, i) => {
+    if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+    else if (isSeq(a) && i + 1 < ancestors.length) path.push(a.items.indexOf(ancestors[i + 1] as never));
+  });
+  return [...path, last];
 }
