@@ -552,22 +552,53 @@ function crossChecks(
   }
 
   // Subnets that share a router or a host would share a routing table.
-  for (let i = 0; i < parsed.length; i++) {
-    for (let j = i + 1; j < parsed.length; j++) {
-      const a = parsed[i]!;
-      const b = parsed[j]!;
-      const sameRouter = a.spec.router !== undefined && a.spec.router === b.spec.router;
-      const sharedHost = a.hosts.find((h) => b.hosts.includes(h));
-      if (!sameRouter && !sharedHost) continue;
-      const where = sameRouter ? `router "${a.spec.router}"` : `host "${sharedHost}"`;
-      if (a.subnet && b.subnet && overlaps(a.subnet, b.subnet)) {
-        problems.add([...b.path, 'subnet'], `${b.subnet.text} overlaps ${a.subnet.text} of network "${a.path[1]}" on ${where}`);
-      }
-      if (a.v6subnet && b.v6subnet && overlaps(a.v6subnet, b.v6subnet)) {
-        problems.add([...b.path, 'ipv6', 'subnet'], `${b.v6subnet.text} overlaps ${a.v6subnet.text} of network "${a.path[1]}" on ${where}`);
+  const groups = new Map<string, ParsedNetwork[]>();
+  const join = (key: string, p: ParsedNetwork) => (groups.get(key) ?? groups.set(key, []).get(key)!).push(p);
+  for (const p of parsed) {
+    if (p.spec.router !== undefined) join(`router "${p.spec.router}"`, p);
+    for (const h of new Set(p.hosts)) join(`host "${h}"`, p);
+  }
+  const reported = new Set<string>();
+  for (const [where, members] of groups) {
+    for (const [family, pick] of [
+      [4, (p: ParsedNetwork) => p.subnet],
+      [6, (p: ParsedNetwork) => p.v6subnet],
+    ] as const) {
+      for (const [a, b] of overlappingPairs(members, pick)) {
+        const key = `${family} ${a.path[1]} ${b.path[1]}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const [sa, sb] = [pick(a)!, pick(b)!];
+        problems.add([...b.path, ...(family === 4 ? ['subnet'] : ['ipv6', 'subnet'])], `${sb.text} overlaps ${sa.text} of network "${a.path[1]}" on ${where}`);
       }
     }
   }
+}
+
+/**
+ * Pairs [earlier, later] (in spec order) of members whose prefixes overlap. Prefixes either nest or are
+ * disjoint, so after sorting by first address each overlap shows against the widest prefix still open:
+ * n log n instead of comparing every pair.
+ */
+function overlappingPairs(members: ParsedNetwork[], pick: (p: ParsedNetwork) => Cidr | undefined): Array<[ParsedNetwork, ParsedNetwork]> {
+  const order = new Map(members.map((m, i) => [m, i]));
+  const sorted = members
+    .filter((m) => pick(m))
+    .sort((x, y) => {
+      const [a, b] = [pick(x)!, pick(y)!];
+      return a.first < b.first ? -1 : a.first > b.first ? 1 : a.prefixLength - b.prefixLength || order.get(x)! - order.get(y)!;
+    });
+  const pairs: Array<[ParsedNetwork, ParsedNetwork]> = [];
+  let open: ParsedNetwork | undefined;
+  for (const m of sorted) {
+    if (open && pick(m)!.first <= pick(open)!.last) {
+      pairs.push(order.get(open)! < order.get(m)! ? [open, m] : [m, open]);
+      if (pick(m)!.last > pick(open)!.last) open = m;
+    } else {
+      open = m;
+    }
+  }
+  return pairs;
 }
 
 function linuxNameOf(name: string): string | undefined {

@@ -119,6 +119,22 @@ describe('consistency checks', () => {
     });
   }
 
+  it('reports every network that overlaps another, once, on the later network', () => {
+    const spec = base();
+    const net = (vlan: number, subnet: string, gateway: string, range: string) => ({ router: 'core', host: 'mini', vlan, subnet, gateway, 'container-range': range });
+    spec.networks = {
+      small1: net(11, '10.0.1.0/24', '10.0.1.1', '10.0.1.128/25'),
+      wide: net(10, '10.0.0.0/16', '10.0.0.1', '10.0.200.0/24'),
+      small2: net(12, '10.0.2.0/24', '10.0.2.1', '10.0.2.128/25'),
+      apart: net(13, '10.1.0.0/24', '10.1.0.1', '10.1.0.128/25'),
+    };
+    const overlapProblems = problemsOf(spec).filter((p) => p.includes('overlaps'));
+    expect(overlapProblems).toEqual([
+      'networks.wide.subnet: 10.0.0.0/16 overlaps 10.0.1.0/24 of network "small1" on router "core"',
+      'networks.small2.subnet: 10.0.2.0/24 overlaps 10.0.0.0/16 of network "wide" on router "core"',
+    ]);
+  });
+
   it('reports every problem at once, with line and column', () => {
     const spec = base();
     demo(spec).gateway = '10.0.0.1';

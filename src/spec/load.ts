@@ -41,12 +41,37 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new SpecError(file, [{ path: [], message: 'the spec is empty: expected a mapping with version, hosts and networks', line: 1, col: 1 }]);
   }
-  // Aliases could make one change appear in several places; a network spec has no use for them.
-  // "__proto__" keys are dropped by zod's records without a check, so they are refused here.
+  // Aliases could make one change appear in several places; a network spec has no use for them. And zod's
+  // records drop a "__proto__" key without a check. Both are cheap to detect on the data; the (slower) walk
+  // over the document that locates them runs only when there is something to report.
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 0 });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    data = undefined;
+  }
+  if (data === undefined || hasProtoKey(data)) throw new SpecError(file, sortProblems(refusedNodes(doc, at)));
+  const parsed = specSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => problemsOfIssue(issue, doc, at));
+    throw new SpecError(file, sortProblems(problems));
+  }
+  return { file, spec: parsed.data, locate };
+}
+
+function hasProtoKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasProtoKey);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey);
+}
+
+function refusedNodes(doc: Document, at: (offset: number) => { line: number; col: number }): SpecProblem[] {
   const refused: SpecProblem[] = [];
   visit(doc, {
     Alias(_key, node) {
-      refused.push({ path: pathAtOffset(doc.contents, node.range?.[0] ?? 0), message: `YAML aliases (*${node.source}) are not supported: write the value out`, ...at(node.range?.[0] ?? 0) });
+      const offset = node.range?.[0] ?? 0;
+      refused.push({ path: pathAtOffset(doc.contents, offset), message: `YAML aliases (*${node.source}) are not supported: write the value out`, ...at(offset) });
     },
     Pair(_key, pair, ancestors) {
       if (isScalar(pair.key) && pair.key.value === '__proto__') {
@@ -55,14 +80,7 @@ export function parseSpecText(text: string, file: string): LoadedSpec {
       }
     },
   });
-  if (refused.length > 0) throw new SpecError(file, sortProblems(refused));
-  const data = doc.toJS();
-  const parsed = specSchema.safeParse(data);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => problemsOfIssue(issue, doc, at));
-    throw new SpecError(file, sortProblems(problems));
-  }
-  return { file, spec: parsed.data, locate };
+  return refused;
 }
 
 export function loadSpecFile(file: string): LoadedSpec {
