@@ -1,6 +1,6 @@
 // The resolved model: the spec parsed once, with defaults filled, names derived and addresses computed.
 // Every target renders from this model only, never from the raw YAML.
-import { ProblemList } from './checks.js';
+import { linuxNameProblem, ProblemList } from './checks.js';
 import { SpecError, type SpecPath } from './errors.js';
 import { sortProblems } from './spec/load.js';
 import { contains, ipText, netmaskOf, overlaps, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
@@ -397,6 +397,11 @@ function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
   return a;
 }
 
+/** The shim's name: as given, else fn-<vlan>, else fn-<network>. */
+function shimNameOf(network: string, n: NetworkSpec): string {
+  return n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${network}`);
+}
+
 function attach(p: ParsedNetwork, name: string, hostSpecs: Map<string, { parent: string }>, problems: ProblemList): Attachment[] {
   const n = p.spec;
   const subnet = p.subnet!;
@@ -465,7 +470,7 @@ function attach(p: ParsedNetwork, name: string, hostSpecs: Map<string, { parent:
   return hosts.map((host, i) => {
     const parent = hostSpecs.get(host)!.parent;
     const link = n.vlan === undefined ? parent : `${parent}.${n.vlan}`;
-    const shimName = n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${name}`);
+    const shimName = shimNameOf(name, n);
     const attachment: Attachment = {
       network: name,
       host,
@@ -516,20 +521,20 @@ function crossChecks(
       const hostPath: SpecPath = Array.isArray(n.host) ? [...p.path, 'host', i] : [...p.path, 'host'];
       // A bad parent name is reported once under hosts, not again for every network on it.
       const hostParent = hostSpecs.get(host)?.parent;
-      if (hostParent === undefined || linuxNameOf(hostParent) !== undefined) continue;
+      if (hostParent === undefined || linuxNameProblem(hostParent) !== undefined) continue;
       // Docker refuses two macvlan networks on one parent; the host's routing table needs distinct shims.
       const link = n.vlan === undefined ? hostParent : `${hostParent}.${n.vlan}`;
       if (n.vlan !== undefined) {
-        const vlanLinkProblem = linuxNameOf(link);
+        const vlanLinkProblem = linuxNameProblem(link);
         if (vlanLinkProblem) problems.add([...p.path, 'vlan'], `the VLAN device on host "${host}": ${vlanLinkProblem}`);
       }
       const linkKey = `${host}/${link}`;
       const linkOwner = seenLink.get(linkKey);
       if (linkOwner) problems.add(hostPath, `host "${host}" already attaches network "${linkOwner}" to ${link}; Docker allows one ${n.driver} network per parent interface`);
       else seenLink.set(linkKey, name);
-      const shim = n['shim-name'] ?? (n.vlan !== undefined ? `fn-${n.vlan}` : `fn-${name}`);
+      const shim = shimNameOf(name, n);
       if (n['shim-name'] === undefined) {
-        const shimProblem = linuxNameOf(shim);
+        const shimProblem = linuxNameProblem(shim);
         if (shimProblem) problems.add([...p.path, 'shim-name'], `the default shim name ${shimProblem}; set shim-name`);
       }
       const shimKey = `${host}/${shim}`;
@@ -601,11 +606,6 @@ function overlappingPairs(members: ParsedNetwork[], pick: (p: ParsedNetwork) => 
   return pairs;
 }
 
-function linuxNameOf(name: string): string | undefined {
-  const p = new ProblemList();
-  p.linuxName([], name);
-  return p.items[0]?.message;
-}
 
 function firewallChecks(parsed: ParsedNetwork[], problems: ProblemList): void {
   const byName = new Map(parsed.map((p) => [p.path[1] as string, p]));
