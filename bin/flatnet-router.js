@@ -2,4 +2,4 @@
 // Runs the compiled CLI (npm install / npm ci build it into dist/ through the prepare script).
 import { main } from '../dist/src/cli.js';
 
-process.exitCode = main(process.argv);
+process.exitCode = await main(process.argv);

@@ -8,6 +8,7 @@ import { UnsafeValueError } from './quote.js';
 import { specJsonSchema } from './spec/schema.js';
 import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
 import { generate } from './targets.js';
+import { runApply, runPlan, type ApplyCommandOptions, type PlanCommandOptions } from './plan/run.js';
 
 const DEFAULT_SPEC = './flatnet.yaml';
 
@@ -101,6 +102,71 @@ Everything, as files:
       process.stdout.write(artifacts.map((a) => `# ==> ${a.path} <==\n${a.content}`).join('\n'));
     });
 
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const seconds = (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('must be a number of seconds from 0 to 3600');
+    return n;
+  };
+  const count = (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
+    return n;
+  };
+  const pushOptions = (cmd: Command) =>
+    cmd
+      .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
+      .option('-r, --router <name>', 'only this router (repeat for several); default: every router of the spec', collect)
+      .option('-H, --host <name>', 'the Docker host this command runs on (alone: only that host)')
+      .option('--json', 'machine-readable plan and result on stdout')
+      .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
+      .option('--concurrency <n>', 'routers worked on at once (default 4)', count);
+  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number };
+  const planOptions = (opts: PushFlags): PlanCommandOptions => ({
+    ...(opts.router ? { routers: opts.router } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.json ? { json: true } : {}),
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  });
+
+  pushOptions(
+    program
+      .command('plan')
+      .description('read each router live and show what apply would change (nothing is changed); live checks fail like validation errors'),
+  )
+    .option('--detailed-exitcode', 'exit 2 when changes are pending (0: none, 1: error)')
+    .addHelpText(
+      'after',
+      `
+The router's password comes from the environment variable named by password-env (or from password-file).
+Example:
+  FLATNET_CORE_PASSWORD=... flatnet-router plan examples/routeros-vlan.yaml --router core`,
+    )
+    .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean }) => {
+      process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}) });
+    });
+
+  pushOptions(
+    program
+      .command('apply')
+      .description('plan, ask, then change each router to match the spec: only objects flatnet owns, only what differs'),
+  )
+    .option('--yes', 'apply without asking (needed when there is no terminal)')
+    .option('--dry-run', 'only plan (same as flatnet-router plan)')
+    .option('--confirm-timeout <seconds>', 'OpenWrt: roll back unless confirmed within this time (accepted for the OpenWrt target; RouterOS applies without a rollback window)')
+    .addHelpText(
+      'after',
+      `
+Example:
+  FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
+  flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON`,
+    )
+    .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean }) => {
+      const options: ApplyCommandOptions = { ...planOptions(opts), ...(opts.yes ? { yes: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) };
+      process.exitCode = await runApply(spec, options);
+    });
+
   program
     .command('schema')
     .description('print the JSON Schema of the spec (for editors: # yaml-language-server: $schema=<file>)')
@@ -112,10 +178,11 @@ Everything, as files:
   return program;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   try {
-    buildProgram().parse(argv);
-    return 0;
+    process.exitCode = 0;
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof SpecError) {
       for (const p of err.problems) process.stderr.write(`${formatProblem(err.file, p)}\n`);

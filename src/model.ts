@@ -16,6 +16,8 @@ export interface RouterOSRouter {
   port: number;
   tls: boolean;
   tlsInsecure: boolean;
+  /** api-ssl: verify the router's certificate against this CA (PEM) instead of the system's */
+  caFile?: string;
   user: string;
   passwordEnv?: string;
   passwordFile?: string;
@@ -276,6 +278,7 @@ function routerosRouter(name: string, r: RouterOSRouterSpec): RouterOSRouter {
     port: r.port ?? (r.tls ? 8729 : 8728),
     tls: r.tls,
     tlsInsecure: r['tls-insecure'],
+    caFile: r['ca-file'],
     user: r.user ?? 'admin',
     passwordEnv: r['password-env'],
     passwordFile: r['password-file'],

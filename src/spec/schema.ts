@@ -64,6 +64,7 @@ export const routerosRouterSchema = z.strictObject({
   ...routerCommon,
   tls: z.boolean().default(false),
   'tls-insecure': z.boolean().default(false),
+  'ca-file': filePath.optional(),
   bridge: rosName.default('bridge'),
   wan: rosName.default('WAN'),
   lan: rosName.default('LAN'),

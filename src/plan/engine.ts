@@ -1,0 +1,111 @@
+// The shared plan/apply engine: runs every selected unit (router or host) concurrently with a bound, keeps
+// one result per unit, and never lets one unit's failure stop or hide another's.
+import { LiveCheckError, PartialApplyError, summarize, type Change, type LiveProblem, type Progress, type PushUnit, type UnitPlan, type UnitRef } from './types.js';
+
+export type UnitStatus = 'no-changes' | 'changes' | 'applied' | 'failed' | 'unsupported';
+
+export interface UnitResult {
+  unit: UnitRef;
+  status: UnitStatus;
+  plan?: UnitPlan;
+  /** live checks that failed (the plan could not be made) */
+  problems?: LiveProblem[];
+  /** one line: why this unit failed */
+  error?: string;
+  /** with apply: what was carried out (all of the plan, or the part before a failure) */
+  applied?: Change[];
+  /** with a failed apply: how many planned changes were not carried out */
+  notApplied?: number;
+}
+
+/** Runs fn over items with at most `limit` in flight; results keep the items' order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export interface EngineOptions {
+  /** routers/hosts worked on at once (default 4) */
+  concurrency?: number;
+  /** per-unit progress lines (stderr in the CLI) */
+  progress?: (unit: UnitRef, message: string) => void;
+}
+
+const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+/** Plans every unit. Units stay open (connections kept) for an apply; call closeUnits when done. */
+export async function planUnits(units: readonly PushUnit[], options: EngineOptions = {}): Promise<UnitResult[]> {
+  return mapBounded(units, options.concurrency ?? 4, async (unit) => {
+    const progress: Progress = (m) => options.progress?.(unit.ref, m);
+    try {
+      const plan = await unit.plan(progress);
+      return { unit: unit.ref, status: plan.changes.length === 0 ? 'no-changes' : 'changes', plan } satisfies UnitResult;
+    } catch (err) {
+      unit.close();
+      if (err instanceof LiveCheckError) return { unit: unit.ref, status: 'failed', problems: err.problems, error: err.message } satisfies UnitResult;
+      if (err instanceof UnsupportedUnitError) return { unit: unit.ref, status: 'unsupported', error: err.message } satisfies UnitResult;
+      return { unit: unit.ref, status: 'failed', error: oneLine(err) } satisfies UnitResult;
+    }
+  });
+}
+
+/** Applies the units whose plan has changes; the others keep their plan result. */
+export async function applyUnits(units: readonly PushUnit[], planned: readonly UnitResult[], options: EngineOptions = {}): Promise<UnitResult[]> {
+  return mapBounded(units, options.concurrency ?? 4, async (unit, i) => {
+    const result = planned[i]!;
+    if (result.status !== 'changes') return result;
+    const progress: Progress = (m) => options.progress?.(unit.ref, m);
+    try {
+      const report = await unit.apply(progress);
+      return { ...result, status: 'applied', applied: report.applied } satisfies UnitResult;
+    } catch (err) {
+      if (err instanceof PartialApplyError) {
+        return { ...result, status: 'failed', error: oneLine(err), applied: err.applied, notApplied: err.remaining } satisfies UnitResult;
+      }
+      return { ...result, status: 'failed', error: oneLine(err), applied: [], notApplied: result.plan?.changes.length ?? 0 } satisfies UnitResult;
+    } finally {
+      unit.close();
+    }
+  });
+}
+
+export function closeUnits(units: readonly PushUnit[]): void {
+  for (const u of units) u.close();
+}
+
+/** A unit whose type has no push support yet: reported, counted as not converged. */
+export class UnsupportedUnitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedUnitError';
+  }
+}
+
+/** A unit for a type that cannot be pushed yet: its plan says so. */
+export function unsupportedUnit(ref: UnitRef, why: string): PushUnit {
+  return {
+    ref,
+    plan: () => Promise.reject(new UnsupportedUnitError(why)),
+    apply: () => Promise.reject(new UnsupportedUnitError(why)),
+    close: () => {},
+  };
+}
+
+/** Exit code of a run: 1 when any unit failed or is unsupported; else 2 for pending changes when asked; else 0. */
+export function exitCode(results: readonly UnitResult[], detailed: boolean): number {
+  if (results.some((r) => r.status === 'failed' || r.status === 'unsupported')) return 1;
+  if (detailed && results.some((r) => r.status === 'changes')) return 2;
+  return 0;
+}
+
+export function totals(results: readonly UnitResult[]) {
+  return summarize(results.flatMap((r) => r.plan?.changes ?? []));
+}

@@ -1,0 +1,121 @@
+// `plan` and `apply` as the CLI runs them: load the spec once, plan every selected unit concurrently,
+// show the plan (text or --json), ask, apply, report. Progress goes to stderr, the plan to stdout.
+import { createInterface } from 'node:readline';
+import type { SpecPath } from '../errors.js';
+import { resolveModel } from '../model.js';
+import { pushUnits, type PushOptions } from '../push.js';
+import { loadSpecFile } from '../spec/load.js';
+import { applyUnits, closeUnits, exitCode, planUnits, type UnitResult } from './engine.js';
+import { planJson, renderOutcome, renderPlan, summaryLine, useColor, type RenderContext } from './render.js';
+import type { UnitRef } from './types.js';
+
+export interface PlanCommandOptions {
+  routers?: string[];
+  host?: string;
+  json?: boolean;
+  detailedExitcode?: boolean;
+  /** seconds, per API command and for connect+login */
+  timeout?: number;
+  concurrency?: number;
+}
+
+export interface ApplyCommandOptions extends PlanCommandOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+
+function prepare(spec: string, options: PlanCommandOptions, io: Io) {
+  const loaded = loadSpecFile(spec);
+  const model = resolveModel(loaded);
+  // a problem on a defaulted key (e.g. routers.core.wan) points at the nearest key the spec does have
+  const locate = (path: SpecPath) => {
+    for (let n = path.length; n >= 0; n--) {
+      const at = loaded.locate(path.slice(0, n));
+      if (at) return at;
+    }
+    return undefined;
+  };
+  const ctx: RenderContext = { file: spec, locate };
+  const pushOptions: PushOptions = {
+    env: io.env,
+    ...(options.timeout !== undefined ? { connectTimeoutMs: options.timeout * 1000, commandTimeoutMs: options.timeout * 1000 } : {}),
+  };
+  const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
+  const colorOut = useColor(io.stdout, io.env);
+  const colorErr = useColor(io.stderr, io.env);
+  const progress = (unit: UnitRef, message: string) => {
+    const line = `${unit.name}: ${message}`;
+    io.stderr.write(colorErr ? `\u001b[2m${line}\u001b[0m\n` : `${line}\n`);
+  };
+  return { units, ctx, colorOut, colorErr, progress };
+}
+
+export async function runPlan(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
+  const { units, ctx, colorOut, progress } = prepare(spec, options, io);
+  let results: UnitResult[];
+  try {
+    results = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
+  } finally {
+    closeUnits(units);
+  }
+  io.stdout.write(options.json ? planJson(results, ctx, 'plan') : renderPlan(results, ctx, { color: colorOut }));
+  return exitCode(results, options.detailedExitcode === true);
+}
+
+export async function runApply(spec: string, options: ApplyCommandOptions, io: Io = defaultIo()): Promise<number> {
+  if (options.dryRun) return runPlan(spec, options, io);
+  const { units, ctx, colorOut, colorErr, progress } = prepare(spec, options, io);
+  try {
+    const planned = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
+    if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut }));
+    const pending = planned.filter((r) => r.status === 'changes');
+    if (pending.length === 0) {
+      if (options.json) io.stdout.write(planJson(planned, ctx, 'apply'));
+      else io.stdout.write(renderOutcome(planned, { color: colorOut }));
+      return exitCode(planned, false);
+    }
+    if (!options.yes) {
+      const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true;
+      if (!interactive) {
+        io.stderr.write('flatnet-router: refusing to apply without confirmation: no terminal to ask on; review the plan (flatnet-router plan) and run apply with --yes\n');
+        if (options.json) io.stdout.write(planJson(planned, ctx, 'apply'));
+        return 1;
+      }
+      const what = pending.map((r) => `${r.unit.name} (${summaryLine(r.plan!.changes)})`).join('; ');
+      const answer = await ask(io, `${colorErr ? '\u001b[1m' : ''}Apply these changes to ${what}?${colorErr ? '\u001b[0m' : ''} Only "yes" applies: `);
+      if (answer.trim() !== 'yes') {
+        io.stderr.write('flatnet-router: apply cancelled; nothing was changed\n');
+        return 1;
+      }
+    }
+    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4 });
+    io.stdout.write(options.json ? planJson(applied, ctx, 'apply') : renderOutcome(applied, { color: colorOut }));
+    return exitCode(applied, false);
+  } finally {
+    closeUnits(units);
+  }
+}
+
+function ask(io: Io, question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+    let answered = false;
+    rl.question(question, (answer) => {
+      answered = true;
+      rl.close();
+      resolve(answer);
+    });
+    rl.on('close', () => {
+      if (!answered) resolve('');
+    });
+  });
+}

@@ -1,0 +1,52 @@
+// The registry of pushable targets: which PushUnit plans and applies each router type (and, later, hosts).
+// Adding a pushable target is a folder under targets/ and one line here.
+import { RouterOSUnit, type RouterOSPushOptions } from '../targets/routeros/push.js';
+import { UserError } from './errors.js';
+import type { Model, RouterModel } from './model.js';
+import { unsupportedUnit } from './plan/engine.js';
+import type { PushUnit } from './plan/types.js';
+
+export interface UnitSelection {
+  /** only these routers (default: every router of the spec) */
+  routers?: readonly string[];
+  /** a Docker host on this machine */
+  host?: string;
+}
+
+export type PushOptions = RouterOSPushOptions;
+
+const ROUTER_UNITS: Record<RouterModel['type'], (model: Model, router: RouterModel, options: PushOptions) => PushUnit> = {
+  routeros: (model, router, options) => new RouterOSUnit(model, router as Extract<RouterModel, { type: 'routeros' }>, options),
+  openwrt: (_model, router) =>
+    unsupportedUnit(
+      { kind: 'router', name: router.name, type: 'openwrt', endpoint: `ssh ${router.address}:${router.port}` },
+      'plan/apply over SSH is not built for OpenWrt yet; use: flatnet-router generate SPEC --target openwrt --router ' + router.name,
+    ),
+};
+
+export function pushUnits(model: Model, selection: UnitSelection, options: PushOptions = {}): PushUnit[] {
+  for (const name of selection.routers ?? []) {
+    if (!model.routers.some((r) => r.name === name)) {
+      throw new UserError(`no router named "${name}" in the spec (routers: ${model.routers.map((r) => r.name).join(', ') || 'none'})`);
+    }
+  }
+  if (selection.host !== undefined && !model.hosts.some((h) => h.name === selection.host)) {
+    throw new UserError(`no host named "${selection.host}" in the spec (hosts: ${model.hosts.map((h) => h.name).join(', ') || 'none'})`);
+  }
+  const routers = selection.routers?.length
+    ? model.routers.filter((r) => selection.routers!.includes(r.name))
+    : selection.host !== undefined
+      ? [] // --host alone does only that host
+      : model.routers;
+  const units = routers.map((r) => ROUTER_UNITS[r.type](model, r, options));
+  if (selection.host !== undefined) {
+    const host = selection.host;
+    units.push(
+      unsupportedUnit(
+        { kind: 'host', name: host, type: 'docker', endpoint: 'this machine' },
+        `plan/apply for Docker hosts is not built yet; use: flatnet-router generate SPEC --target host --host ${host} (then --target docker)`,
+      ),
+    );
+  }
+  return units;
+}

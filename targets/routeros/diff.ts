@@ -1,0 +1,492 @@
+// RouterOS: desired objects vs the live router → live-check problems, warnings and an ordered list of API
+// operations, each tied to the plan change it carries out. Pure: no I/O, so every rule of ordering and
+// normalisation is unit-testable.
+import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
+import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
+import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
+import { desiredObjects, MENU_ORDER, OWNER_PREFIX, type RosMenu, type RosObject } from './index.js';
+
+export type Row = Record<string, string>;
+
+/** What one read of the router returns: one print per menu. */
+export interface LiveState {
+  menus: Record<RosMenu, Row[]>;
+  interfaces: Row[];
+  interfaceLists: Row[];
+  bridges: Row[];
+  dhcpServers: Row[];
+  pools: Row[];
+  version?: string;
+}
+
+/** The reads, with the properties each needs (`.proplist` keeps the replies small on busy routers). */
+export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'version'> | RosMenu | 'resource'; menu: string; proplist: string }> = [
+  { key: '/interface/vlan', menu: '/interface/vlan', proplist: '.id,name,vlan-id,interface,comment,disabled' },
+  { key: '/ip/address', menu: '/ip/address', proplist: '.id,address,interface,comment,disabled,dynamic' },
+  { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,comment,disabled,dynamic' },
+  { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,comment,disabled,dynamic' },
+  {
+    key: '/ip/firewall/filter',
+    menu: '/ip/firewall/filter',
+    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,comment,disabled,dynamic',
+  },
+  {
+    key: '/ipv6/firewall/filter',
+    menu: '/ipv6/firewall/filter',
+    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,comment,disabled,dynamic',
+  },
+  { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
+  { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name' },
+  { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering' },
+  { key: 'dhcpServers', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,disabled' },
+  { key: 'pools', menu: '/ip/pool', proplist: '.id,name,ranges' },
+  { key: 'resource', menu: '/system/resource', proplist: 'version' },
+];
+
+/** The properties flatnet writes on each menu: compared, and the only ones a rule pairing looks at. */
+const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
+  '/interface/vlan': ['name', 'vlan-id', 'interface'],
+  '/ip/address': ['address', 'interface'],
+  '/ipv6/address': ['address', 'interface', 'advertise'],
+  '/interface/bridge/vlan': ['bridge', 'vlan-ids', 'tagged'],
+  '/ip/firewall/filter': ['chain', 'action', 'connection-state', 'connection-nat-state', 'in-interface', 'out-interface', 'in-interface-list', 'out-interface-list', 'protocol', 'dst-port'],
+  '/ipv6/firewall/filter': ['chain', 'action', 'connection-state', 'connection-nat-state', 'in-interface', 'out-interface', 'in-interface-list', 'out-interface-list', 'protocol', 'dst-port'],
+};
+
+const isFirewall = (menu: RosMenu) => menu.endsWith('/firewall/filter');
+const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+const isOwned = (row: Row) => (row.comment ?? '').startsWith(OWNER_PREFIX) && !truthy(row.dynamic);
+const networkOf = (row: Row) => (row.comment ?? '').slice(OWNER_PREFIX.length);
+
+const PROTOCOL_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
+const sortedList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean).sort().join(',');
+
+/** A value as RouterOS would print it, so sent and printed forms compare equal. */
+export function normalizeValue(key: string, value: string): string {
+  switch (key) {
+    case 'disabled':
+    case 'advertise':
+      return value === 'yes' || value === 'true' ? 'true' : value === 'no' || value === 'false' ? 'false' : value;
+    case 'connection-state':
+    case 'connection-nat-state':
+    case 'tagged':
+    case 'untagged':
+    case 'dst-port':
+    case 'vlan-ids':
+      return sortedList(value);
+    case 'protocol':
+      return PROTOCOL_NAMES[value] ?? value;
+    case 'address': {
+      const slash = value.indexOf('/');
+      const ip = parseIp(slash < 0 ? value : value.slice(0, slash));
+      return ip ? `${ip.text}${slash < 0 ? '' : value.slice(slash)}` : value;
+    }
+    default:
+      return value;
+  }
+}
+
+// ---- operations ------------------------------------------------------------------------------------------
+
+/** A reference to an object's id: known (`*1F`) or the `ret` of an add earlier in the same apply. */
+export type IdRef = { id: string } | { addedBy: RosOp };
+
+export type RosOp =
+  | { op: 'add'; menu: RosMenu; props: Array<[string, string]>; placeBefore?: IdRef }
+  | { op: 'set'; menu: RosMenu; id: string; props: Array<[string, string]> }
+  | { op: 'move'; menu: RosMenu; id: string; destination?: IdRef }
+  | { op: 'enable' | 'disable' | 'remove'; menu: RosMenu; target: IdRef };
+
+export interface PlannedOp {
+  /** 1: interfaces, 2: addresses and bridge VLANs, 3: rules, 4: enable and remove, 5: remove interfaces */
+  level: number;
+  op: RosOp;
+  /** what this op carries out, for the report of a partial apply */
+  report: Change;
+  /** the op completes this plan change (a change may need several ops, e.g. disable then remove) */
+  completes?: Change;
+}
+
+export interface RosPlan {
+  changes: Change[];
+  ops: PlannedOp[];
+  problems: LiveProblem[];
+  warnings: string[];
+  facts: string[];
+}
+
+const valueOf = (props: ReadonlyArray<readonly [string, string]>, key: string) => props.find(([k]) => k === key)?.[1];
+
+function describe(menu: RosMenu, props: ReadonlyArray<readonly [string, string]> | Row): string {
+  const get = (k: string) => (Array.isArray(props) ? valueOf(props as Array<[string, string]>, k) : (props as Row)[k]);
+  switch (menu) {
+    case '/interface/vlan':
+      return `${get('name')} (vlan-id ${get('vlan-id')} on ${get('interface')})`;
+    case '/ip/address':
+    case '/ipv6/address':
+      return `${get('address')} on ${get('interface')}`;
+    case '/interface/bridge/vlan':
+      return `vlan-ids ${get('vlan-ids')} on ${get('bridge')}`;
+    default: {
+      const keys = MANAGED_KEYS[menu].filter((k) => k !== 'chain' && k !== 'action' && get(k) !== undefined);
+      return `${get('chain')} ${get('action')} ${keys.map((k) => `${k}=${get(k)}`).join(' ')}`.trim();
+    }
+  }
+}
+
+/** Differences on the managed keys: [] when equal. `live` values are compared after the rename map. */
+function differences(menu: RosMenu, desired: ReadonlyArray<readonly [string, string]>, live: Row): PropertyChange[] {
+  const out: PropertyChange[] = [];
+  for (const [key, value] of desired) {
+    if (key === 'comment') continue;
+    const have = live[key];
+    if (have === undefined || normalizeValue(key, have) !== normalizeValue(key, value)) out.push({ key, ...(have !== undefined ? { from: have } : {}), to: value });
+  }
+  // a managed property the live object has and the desired one does not: not the same object
+  for (const key of MANAGED_KEYS[menu]) {
+    if (live[key] !== undefined && live[key] !== '' && valueOf(desired, key) === undefined) out.push({ key, from: live[key] });
+  }
+  return out;
+}
+
+/** Longest increasing subsequence of `values` (indices into it). */
+function longestIncreasing(values: readonly number[]): Set<number> {
+  const tails: number[] = [];
+  const prev = new Array<number>(values.length).fill(-1);
+  for (let i = 0; i < values.length; i++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (values[tails[mid]!]! < values[i]!) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[i] = tails[lo - 1]!;
+    tails[lo] = i;
+  }
+  const keep = new Set<number>();
+  for (let i = tails.length > 0 ? tails[tails.length - 1]! : -1; i >= 0; i = prev[i]!) keep.add(i);
+  return keep;
+}
+
+// ---- live checks -----------------------------------------------------------------------------------------
+
+function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { problems: LiveProblem[]; warnings: string[] } {
+  const problems: LiveProblem[] = [];
+  const warnings: string[] = [];
+  const at = (...path: Array<string | number>) => ['routers', router.name, ...path];
+  const interfaceNames = new Set(live.interfaces.map((r) => r.name));
+  const networks = router.networks.map((n) => findNetwork(model, n));
+
+  if (networks.length > 0) {
+    if (!interfaceNames.has(router.bridge)) problems.push({ path: at('bridge'), message: `bridge "${router.bridge}" not found on the router` });
+    router.trunkPorts.forEach((port, i) => {
+      if (!interfaceNames.has(port)) problems.push({ path: at('trunk-ports', i), message: `interface "${port}" not found on the router` });
+    });
+    const lists = new Set(live.interfaceLists.map((r) => r.name));
+    if (networks.some((n) => n.firewall?.internet) && !lists.has(router.wanList)) {
+      problems.push({ path: at('wan'), message: `interface list "${router.wanList}" not found on the router (the uplinks' list; RouterOS's default config calls it WAN)` });
+    }
+    if (networks.some((n) => n.firewall?.from.includes('lan')) && !lists.has(router.lanList)) {
+      problems.push({ path: at('lan'), message: `interface list "${router.lanList}" not found on the router (the trusted LAN's list; RouterOS's default config calls it LAN)` });
+    }
+    if (router.trunkPorts.length > 0) {
+      const bridge = live.bridges.find((b) => b.name === router.bridge);
+      if (bridge && !truthy(bridge['vlan-filtering'])) {
+        warnings.push(
+          `bridge ${router.bridge} has vlan-filtering=no: the bridge VLAN entries for trunk-ports have no effect until it is on, and tagged frames reach every port. ` +
+            `Turn it on once the untagged ports have their PVIDs (from a port that stays untagged, ideally in safe mode): /interface/bridge/set ${router.bridge} vlan-filtering=yes`,
+        );
+      }
+    }
+  }
+  for (const n of networks) {
+    const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === router.bridge && r['vlan-id'] === String(n.vlan));
+    if (foreign) problems.push({ path: ['networks', n.name, 'vlan'], message: `VLAN ${n.vlan} already exists on ${router.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
+    const gateway = parseIp(n.ipv4.gateway)!;
+    const subnet = parseCidr(n.ipv4.subnet)!;
+    for (const a of live.menus['/ip/address']) {
+      if (isOwned(a)) continue;
+      const cidr = parseCidr(a.address ?? '');
+      if (!cidr) continue;
+      if (cidr.address.value === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already on interface "${a.interface}" of the router` });
+      else if (overlaps(cidr, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.address} on interface "${a.interface}" of the router` });
+    }
+  }
+  // Every network whose gateway is this router, untagged LAN networks included: its containers must not be
+  // handed out by a DHCP server too (the seeds' most common mistake).
+  for (const n of model.networks.filter((x) => x.router === router.name)) {
+    const gateway = parseIp(n.ipv4.gateway)!;
+    const ifaces = new Set<string>();
+    if (n.vlan !== undefined) ifaces.add(n.names.routerosInterface);
+    for (const a of live.menus['/ip/address']) {
+      const cidr = parseCidr(a.address ?? '');
+      if (cidr && contains(cidr, gateway.value) && a.interface) ifaces.add(a.interface);
+    }
+    const range = parseCidr(n.ipv4.containerRange)!;
+    for (const server of live.dhcpServers) {
+      if (truthy(server.disabled) || !ifaces.has(server.interface ?? '')) continue;
+      const pool = live.pools.find((p) => p.name === server['address-pool']);
+      if (!pool) continue;
+      for (const r of poolRanges(pool.ranges ?? '')) {
+        if (overlaps(range, r.range)) {
+          problems.push({
+            path: ['networks', n.name, 'container-range'],
+            message: `${n.ipv4.containerRange} overlaps DHCP pool "${pool.name}" (${r.text}) of DHCP server "${server.name}" on ${server.interface}: the router could lease a container's address; shrink the pool or move the range`,
+          });
+          break;
+        }
+      }
+    }
+  }
+  return { problems, warnings };
+}
+
+/** `/ip/pool` ranges: comma-separated `a-b`, `a/len` or single addresses. */
+export function poolRanges(text: string): Array<{ text: string; range: IpRange }> {
+  const out: Array<{ text: string; range: IpRange }> = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const r = parseIpRange(part);
+    if (r) {
+      out.push({ text: part, range: { first: r.first.value, last: r.last.value } });
+      continue;
+    }
+    const c = parseCidr(part);
+    if (c) {
+      out.push({ text: part, range: c });
+      continue;
+    }
+    const ip = parseIp(part);
+    if (ip) out.push({ text: part, range: { first: ip.value, last: ip.value } });
+  }
+  return out;
+}
+
+// ---- the diff --------------------------------------------------------------------------------------------
+
+export function planRouter(model: Model, router: RouterOSRouter, live: LiveState): RosPlan {
+  const { problems, warnings } = liveChecks(model, router, live);
+  const facts = live.version ? [`RouterOS ${live.version}`] : [];
+  if (problems.length > 0) return { changes: [], ops: [], problems, warnings, facts };
+
+  const desired = desiredObjects(model, router);
+  const ops: PlannedOp[] = [];
+  const changes: Change[] = [];
+  const push = (level: number, op: RosOp, change: Change, completes = true) => {
+    ops.push({ level, op, report: change, ...(completes ? { completes: change } : {}) });
+    return op;
+  };
+  // Removals are collected as found and emitted last: nothing that isolates a network goes before its
+  // replacement is in.
+  const removals: Array<{ menu: RosMenu; row: Row }> = [];
+  const removeLater = (row: Row, menu: RosMenu) => removals.push({ menu, row });
+
+  // 1. VLAN interfaces, paired by network (one each). Renames are followed through every other menu, as the
+  // router itself does: a rule that names the old interface is the same rule after the rename.
+  const renames = new Map<string, string>();
+  const enableLater: Array<{ target: IdRef; change: Change }> = [];
+  const pairs = pairByNetwork('/interface/vlan', desired, live);
+  for (const { want, have, extra } of pairs) {
+    if (want && !have) {
+      const change: Change = { action: 'add', kind: '/interface/vlan', name: valueOf(want.props, 'name')!, network: want.network, props: want.props.map(([key, to]) => ({ key, to })), note: 'created disabled, enabled once its rules are in' };
+      changes.push(change);
+      const add = push(1, { op: 'add', menu: want.menu, props: [...want.props, ['disabled', 'yes']] }, change, false);
+      enableLater.push({ target: { addedBy: add }, change });
+    } else if (want && have) {
+      const diff = differences(want.menu, want.props, have);
+      const name = valueOf(want.props, 'name')!;
+      if (have.name && have.name !== name) renames.set(have.name, name);
+      if (diff.length > 0) {
+        const change: Change = { action: 'change', kind: '/interface/vlan', name: have.name ?? name, network: want.network, props: diff };
+        changes.push(change);
+        push(1, { op: 'set', menu: want.menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
+      }
+      if (truthy(have.disabled)) {
+        const change: Change = { action: 'change', kind: '/interface/vlan', name, network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
+        changes.push(change);
+        enableLater.push({ target: { id: have['.id']! }, change });
+      }
+    }
+    for (const row of extra) removeLater(row, '/interface/vlan');
+  }
+
+  const liveRow = (row: Row): Row => {
+    if (renames.size === 0) return row;
+    const copy: Row = { ...row };
+    for (const key of ['interface', 'in-interface', 'out-interface', 'bridge']) if (copy[key] !== undefined) copy[key] = renames.get(copy[key]!) ?? copy[key]!;
+    for (const key of ['tagged', 'untagged']) if (copy[key] !== undefined) copy[key] = copy[key]!.split(',').map((x) => renames.get(x) ?? x).join(',');
+    return copy;
+  };
+
+  // 2. addresses and bridge VLAN entries, one per network and menu
+  for (const menu of ['/ip/address', '/ipv6/address', '/interface/bridge/vlan'] as const) {
+    for (const { want, have, extra } of pairByNetwork(menu, desired, live, liveRow)) {
+      if (want && !have) {
+        const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })) };
+        changes.push(change);
+        push(2, { op: 'add', menu, props: want.props }, change);
+      } else if (want && have) {
+        const diff = differences(menu, want.props, have);
+        if (diff.length > 0) {
+          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: diff };
+          changes.push(change);
+          push(2, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
+        }
+        if (truthy(have.disabled)) {
+          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
+          changes.push(change);
+          push(2, { op: 'enable', menu, target: { id: have['.id']! } }, change);
+        }
+      }
+      for (const row of extra) removeLater(row, menu);
+    }
+  }
+
+  // 3. firewall rules: pair, then place
+  for (const menu of ['/ip/firewall/filter', '/ipv6/firewall/filter'] as const) planRules(menu, desired.filter((o) => o.menu === menu), live.menus[menu].map(liveRow), push, changes, removeLater);
+
+  // 4. enable what was added disabled (its rules are in now), then remove what the spec no longer has
+  for (const e of enableLater) push(4, { op: 'enable', menu: '/interface/vlan', target: e.target }, e.change);
+  // A network that goes away: its VLAN interface is disabled before its rules go, so it never passes
+  // traffic unfiltered; the interface itself goes last, once nothing names it.
+  const removedInterfaces = removals.filter((r) => r.menu === '/interface/vlan');
+  for (const { row } of removedInterfaces) {
+    if (truthy(row.disabled)) continue;
+    push(1, { op: 'disable', menu: '/interface/vlan', target: { id: row['.id']! } }, { action: 'change', kind: '/interface/vlan', name: row.name ?? row['.id']!, network: networkOf(row), props: [{ key: 'disabled', from: 'false', to: 'true' }], note: 'before its removal' }, false);
+  }
+  for (const menu of [...MENU_ORDER].reverse()) {
+    for (const { row } of removals.filter((r) => r.menu === menu)) {
+      const change: Change = { action: 'remove', kind: menu, name: describe(menu, row), network: networkOf(row) };
+      changes.push(change);
+      push(menu === '/interface/vlan' ? 5 : 4, { op: 'remove', menu, target: { id: row['.id']! } }, change);
+    }
+  }
+  ops.sort((a, b) => a.level - b.level); // stable: order within a level is kept
+  return { changes, ops, problems, warnings, facts };
+}
+
+interface Pair {
+  want?: RosObject;
+  have?: Row;
+  /** further owned live objects of the same network and menu: duplicates, removed */
+  extra: Row[];
+}
+
+/** One object per network and menu: pairs desired and live by network; live ones of unknown networks go. */
+function pairByNetwork(menu: RosMenu, desired: readonly RosObject[], live: LiveState, view: (r: Row) => Row = (r) => r): Pair[] {
+  const wanted = desired.filter((o) => o.menu === menu);
+  const owned = live.menus[menu].filter(isOwned).map(view);
+  const pairs: Pair[] = [];
+  const used = new Set<Row>();
+  for (const want of wanted) {
+    const candidates = owned.filter((r) => !used.has(r) && networkOf(r) === want.network);
+    // the closest one stays (fewest differences); the rest are duplicates
+    candidates.sort((a, b) => differences(menu, want.props, a).length - differences(menu, want.props, b).length);
+    const have = candidates[0];
+    for (const c of candidates) used.add(c);
+    pairs.push({ want, ...(have ? { have } : {}), extra: candidates.slice(1) });
+  }
+  const orphans = owned.filter((r) => !used.has(r));
+  if (orphans.length > 0) pairs.push({ extra: orphans });
+  return pairs;
+}
+
+type Push = (level: number, op: RosOp, change: Change, completes?: boolean) => RosOp;
+
+function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, changes: Change[], removeLater: (row: Row, menu: RosMenu) => void): void {
+  const owned = rows.filter(isOwned);
+  const matched = new Map<RosObject, Row>();
+  const used = new Set<Row>();
+  const key = (o: RosObject) => `${o.network}\u0000${valueOf(o.props, 'chain')}`;
+  const rowKey = (r: Row) => `${networkOf(r)}\u0000${r.chain}`;
+  // exact matches first, so adding a service leaves every other rule alone
+  for (const want of wanted) {
+    const hit = owned.find((r) => !used.has(r) && rowKey(r) === key(want) && differences(menu, want.props, r).length === 0);
+    if (hit) {
+      matched.set(want, hit);
+      used.add(hit);
+    }
+  }
+  // then a rule that differs in a value or two is the same rule edited: one `set`, not remove + add
+  for (const want of wanted) {
+    if (matched.has(want)) continue;
+    let best: Row | undefined;
+    let bestCount = Infinity;
+    for (const r of owned) {
+      if (used.has(r) || rowKey(r) !== key(want) || r.action !== valueOf(want.props, 'action')) continue;
+      const d = differences(menu, want.props, r);
+      if (d.some((x) => x.to === undefined || x.from === undefined)) continue; // a different set of matchers
+      if (d.length < bestCount) {
+        best = r;
+        bestCount = d.length;
+      }
+    }
+    if (best && bestCount <= 2) {
+      matched.set(want, best);
+      used.add(best);
+    }
+  }
+  for (const r of owned) if (!used.has(r)) removeLater(r, menu);
+
+  // edits in place
+  const sets: Array<{ want: RosObject; row: Row; diff: PropertyChange[] }> = [];
+  for (const want of wanted) {
+    const row = matched.get(want);
+    if (!row) continue;
+    const diff = differences(menu, want.props, row);
+    if (diff.length > 0) sets.push({ want, row, diff });
+  }
+
+  // Placement, per chain: flatnet's rules in spec order, all before the router's first own drop/reject of
+  // that chain. Rules already in order stay (the longest run in order); the others are moved before the next
+  // rule that stays, and new ones added there, in spec order, so they land in order.
+  const position = new Map(rows.map((r, i) => [r, i]));
+  const chains = [...new Set(wanted.map((o) => valueOf(o.props, 'chain')!))];
+  const placed = new Map<RosObject, { action: 'add' | 'move' | 'keep'; before?: IdRef; beforeText: string }>();
+  for (const chain of chains) {
+    const inChain = wanted.filter((o) => valueOf(o.props, 'chain') === chain);
+    const routerDrop = rows.find((r) => r.chain === chain && (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled));
+    const limit = routerDrop ? position.get(routerDrop)! : Infinity;
+    const liveIdx = inChain.map((o, i) => ({ o, i, row: matched.get(o) })).filter((x) => x.row && position.get(x.row)! < limit);
+    const keep = longestIncreasing(liveIdx.map((x) => position.get(x.row!)!));
+    const anchors = new Set(liveIdx.filter((_, k) => keep.has(k)).map((x) => x.o));
+    for (let i = 0; i < inChain.length; i++) {
+      const o = inChain[i]!;
+      if (anchors.has(o)) {
+        placed.set(o, { action: 'keep', beforeText: '' });
+        continue;
+      }
+      const nextAnchor = inChain.slice(i + 1).find((x) => anchors.has(x));
+      const anchorRow = nextAnchor ? matched.get(nextAnchor)! : routerDrop;
+      const beforeText = nextAnchor ? `before flatnet rule ${anchorRow!['.id']}` : routerDrop ? `before the router's ${routerDrop.action} rule ${routerDrop['.id']}${routerDrop.comment ? ` "${routerDrop.comment}"` : ''}` : 'at the end of the chain';
+      placed.set(o, { action: matched.has(o) ? 'move' : 'add', ...(anchorRow ? { before: { id: anchorRow['.id']! } } : {}), beforeText });
+    }
+  }
+  for (const { want, row, diff } of sets) {
+    const change: Change = { action: 'change', kind: menu, name: describe(menu, row), network: want.network, props: diff };
+    changes.push(change);
+    push(3, { op: 'set', menu, id: row['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
+  }
+  for (const want of wanted) {
+    const p = placed.get(want)!;
+    const row = matched.get(want);
+    if (p.action === 'add') {
+      const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([k, to]) => ({ key: k, to })), note: p.beforeText };
+      changes.push(change);
+      push(3, { op: 'add', menu, props: want.props, ...(p.before ? { placeBefore: p.before } : {}) }, change);
+    } else if (p.action === 'move' && row) {
+      const change: Change = { action: 'move', kind: menu, name: describe(menu, want.props), network: want.network, note: p.beforeText };
+      changes.push(change);
+      push(3, { op: 'move', menu, id: row['.id']!, ...(p.before ? { destination: p.before } : {}) }, change);
+    }
+  }
+  for (const want of wanted) {
+    const row = matched.get(want);
+    if (row && truthy(row.disabled)) {
+      const change: Change = { action: 'change', kind: menu, name: describe(menu, want.props), network: want.network, props: [{ key: 'disabled', from: row.disabled!, to: 'false' }] };
+      changes.push(change);
+      push(3, { op: 'enable', menu, target: { id: row['.id']! } }, change);
+    }
+  }
+}
+
