@@ -200,15 +200,18 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
       }
     }
   }
+  // parsed once: a router with hundreds of addresses and networks must not parse them per network
+  const addresses = live.menus['/ip/address'].flatMap((row) => {
+    const cidr = parseCidr(row.address ?? '');
+    return cidr ? [{ row, cidr }] : [];
+  });
   for (const n of networks) {
     const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === router.bridge && r['vlan-id'] === String(n.vlan));
     if (foreign) problems.push({ path: ['networks', n.name, 'vlan'], message: `VLAN ${n.vlan} already exists on ${router.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
     const gateway = parseIp(n.ipv4.gateway)!;
     const subnet = parseCidr(n.ipv4.subnet)!;
-    for (const a of live.menus['/ip/address']) {
+    for (const { row: a, cidr } of addresses) {
       if (isOwned(a)) continue;
-      const cidr = parseCidr(a.address ?? '');
-      if (!cidr) continue;
       if (cidr.address.value === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already on interface "${a.interface}" of the router` });
       else if (overlaps(cidr, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.address} on interface "${a.interface}" of the router` });
     }
@@ -219,10 +222,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     const gateway = parseIp(n.ipv4.gateway)!;
     const ifaces = new Set<string>();
     if (n.vlan !== undefined) ifaces.add(n.names.routerosInterface);
-    for (const a of live.menus['/ip/address']) {
-      const cidr = parseCidr(a.address ?? '');
-      if (cidr && contains(cidr, gateway.value) && a.interface) ifaces.add(a.interface);
-    }
+    for (const { row: a, cidr } of addresses) if (contains(cidr, gateway.value) && a.interface) ifaces.add(a.interface);
     const range = parseCidr(n.ipv4.containerRange)!;
     for (const server of live.dhcpServers) {
       if (truthy(server.disabled) || !ifaces.has(server.interface ?? '')) continue;
@@ -398,10 +398,17 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
   const matched = new Map<RosObject, Row>();
   const used = new Set<Row>();
   const key = (o: RosObject) => `${o.network}\u0000${valueOf(o.props, 'chain')}`;
-  const rowKey = (r: Row) => `${networkOf(r)}\u0000${r.chain}`;
+  // candidates are only the live rules of the same network and chain (keeps big rule sets fast)
+  const byKey = new Map<string, Row[]>();
+  for (const r of owned) {
+    const k = `${networkOf(r)}\u0000${r.chain}`;
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
+  }
   // exact matches first, so adding a service leaves every other rule alone
   for (const want of wanted) {
-    const hit = owned.find((r) => !used.has(r) && rowKey(r) === key(want) && differences(menu, want.props, r).length === 0);
+    const hit = byKey.get(key(want))?.find((r) => !used.has(r) && differences(menu, want.props, r).length === 0);
     if (hit) {
       matched.set(want, hit);
       used.add(hit);
@@ -412,8 +419,8 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
     if (matched.has(want)) continue;
     let best: Row | undefined;
     let bestCount = Infinity;
-    for (const r of owned) {
-      if (used.has(r) || rowKey(r) !== key(want) || r.action !== valueOf(want.props, 'action')) continue;
+    for (const r of byKey.get(key(want)) ?? []) {
+      if (used.has(r) || r.action !== valueOf(want.props, 'action')) continue;
       const d = differences(menu, want.props, r);
       if (d.some((x) => x.to === undefined || x.from === undefined)) continue; // a different set of matchers
       if (d.length < bestCount) {
@@ -450,13 +457,15 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
     const liveIdx = inChain.map((o, i) => ({ o, i, row: matched.get(o) })).filter((x) => x.row && position.get(x.row)! < limit);
     const keep = longestIncreasing(liveIdx.map((x) => position.get(x.row!)!));
     const anchors = new Set(liveIdx.filter((_, k) => keep.has(k)).map((x) => x.o));
-    for (let i = 0; i < inChain.length; i++) {
+    // walking backwards, the next rule that stays is known at each step (no rescans on big chains)
+    let nextAnchor: RosObject | undefined;
+    for (let i = inChain.length - 1; i >= 0; i--) {
       const o = inChain[i]!;
       if (anchors.has(o)) {
         placed.set(o, { action: 'keep', beforeText: '' });
+        nextAnchor = o;
         continue;
       }
-      const nextAnchor = inChain.slice(i + 1).find((x) => anchors.has(x));
       const anchorRow = nextAnchor ? matched.get(nextAnchor)! : routerDrop;
       const beforeText = nextAnchor ? `before flatnet rule ${anchorRow!['.id']}` : routerDrop ? `before the router's ${routerDrop.action} rule ${routerDrop['.id']}${routerDrop.comment ? ` "${routerDrop.comment}"` : ''}` : 'at the end of the chain';
       placed.set(o, { action: matched.has(o) ? 'move' : 'add', ...(anchorRow ? { before: { id: anchorRow['.id']! } } : {}), beforeText });

@@ -2,8 +2,9 @@
 // (length-prefixed words, sentences ended by a zero-length word). Test-only.
 //
 // It listens on 127.0.0.1 only. Commands on one connection are processed strictly
-// in the order received: each command is executed, then (after `latencyMs`) its
-// reply sentences are written, and only then is the next command of that
+// in the order received: each command is executed, its reply sentences are
+// written `latencyMs` after the command arrived (network latency: pipelined
+// commands are answered together), and only then is the next command of that
 // connection executed. Knobs in `options` are read at processing time, so tests
 // may change them between commands.
 import net from 'node:net';
@@ -520,7 +521,8 @@ export class FakeRouterOS {
       for (const s of sentences) {
         if (s.length === 0) continue;
         this.stats.sentencesIn++;
-        conn.chain = conn.chain.then(() => this.run(conn, s)).catch(() => {
+        const arrived = performance.now();
+        conn.chain = conn.chain.then(() => this.run(conn, s, arrived)).catch(() => {
           conn.closed = true;
           socket.destroy();
         });
@@ -528,7 +530,7 @@ export class FakeRouterOS {
     });
   }
 
-  private async run(conn: Conn, words: Sentence): Promise<void> {
+  private async run(conn: Conn, words: Sentence, arrived: number): Promise<void> {
     if (conn.closed) return;
     const reply = this.process(conn, words);
     const latency = this.options.latencyMs ?? 0;
@@ -542,7 +544,10 @@ export class FakeRouterOS {
       }
       return;
     }
-    if (latency > 0) await sleep(latency);
+    // latency is the network's: each reply leaves `latencyMs` after its command arrived, so commands sent
+    // together (pipelined) are answered together, while a client that waits for each reply pays it each time
+    const wait = arrived + latency - performance.now();
+    if (wait > 0) await sleep(wait);
     if (conn.closed) return;
     const tag = parseCommand(words).tag;
     const bufs: Buffer[] = [];
