@@ -467,7 +467,7 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
         continue;
       }
       const anchorRow = nextAnchor ? matched.get(nextAnchor)! : routerDrop;
-      const beforeText = nextAnchor ? `before flatnet rule ${anchorRow!['.id']}` : routerDrop ? `before the router's ${routerDrop.action} rule ${routerDrop['.id']}${routerDrop.comment ? ` "${routerDrop.comment}"` : ''}` : 'at the end of the chain';
+      const beforeText = nextAnchor ? `before ${anchorRow!['.id']} ${describe(menu, anchorRow!)}` : routerDrop ? `before the router's ${routerDrop.action} rule ${routerDrop['.id']}${routerDrop.comment ? ` "${routerDrop.comment}"` : ''}` : 'at the end of the chain';
       placed.set(o, { action: matched.has(o) ? 'move' : 'add', ...(anchorRow ? { before: { id: anchorRow['.id']! } } : {}), beforeText });
     }
   }

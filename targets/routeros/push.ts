@@ -17,6 +17,9 @@ export interface RouterOSPushOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** `~/x` → `$HOME/x`, as the spec's file paths are written the way a shell user would. */
+export const expandHome = (path: string, env: NodeJS.ProcessEnv) => (env.HOME ? path.replace(/^~(?=\/)/, env.HOME) : path);
+
 /** The password from password-env or password-file: never from argv, never echoed. */
 export function routerPassword(router: { name: string; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string {
   const where = `routers.${router.name}`;
@@ -26,7 +29,7 @@ export function routerPassword(router: { name: string; passwordEnv?: string; pas
     return value;
   }
   if (router.passwordFile !== undefined) {
-    const file = router.passwordFile.replace(/^~(?=\/)/, env.HOME ?? '~');
+    const file = expandHome(router.passwordFile, env);
     try {
       // one trailing newline is the file's, not the password's
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
@@ -60,7 +63,7 @@ export class RouterOSUnit implements PushUnit {
       port: this.router.port,
       user: this.router.user,
       password,
-      ...(this.router.tls ? { tls: { insecure: this.router.tlsInsecure, ...(this.router.caFile !== undefined ? { caFile: this.router.caFile } : {}) } } : {}),
+      ...(this.router.tls ? { tls: { insecure: this.router.tlsInsecure, ...(this.router.caFile !== undefined ? { caFile: expandHome(this.router.caFile, this.options.env ?? process.env) } : {}) } } : {}),
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
     };
