@@ -21,6 +21,8 @@ export interface FakeRouterOptions {
   fatalAtChange?: number;
   trapAtChange?: { k: number; message: string };
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** called after every change command the fake carried out (not trapped): tests check invariants there */
+  afterChange?: (entry: { command: string; words: string[] }) => void;
 }
 
 export interface FakeLogEntry {
@@ -533,6 +535,11 @@ export class FakeRouterOS {
   private async run(conn: Conn, words: Sentence, arrived: number): Promise<void> {
     if (conn.closed) return;
     const reply = this.process(conn, words);
+    const hook = this.options.afterChange;
+    if (hook && conn.authed && reply.after === undefined && !reply.sentences.some((x) => x.words[0] === '!trap')) {
+      const cmd = parseCommand(words);
+      if (CHANGE_OPS.has(cmd.op)) hook({ command: cmd.path, words: words.slice(1) });
+    }
     const latency = this.options.latencyMs ?? 0;
     if (reply.after === 'reset') {
       conn.closed = true;
