@@ -177,7 +177,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
   const problems = new ProblemList();
 
   const routers: RouterModel[] = Object.entries(spec.routers).map(([name, r]) =>
-    r.type === 'routeros' ? routerosRouter(name, r) : openwrtRouter(name, r, problems),
+    r.type === 'routeros' ? routerosRouter(name, r, problems) : openwrtRouter(name, r, problems),
   );
 
   // A Map, not the parsed object: a name such as "constructor" must not find Object.prototype's.
@@ -270,7 +270,10 @@ export function resolveModel(loaded: LoadedSpec): Model {
   return { version: 1, routers, hosts, networks };
 }
 
-function routerosRouter(name: string, r: RouterOSRouterSpec): RouterOSRouter {
+function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemList): RouterOSRouter {
+  // TLS settings without tls would be silently ignored: a user who set them expects them to apply
+  if (!r.tls && r['ca-file'] !== undefined) problems.add(['routers', name, 'ca-file'], 'is used only with tls: true (api-ssl)');
+  if (!r.tls && r['tls-insecure']) problems.add(['routers', name, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
   return {
     type: 'routeros',
     name,
