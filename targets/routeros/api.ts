@@ -169,10 +169,13 @@ export class RosClient {
   /** Connects and logs in; every failure is one RosError with one readable line. */
   static async connect(options: RosConnectOptions): Promise<RosClient> {
     const where = `${options.host}:${options.port}`;
-    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    // one budget for connect and login together; timers cannot exceed 2^31-1 ms
+    const connectTimeoutMs = Math.min(options.connectTimeoutMs ?? 10_000, 2_147_483_647);
+    const started = Date.now();
     const socket = await openSocket(options, where, connectTimeoutMs);
     const client = new RosClient(socket, where, Math.min(options.commandTimeoutMs ?? 30_000, 2_147_483_647));
-    const deadline = setTimeout(() => client.fail(new RosError('timeout', `no answer from ${where} to login within ${connectTimeoutMs / 1000} s`)), connectTimeoutMs);
+    const left = Math.max(0, connectTimeoutMs - (Date.now() - started));
+    const deadline = setTimeout(() => client.fail(new RosError('timeout', `no answer from ${where} to login within ${connectTimeoutMs / 1000} s`)), left);
     try {
       await client.login(options.user, options.password);
       return client;
@@ -291,7 +294,7 @@ export class RosClient {
       }
     }
     const p = tag === undefined ? undefined : this.pending.get(tag);
-    if (!p) return; // a late answer to a command that timed out, or noise: nothing waits for it
+    if (!p) return; // an answer nobody waits for (an unknown or untagged reply): ignored, never fatal
     switch (type) {
       case '!re':
         p.rows.push(attrs);
