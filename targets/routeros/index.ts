@@ -178,6 +178,13 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
   return [...accepts, ...drops];
 }
 
+/**
+ * Menus whose flatnet objects carry traffic. The script disables all of their flatnet objects before it
+ * removes anything, whatever the spec holds now: an earlier import may have left VLANs this spec dropped,
+ * and they must not stay up while their rules go.
+ */
+const DISABLE_FIRST: readonly RosMenu[] = ['/interface/vlan'];
+
 export function renderScript(model: Model, router: RouterOSRouter): string {
   const objects = desiredObjects(model, router);
   const chainOf = (o: RosObject) => o.props.find(([k]) => k === 'chain')?.[1] ?? '';
@@ -215,6 +222,7 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
       const n = findNetwork(model, name);
       return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, iface: n.names.routerosInterface };
     }),
+    disableFirst: DISABLE_FIRST,
     removeMenus: [...MENU_ORDER].reverse(),
     checks,
     enableLast,

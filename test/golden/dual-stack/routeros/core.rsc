@@ -3,6 +3,10 @@
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
+# It fails closed: the flatnet VLAN interfaces are disabled before any rule is removed and enabled only
+# after every new rule is in, so no flatnet VLAN is ever up without the rules that isolate it. The price:
+# each import interrupts the flatnet networks briefly, and one that stops halfway leaves them down until
+# an import succeeds. `flatnet-router apply` changes only what differs, with neither window nor interruption.
 # Networks:
 #   macvlan216: VLAN 218 on vlan218-macvlan216, 192.168.216.0/24, 2001:db8:abc8::/64
 
@@ -11,6 +15,9 @@
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=218 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 218 on bridge exists already and was not created by flatnet" }
+
+# Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -28,7 +35,7 @@
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -51,7 +58,7 @@
 
 # /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -68,7 +75,7 @@
 
 # /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -89,7 +96,7 @@
 
 # /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -104,5 +111,5 @@
   }
 }
 
-# Enable the VLAN interfaces last: if the import stopped above, they carry no traffic.
+# Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
 /interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]

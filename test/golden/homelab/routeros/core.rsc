@@ -3,6 +3,10 @@
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
+# It fails closed: the flatnet VLAN interfaces are disabled before any rule is removed and enabled only
+# after every new rule is in, so no flatnet VLAN is ever up without the rules that isolate it. The price:
+# each import interrupts the flatnet networks briefly, and one that stops halfway leaves them down until
+# an import succeeds. `flatnet-router apply` changes only what differs, with neither window nor interruption.
 # Networks:
 #   media: VLAN 20 on vlan20-media, 10.20.0.0/24
 #   iot: VLAN 30 on vlan30-iot, 10.30.0.0/24
@@ -17,6 +21,9 @@
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
+
+# Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -42,7 +49,7 @@
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
@@ -95,7 +102,7 @@
 
 # /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
@@ -134,7 +141,7 @@
 
 # /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
@@ -155,7 +162,7 @@
 
 # /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
 {
-  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
@@ -172,5 +179,5 @@
   }
 }
 
-# Enable the VLAN interfaces last: if the import stopped above, they carry no traffic.
+# Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
 /interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
