@@ -108,6 +108,11 @@ Everything, as files:
     if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('must be a number of seconds from 0 to 3600');
     return n;
   };
+  const confirmSeconds = (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 3600) throw new InvalidArgumentError('must be a whole number of seconds from 0 to 3600 (0 turns the rollback off)');
+    return n;
+  };
   const count = (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
@@ -120,14 +125,16 @@ Everything, as files:
       .option('-H, --host <name>', 'the Docker host this command runs on (alone: only that host)')
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
-      .option('--concurrency <n>', 'routers worked on at once (default 4)', count);
-  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number };
+      .option('--concurrency <n>', 'routers worked on at once (default 4)', count)
+      .option('--accept-new-host-key', 'OpenWrt: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)');
+  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean };
   const planOptions = (opts: PushFlags): PlanCommandOptions => ({
     ...(opts.router ? { routers: opts.router } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.json ? { json: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    ...(opts.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
   });
 
   pushOptions(
@@ -154,7 +161,7 @@ Example:
   )
     .option('--yes', 'apply without asking (needed when there is no terminal)')
     .option('--dry-run', 'only plan (same as flatnet-router plan)')
-    .option('--confirm-timeout <seconds>', 'OpenWrt: roll back unless confirmed within this time (accepted for the OpenWrt target; RouterOS applies without a rollback window)')
+    .option('--confirm-timeout <seconds>', 'OpenWrt: the router restores its previous config unless flatnet reconnects and confirms within this time (default 60; 0 turns it off)', confirmSeconds)
     .addHelpText(
       'after',
       `
@@ -162,8 +169,13 @@ Example:
   FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
   flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON`,
     )
-    .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean }) => {
-      const options: ApplyCommandOptions = { ...planOptions(opts), ...(opts.yes ? { yes: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}) };
+    .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean; confirmTimeout?: number }) => {
+      const options: ApplyCommandOptions = {
+        ...planOptions(opts),
+        ...(opts.yes ? { yes: true } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+        ...(opts.confirmTimeout !== undefined ? { confirmTimeout: opts.confirmTimeout } : {}),
+      };
       process.exitCode = await runApply(spec, options);
     });
 

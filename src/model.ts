@@ -296,15 +296,8 @@ function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemLi
 function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList): OpenWrtRouter {
   const path = ['routers', name];
   problems.linuxName([...path, 'device'], r.device);
-  if (r['trunk-ports'].length > 0) {
-    // Any bridge-vlan section turns on VLAN filtering; the LAN then needs its own bridge-vlan and device.
-    if (!r['lan-ports']?.length) {
-      problems.add([...path, 'lan-ports'], 'is required with trunk-ports: bridge-vlan sections turn on VLAN filtering on the bridge, and the untagged LAN is cut off unless its ports are listed here');
-    }
-    if (r['lan-interface'] === undefined) {
-      problems.add([...path, 'lan-interface'], `is required with trunk-ports: with VLAN filtering on, the LAN interface must use ${r.device}.${r['lan-vlan']} instead of ${r.device}`);
-    }
-  }
+  // With trunk-ports, lan-ports and lan-interface may be left out: plan/apply read them from the router, and
+  // generate (which cannot) asks for them then.
   return {
     type: 'openwrt',
     name,

@@ -1,5 +1,6 @@
 // The registry of pushable targets: which PushUnit plans and applies each router type (and, later, hosts).
 // Adding a pushable target is a folder under targets/ and one line here.
+import { OpenWrtUnit, type OpenWrtPushOptions } from '../targets/openwrt/push.js';
 import { RouterOSUnit, type RouterOSPushOptions } from '../targets/routeros/push.js';
 import { UserError } from './errors.js';
 import type { Model, RouterModel } from './model.js';
@@ -13,15 +14,11 @@ export interface UnitSelection {
   host?: string;
 }
 
-export type PushOptions = RouterOSPushOptions;
+export type PushOptions = RouterOSPushOptions & OpenWrtPushOptions;
 
 const ROUTER_UNITS: Record<RouterModel['type'], (model: Model, router: RouterModel, options: PushOptions) => PushUnit> = {
   routeros: (model, router, options) => new RouterOSUnit(model, router as Extract<RouterModel, { type: 'routeros' }>, options),
-  openwrt: (_model, router) =>
-    unsupportedUnit(
-      { kind: 'router', name: router.name, type: 'openwrt', endpoint: `ssh ${router.address}:${router.port}` },
-      'plan/apply over SSH is not built for OpenWrt yet; use: flatnet-router generate SPEC --target openwrt --router ' + router.name,
-    ),
+  openwrt: (model, router, options) => new OpenWrtUnit(model, router as Extract<RouterModel, { type: 'openwrt' }>, options),
 };
 
 export function pushUnits(model: Model, selection: UnitSelection, options: PushOptions = {}): PushUnit[] {

@@ -131,6 +131,20 @@ describe('flatnet-router CLI', () => {
     expect(Object.keys(network.properties)).toEqual(expect.arrayContaining(['router', 'host', 'vlan', 'subnet', 'gateway', 'container-range', 'shim-address', 'shim-name', 'dhcp-pool', 'driver', 'ipv6', 'firewall']));
   });
 
+  it('OpenWrt trunk-ports without lan-ports/lan-interface: valid, but generate asks for them', () => {
+    for (const [file, missing] of [
+      ['openwrt-trunk-without-lan-ports.yaml', 'lan-ports'],
+      ['openwrt-trunk-without-lan-interface.yaml', 'lan-interface'],
+    ] as const) {
+      const spec = join(root, 'test', 'fixtures', file);
+      expect(run(['validate', spec]).code).toBe(0);
+      const r = run(['generate', spec, '--target', 'openwrt']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^flatnet-router: routers\\.edge: with trunk-ports, generate needs ${missing} .*plan/apply read them from the router\n$`));
+    }
+  });
+
   it('--help of each command shows an example', () => {
     for (const cmd of ['validate', 'generate', 'schema']) {
       const r = run([cmd, '--help']);

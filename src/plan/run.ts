@@ -17,11 +17,15 @@ export interface PlanCommandOptions {
   /** seconds, per API command and for connect+login */
   timeout?: number;
   concurrency?: number;
+  /** OpenWrt: record an unknown host key in known_hosts instead of refusing it */
+  acceptNewHostKey?: boolean;
 }
 
 export interface ApplyCommandOptions extends PlanCommandOptions {
   yes?: boolean;
   dryRun?: boolean;
+  /** OpenWrt: seconds before the router rolls back an unconfirmed change (0: no watchdog) */
+  confirmTimeout?: number;
 }
 
 export interface Io {
@@ -33,7 +37,7 @@ export interface Io {
 
 const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
 
-function prepare(spec: string, options: PlanCommandOptions, io: Io) {
+function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   const loaded = loadSpecFile(spec);
   const model = resolveModel(loaded);
   // a problem on a defaulted key (e.g. routers.core.wan) points at the nearest key the spec does have
@@ -48,6 +52,9 @@ function prepare(spec: string, options: PlanCommandOptions, io: Io) {
   const pushOptions: PushOptions = {
     env: io.env,
     ...(options.timeout !== undefined ? { connectTimeoutMs: options.timeout * 1000, commandTimeoutMs: options.timeout * 1000 } : {}),
+    ...(options.confirmTimeout !== undefined ? { confirmTimeoutS: options.confirmTimeout } : {}),
+    ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+    ...(io.env.FLATNET_TEST_REMOTE_ROOT ? { remoteRoot: io.env.FLATNET_TEST_REMOTE_ROOT } : {}),
   };
   const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
   const colorOut = useColor(io.stdout, io.env);

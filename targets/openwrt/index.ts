@@ -2,6 +2,7 @@
 // Only named sections starting flatnet_ are owned; the single exception is network.<lan-interface>.device,
 // set only when the spec names lan-interface (needed once trunk-ports turn on bridge VLAN filtering).
 import { findNetwork, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
+import { UserError } from '../../src/errors.js';
 import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec/schema.js';
 import { routerTarget, type Target } from '../../src/target.js';
@@ -194,6 +195,13 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
 }
 
 export function renderBatch(model: Model, router: OpenWrtRouter): string {
+  if (router.trunkPorts.length > 0 && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
+    // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
+    const missing = [router.lanPorts.length === 0 ? 'lan-ports' : '', router.lanInterface === undefined ? 'lan-interface' : ''].filter(Boolean).join(' and ');
+    throw new UserError(
+      `routers.${router.name}: with trunk-ports, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the router`,
+    );
+  }
   const { sections, foreign } = desiredState(model, router);
   return renderTemplate('openwrt', 'batch.uci', {
     router,

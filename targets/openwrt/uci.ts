@@ -83,3 +83,66 @@ export function parseUciAssignments(text: string): ParsedUciSection[] {
   }
   return [...sections.values()];
 }
+
+/** One section of `uci export` output: named or anonymous, options and lists in file order. */
+export interface ExportedSection {
+  config: string;
+  type: string;
+  /** undefined for an anonymous section */
+  name?: string;
+  /** option → value; a list → its items */
+  options: Map<string, string | string[]>;
+}
+
+/**
+ * Parses `uci export` (the config file syntax): `package`, `config <type> ['name']`, `option <name> <value>`,
+ * `list <name> <value>`; values quoted as uci quotes them ('…', with '\'' for a quote). Comments and blank
+ * lines are skipped. Throws on a line it does not understand, so a misread never turns into a wrong diff.
+ */
+export function parseUciExport(text: string, defaultConfig = ''): ExportedSection[] {
+  const sections: ExportedSection[] = [];
+  let config = defaultConfig;
+  let current: ExportedSection | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const word = /^(\S+)\s*(.*)$/.exec(line)!;
+    const [, keyword, rest] = word as unknown as [string, string, string];
+    switch (keyword) {
+      case 'package': {
+        config = parseUciValue(rest).value;
+        current = undefined;
+        break;
+      }
+      case 'config': {
+        const type = parseUciValue(rest);
+        const name = type.rest === '' ? undefined : parseUciValue(type.rest).value;
+        current = { config, type: type.value, ...(name !== undefined ? { name } : {}), options: new Map() };
+        sections.push(current);
+        break;
+      }
+      case 'option':
+      case 'list': {
+        if (!current) throw new Error(`uci export: ${keyword} outside a section: ${JSON.stringify(line)}`);
+        const key = parseUciValue(rest);
+        const value = parseUciValue(key.rest);
+        if (value.rest !== '') throw new Error(`uci export: extra words: ${JSON.stringify(line)}`);
+        if (keyword === 'option') current.options.set(key.value, value.value);
+        else {
+          const have = current.options.get(key.value);
+          current.options.set(key.value, Array.isArray(have) ? [...have, value.value] : [value.value]);
+        }
+        break;
+      }
+      default:
+        throw new Error(`uci export: unexpected line ${JSON.stringify(line)}`);
+    }
+  }
+  return sections;
+}
+
+/** An option's value compared as uci consumers read it: a list and a space-separated option are the same. */
+export function uciWords(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  return (Array.isArray(value) ? value.join(' ') : value).split(/\s+/).filter(Boolean).join(' ');
+}

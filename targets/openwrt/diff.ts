@@ -1,0 +1,283 @@
+// OpenWrt: the desired UCI sections vs the router's live `uci export` → live-check problems, the plan's
+// changes, and the one `uci batch` that carries them out (only what differs), with the `uci changes`
+// lines that batch must stage (so a line uci skipped is caught before anything is committed). Pure.
+import { findNetwork, type Model, type OpenWrtRouter } from '../../src/model.js';
+import { contains, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
+import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
+import { uciName, uciQuote } from '../../src/quote.js';
+import { desiredState, SECTION_PREFIX, type UciSection } from './index.js';
+import { uciWords, type ExportedSection } from './uci.js';
+
+export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
+export type ConfigName = (typeof CONFIGS)[number];
+
+/** What flatnet records on the router about the one option it sets outside its own sections. */
+export const STATE_SECTION = `${SECTION_PREFIX}state`;
+
+export interface OpenWrtLive {
+  sections: ExportedSection[];
+  release?: string;
+  hasUbus: boolean;
+  /** `uci changes` before flatnet did anything: someone else's staged work, which a commit would take along */
+  staged: string[];
+}
+
+export interface OpenWrtPlan {
+  changes: Change[];
+  /** the `uci batch` input: only the changes */
+  batch: string[];
+  /** the `uci changes <config>` lines the batch must stage, config by config in CONFIGS order */
+  expectedStaged: string[];
+  /** for each expectedStaged line, the batch line that stages it (to name a line uci skipped) */
+  stagedBy: string[];
+  /** configs the batch touches: committed and reloaded, nothing else */
+  changed: ConfigName[];
+  problems: LiveProblem[];
+  warnings: string[];
+  facts: string[];
+}
+
+const isOwned = (s: ExportedSection) => s.name !== undefined && s.name.startsWith(SECTION_PREFIX);
+const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** Addresses of an interface section: `ipaddr` with `netmask`, or CIDR items (option or list). */
+function interfaceSubnets(s: ExportedSection): Array<{ text: string; range: IpRange; address: bigint }> {
+  const raw = s.options.get('ipaddr');
+  if (raw === undefined) return [];
+  const items = Array.isArray(raw) ? raw : raw.split(/\s+/).filter(Boolean);
+  const netmask = single(s.options.get('netmask'));
+  const out: Array<{ text: string; range: IpRange; address: bigint }> = [];
+  for (const item of items) {
+    let cidrText = item;
+    if (!item.includes('/')) {
+      const mask = netmask ? parseIp(netmask) : undefined;
+      const bits = mask ? mask.value.toString(2).replace(/0+$/, '').length : 32;
+      cidrText = `${item}/${bits}`;
+    }
+    const cidr = parseCidr(cidrText);
+    if (cidr) out.push({ text: cidrText, range: cidr, address: cidr.address.value });
+  }
+  return out;
+}
+
+/** The DSA bridge device section named `device`, or undefined (swconfig images use an interface of type bridge). */
+function bridgeDevice(live: OpenWrtLive, device: string): ExportedSection | undefined {
+  return live.sections.find((s) => s.config === 'network' && s.type === 'device' && single(s.options.get('name')) === device && single(s.options.get('type')) === 'bridge');
+}
+
+export interface DiscoveredLan {
+  ports: string[];
+  iface?: string;
+  found: string[];
+}
+
+/** With trunk-ports and no lan-ports/lan-interface in the spec: the bridge's other ports, the interface on the bridge. */
+export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): DiscoveredLan {
+  const found: string[] = [];
+  let ports = router.lanPorts;
+  let iface = router.lanInterface;
+  if (router.trunkPorts.length === 0) return { ports, ...(iface !== undefined ? { iface } : {}), found };
+  const bridge = bridgeDevice(live, router.device);
+  if (ports.length === 0 && bridge) {
+    const all = bridge.options.get('ports');
+    // Every port of the bridge, trunk ports included: the host on a trunk port usually has its own address
+    // on the untagged LAN (the spec's hosts.<name>.address), and leaving it out would cut that host off.
+    ports = Array.isArray(all) ? all : uciWords(all).split(' ').filter(Boolean);
+    found.push(`lan-ports read from the router: ${ports.join(' ')} (every port of ${router.device}; trunk ports keep the untagged LAN as well)`);
+  }
+  if (iface === undefined) {
+    const state = live.sections.find((s) => s.config === 'network' && s.name === STATE_SECTION);
+    const recorded = single(state?.options.get('lan_interface'));
+    const candidates = live.sections.filter(
+      (s) => s.config === 'network' && s.type === 'interface' && s.name !== undefined && !isOwned(s) && [router.device, `${router.device}.${router.lanVlan}`].includes(single(s.options.get('device')) ?? ''),
+    );
+    iface = recorded ?? (candidates.length === 1 ? candidates[0]!.name : undefined);
+    if (iface !== undefined) found.push(`lan-interface read from the router: ${iface} (the interface on ${router.device})`);
+  }
+  return { ports, ...(iface !== undefined ? { iface } : {}), found };
+}
+
+function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan: DiscoveredLan): { problems: LiveProblem[]; warnings: string[] } {
+  const problems: LiveProblem[] = [];
+  const warnings: string[] = [];
+  const at = (...p: Array<string | number>) => ['routers', router.name, ...p];
+  const network = live.sections.filter((s) => s.config === 'network');
+  const networks = router.networks.map((n) => findNetwork(model, n));
+  const staged = live.staged.filter((l) => CONFIGS.some((c) => l.replace(/^-/, '').startsWith(`${c}.`)));
+  if (staged.length > 0) {
+    problems.push({ path: at(), message: `the router has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
+  }
+  if (networks.length > 0) {
+    const bridge = bridgeDevice(live, router.device);
+    const legacy = network.find((s) => s.type === 'interface' && single(s.options.get('type')) === 'bridge' && `br-${s.name}` === router.device);
+    if (!bridge && !legacy) problems.push({ path: at('device'), message: `device "${router.device}" not found in /etc/config/network (no bridge device of that name)` });
+    if (router.trunkPorts.length > 0) {
+      if (!bridge) problems.push({ path: at('trunk-ports'), message: `trunk-ports need a DSA bridge device "${router.device}" (config device, type bridge); this router has none` });
+      else {
+        const ports = uciWords(bridge.options.get('ports')).split(' ');
+        router.trunkPorts.forEach((p, i) => {
+          if (!ports.includes(p)) problems.push({ path: at('trunk-ports', i), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
+        });
+      }
+      if (lan.ports.length === 0) problems.push({ path: at('lan-ports'), message: 'not given and not readable from the router: list the ports of the untagged LAN' });
+      if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the router (no single interface on ${router.device}): name the LAN's interface` });
+    }
+  }
+  const foreignIfaces = network.filter((s) => s.type === 'interface' && !isOwned(s));
+  for (const n of networks) {
+    const subnet = parseCidr(n.ipv4.subnet)!;
+    const gateway = parseIp(n.ipv4.gateway)!;
+    for (const s of foreignIfaces) {
+      for (const a of interfaceSubnets(s)) {
+        if (a.address === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already used by interface "${s.name}" of the router` });
+        else if (overlaps(a.range, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.text} of interface "${s.name}" of the router` });
+      }
+    }
+  }
+  // Containers must not be leased by the router's DHCP server: every network whose gateway is this router,
+  // untagged LAN networks included (OpenWrt's default LAN pool is .100-.249).
+  const dhcp = live.sections.filter((s) => s.config === 'dhcp' && s.type === 'dhcp');
+  for (const n of model.networks.filter((x) => x.router === router.name)) {
+    const gateway = parseIp(n.ipv4.gateway)!;
+    const range = parseCidr(n.ipv4.containerRange)!;
+    const ifaces = new Map<string, { first: bigint }>();
+    if (n.vlan !== undefined) ifaces.set(n.names.uciSection, { first: parseCidr(n.ipv4.subnet)!.first });
+    for (const s of foreignIfaces) {
+      for (const a of interfaceSubnets(s)) if (contains(a.range, gateway.value)) ifaces.set(s.name!, { first: a.range.first });
+    }
+    for (const d of dhcp) {
+      const iface = single(d.options.get('interface')) ?? d.name;
+      if (!iface || !ifaces.has(iface) || ['1', 'true', 'yes', 'on'].includes(single(d.options.get('ignore')) ?? '')) continue;
+      const start = BigInt(Number(single(d.options.get('start')) ?? '100'));
+      const limit = BigInt(Number(single(d.options.get('limit')) ?? '150'));
+      const first = ifaces.get(iface)!.first + start;
+      const pool = { first, last: first + limit - 1n };
+      if (overlaps(pool, range)) {
+        const ipOf = (v: bigint) => [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 255n)).join('.');
+        problems.push({
+          path: ['networks', n.name, 'container-range'],
+          message: `${n.ipv4.containerRange} overlaps the DHCP range of interface "${iface}" (${ipOf(pool.first)}-${ipOf(pool.last)}: dhcp.${d.name ?? iface} start ${start}, limit ${limit}): the router could lease a container's address; shrink the range (uci set dhcp.${d.name ?? iface}.limit=…) or move the containers`,
+        });
+      }
+    }
+  }
+  return { problems, warnings };
+}
+
+const quoteLine = (config: string, section: string, option: string | undefined, value: string) =>
+  `set ${uciName(config)}.${uciName(section)}${option !== undefined ? `.${uciName(option)}` : ''}=${uciQuote(value)}`;
+const stagedSet = (config: string, section: string, option: string | undefined, value: string) => `${config}.${section}${option !== undefined ? `.${option}` : ''}='${value}'`;
+
+export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLive): OpenWrtPlan {
+  const lan = discoverLan(router, live);
+  const { problems, warnings } = liveChecks(model, router, live, lan);
+  const facts = [
+    ...(live.release ? [`OpenWrt ${live.release}${live.hasUbus ? '' : ' (no ubus)'}`] : []),
+    ...lan.found,
+  ];
+  const empty = { changes: [], batch: [], expectedStaged: [], stagedBy: [], changed: [] as ConfigName[], problems, warnings, facts };
+  if (problems.length > 0) return empty;
+
+  const effective: OpenWrtRouter = { ...router, lanPorts: lan.ports, ...(lan.iface !== undefined ? { lanInterface: lan.iface } : {}) };
+  const desired = desiredState(model, effective);
+  const lines: Array<{ config: ConfigName; batch: string; staged: string }> = [];
+  const changes: Change[] = [];
+  const changed = new Set<ConfigName>();
+  const set = (config: string, section: string, option: string | undefined, value: string) => {
+    lines.push({ config: config as ConfigName, batch: quoteLine(config, section, option, value), staged: stagedSet(config, section, option, value) });
+    changed.add(config as ConfigName);
+  };
+  const del = (config: string, section: string, option?: string) => {
+    lines.push({ config: config as ConfigName, batch: `delete ${uciName(config)}.${uciName(section)}${option !== undefined ? `.${uciName(option)}` : ''}`, staged: `-${config}.${section}${option !== undefined ? `.${option}` : ''}` });
+    changed.add(config as ConfigName);
+  };
+
+  const liveOwned = new Map(live.sections.filter(isOwned).map((s) => [`${s.config}.${s.name}`, s]));
+  const addSection = (s: UciSection) => {
+    set(s.config, s.name, undefined, s.type);
+    for (const [k, v] of s.options) set(s.config, s.name, k, v);
+    changes.push({ action: 'add', kind: `${s.config}.${s.name}`, name: s.type, props: s.options.map(([key, to]) => ({ key, to })) });
+  };
+  for (const s of desired.sections) {
+    const have = liveOwned.get(`${s.config}.${s.name}`);
+    liveOwned.delete(`${s.config}.${s.name}`);
+    if (!have) {
+      addSection(s);
+      continue;
+    }
+    if (have.type !== s.type) {
+      // a section's type cannot be changed in uci: delete and create it again
+      del(s.config, s.name);
+      set(s.config, s.name, undefined, s.type);
+      for (const [k, v] of s.options) set(s.config, s.name, k, v);
+      changes.push({ action: 'replace', kind: `${s.config}.${s.name}`, name: `${have.type} -> ${s.type}`, props: s.options.map(([key, to]) => ({ key, to })) });
+      continue;
+    }
+    const props: PropertyChange[] = [];
+    for (const [k, v] of s.options) {
+      const cur = have.options.get(k);
+      if (uciWords(cur) !== uciWords(v)) {
+        set(s.config, s.name, k, v);
+        props.push({ key: k, ...(cur !== undefined ? { from: uciWords(cur) } : {}), to: v });
+      }
+    }
+    for (const [k, cur] of have.options) {
+      if (!s.options.some(([dk]) => dk === k)) {
+        del(s.config, s.name, k);
+        props.push({ key: k, from: uciWords(cur) });
+      }
+    }
+    if (props.length > 0) changes.push({ action: 'change', kind: `${s.config}.${s.name}`, name: s.type, props });
+  }
+
+  // The one option outside flatnet's sections: the LAN's device with trunk-ports. What it was before is
+  // recorded in network.flatnet_state, and put back in the same commit that removes the last bridge-vlan,
+  // so leaving VLAN filtering never strands the LAN on <device>.<lan-vlan>.
+  const state = liveOwned.get(`network.${STATE_SECTION}`);
+  liveOwned.delete(`network.${STATE_SECTION}`);
+  const findSection = (config: string, name: string) => live.sections.find((x) => x.config === config && x.name === name);
+  for (const f of desired.foreign) {
+    const target = findSection(f.config, f.section);
+    const cur = single(target?.options.get(f.option));
+    if (cur !== f.value) {
+      if (!state && cur !== undefined) {
+        set('network', STATE_SECTION, undefined, 'flatnet_state');
+        set('network', STATE_SECTION, 'lan_interface', f.section);
+        set('network', STATE_SECTION, 'lan_device', cur);
+        changes.push({ action: 'add', kind: `network.${STATE_SECTION}`, name: 'flatnet_state', props: [{ key: 'lan_interface', to: f.section }, { key: 'lan_device', to: cur }], note: 'what the LAN used before, to put it back without trunk-ports' });
+      }
+      set(f.config, f.section, f.option, f.value);
+      changes.push({ action: 'change', kind: `${f.config}.${f.section}`, name: 'LAN interface (not a flatnet section)', props: [{ key: f.option, ...(cur !== undefined ? { from: cur } : {}), to: f.value }], note: f.why });
+    }
+  }
+  if (desired.foreign.length === 0 && state) {
+    const iface = single(state.options.get('lan_interface'));
+    const device = single(state.options.get('lan_device'));
+    const target = iface ? findSection('network', iface) : undefined;
+    if (iface && device && target && single(target.options.get('device')) !== device) {
+      set('network', iface, 'device', device);
+      changes.push({ action: 'change', kind: `network.${iface}`, name: 'LAN interface (not a flatnet section)', props: [{ key: 'device', from: single(target.options.get('device')) ?? '', to: device }], note: 'put back as it was before trunk-ports' });
+    }
+    del('network', STATE_SECTION);
+    changes.push({ action: 'remove', kind: `network.${STATE_SECTION}`, name: 'flatnet_state' });
+  } else if (state && desired.foreign.length > 0) {
+    // keep it
+  }
+
+  for (const s of liveOwned.values()) {
+    del(s.config, s.name!);
+    changes.push({ action: 'remove', kind: `${s.config}.${s.name}`, name: s.type });
+  }
+  // `uci changes <config>` lists a config's staged changes in the order they were made
+  const grouped = CONFIGS.flatMap((c) => lines.filter((l) => l.config === c));
+  return {
+    changes,
+    batch: lines.map((l) => l.batch),
+    expectedStaged: grouped.map((l) => l.staged),
+    stagedBy: grouped.map((l) => l.batch),
+    changed: CONFIGS.filter((c) => changed.has(c)),
+    problems,
+    warnings,
+    facts,
+  };
+}

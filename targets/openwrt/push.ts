@@ -1,0 +1,287 @@
+// OpenWrt plan and apply over SSH, in at most three remote commands whatever the number of networks:
+//   1. read: `uci export` of network, firewall and dhcp, plus the facts plan needs (one command);
+//   2. apply: the batch of changes on stdin; its stderr and `uci changes` are checked against what the batch
+//      must stage before anything is committed (else every config is reverted); then the old config files
+//      are kept, a rollback watchdog is armed, the changed configs committed and their services reloaded;
+//   3. confirm, over a NEW connection: proves the router is still reachable and disarms the watchdog.
+// Spec values travel only inside the batch on stdin, never in a command line.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UserError } from '../../src/errors.js';
+import type { Model, OpenWrtRouter } from '../../src/model.js';
+import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
+import { shellQuote } from '../../src/quote.js';
+import { expandHome } from '../routeros/push.js';
+import { CONFIGS, planOpenWrt, type ConfigName, type OpenWrtLive, type OpenWrtPlan } from './diff.js';
+import { SshError, SshSession, defaultKnownHosts, type SshOptions } from './ssh.js';
+import { parseUciExport } from './uci.js';
+
+export interface OpenWrtPushOptions {
+  env?: NodeJS.ProcessEnv;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** seconds the router waits for the confirming connection before it restores the old config; 0: no watchdog */
+  confirmTimeoutS?: number;
+  acceptNewHostKey?: boolean;
+  /** tests only: a prefix for every path on the router (a scratch root instead of /) */
+  remoteRoot?: string;
+}
+
+/** Counts remote commands, for tests and the benchmark. */
+export interface OpenWrtStats {
+  commands: number;
+  bytesSent: number;
+  connections: number;
+}
+
+const SERVICES: Record<ConfigName, string> = { network: 'network', firewall: 'firewall', dhcp: 'dnsmasq' };
+const MARK = (s: string) => `==flatnet:${s}==`;
+
+export class OpenWrtUnit implements PushUnit {
+  readonly ref: UnitRef;
+  stats: OpenWrtStats = { commands: 0, bytesSent: 0, connections: 0 };
+  private session?: SshSession;
+  private planned?: OpenWrtPlan;
+  private readonly root: string;
+
+  constructor(
+    private readonly model: Model,
+    private readonly router: OpenWrtRouter,
+    private readonly options: OpenWrtPushOptions = {},
+  ) {
+    this.ref = { kind: 'router', name: router.name, type: 'openwrt', endpoint: `ssh ${router.user}@${router.address}:${router.port}` };
+    this.root = options.remoteRoot ?? '';
+  }
+
+  private sshOptions(): SshOptions {
+    const env = this.options.env ?? process.env;
+    const r = this.router;
+    let password: string | undefined;
+    if (r.passwordEnv !== undefined) {
+      password = env[r.passwordEnv];
+      if (password === undefined) throw new UserError(`routers.${r.name}.password-env: environment variable ${r.passwordEnv} is not set`);
+    } else if (r.passwordFile !== undefined) {
+      try {
+        password = readFileSync(expandHome(r.passwordFile, env), 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        throw new UserError(`routers.${r.name}.password-file: cannot read ${r.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (r.keyFile === undefined && password === undefined && !env.SSH_AUTH_SOCK) {
+      throw new UserError(`routers.${r.name}: no key-file, no password and no SSH agent (SSH_AUTH_SOCK): nothing to log in with`);
+    }
+    return {
+      host: r.address,
+      port: r.port,
+      user: r.user,
+      ...(r.keyFile !== undefined ? { keyFile: expandHome(r.keyFile, env) } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}),
+      ...(r.hostKey !== undefined ? { hostKey: r.hostKey } : {}),
+      knownHostsFile: defaultKnownHosts(env),
+      ...(this.options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+      ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
+    };
+  }
+
+  private async connect(): Promise<SshSession> {
+    const session = await SshSession.connect(this.sshOptions());
+    this.stats.connections++;
+    return session;
+  }
+
+  private async run(session: SshSession, script: string, stdin?: string) {
+    this.stats.commands++;
+    this.stats.bytesSent += Buffer.byteLength(script) + (stdin ? Buffer.byteLength(stdin) : 0);
+    return session.run(script, stdin);
+  }
+
+  /** The shell preamble of every command: where things are on the router (a scratch root in tests). */
+  private preamble(): string {
+    return `R=${this.root === '' ? "''" : shellQuote(this.root)}; PATH="$R/usr/sbin:$R/usr/bin:$R/sbin:$R/bin:$PATH"; W="$R/tmp/flatnet-rollback"`;
+  }
+
+  readScript(): string {
+    return [
+      this.preamble(),
+      ...CONFIGS.map((c) => `echo '${MARK(c)}'; uci -q export ${c}`),
+      `echo '${MARK('release')}'; (. "$R/etc/openwrt_release" 2>/dev/null && echo "$DISTRIB_RELEASE")`,
+      `echo '${MARK('ubus')}'; command -v ubus >/dev/null 2>&1 && echo yes || echo no`,
+      `echo '${MARK('window')}'; [ -e "$W/armed" ] && echo armed`,
+      `echo '${MARK('staged')}'; uci changes`,
+      `echo '${MARK('end')}'`,
+    ].join('\n');
+  }
+
+  async plan(progress: Progress): Promise<UnitPlan> {
+    progress(`connecting to ${this.router.address}:${this.router.port}`);
+    this.session = await this.connect();
+    progress('reading');
+    const r = await this.run(this.session, this.readScript());
+    const parts = splitMarked(r.stdout);
+    if (r.code !== 0 || !parts.has('end')) throw new SshError('command', `reading the configuration failed (exit ${r.code ?? 'none'}): ${firstLine(r.stderr) || 'no output'}`);
+    const sections = CONFIGS.flatMap((c) => parseUciExport(parts.get(c) ?? '', c));
+    const live: OpenWrtLive = {
+      sections,
+      ...(parts.get('release')?.trim() ? { release: parts.get('release')!.trim() } : {}),
+      hasUbus: parts.get('ubus')?.trim() === 'yes',
+      staged: (parts.get('staged') ?? '').split('\n').map((l) => l.trim()).filter(Boolean),
+    };
+    const planned = planOpenWrt(this.model, this.router, live);
+    if (parts.get('window')?.trim() === 'armed') {
+      planned.problems.push({ path: ['routers', this.router.name], message: 'an earlier apply is still waiting for its confirmation (its rollback window is open): wait for it to roll back or confirm, then plan again' });
+    }
+    if (planned.problems.length > 0) throw new LiveCheckError(planned.problems);
+    this.planned = planned;
+    return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings };
+  }
+
+  applyScript(plan: OpenWrtPlan, confirmS: number, token: string): string {
+    const configs = plan.changed.join(' ');
+    const reloads = plan.changed.map((c) => `"$R/etc/init.d/${SERVICES[c]}" reload >/dev/null 2>&1`).join('; ');
+    const expected = createHash('md5').update(`${plan.expectedStaged.join('\n')}\n`).digest('hex');
+    const revert = `for c in ${CONFIGS.join(' ')}; do uci -q revert $c; done`;
+    return [
+      this.preamble(),
+      'umask 077',
+      'err=$(uci batch 2>&1 >/dev/null)',
+      `staged=$(for c in ${CONFIGS.join(' ')}; do uci changes $c 2>/dev/null; done)`,
+      `sum=$(printf '%s\\n' "$staged" | md5sum | cut -d' ' -f1)`,
+      `if [ -n "$err" ] || [ "$sum" != ${expected} ]; then ${revert}; echo '${MARK('batch-failed')}'; printf '%s\\n' "$err"; echo '${MARK('staged')}'; printf '%s\\n' "$staged"; exit 3; fi`,
+      ...(confirmS > 0
+        ? [
+            `if [ -e "$W/armed" ]; then ${revert}; echo '${MARK('window-open')}'; exit 4; fi`,
+            'rm -rf "$W" && mkdir -p "$W" || exit 5',
+            `for c in ${configs}; do cp "$R/etc/config/$c" "$W/$c" || { ${revert}; exit 5; }; done`,
+            `echo ${token} > "$W/token"; : > "$W/armed"`,
+            // the watchdog outlives this session; whoever renames "armed" first (it, or the confirmation) wins
+            `( trap '' HUP INT; sleep ${confirmS}; if mv "$W/armed" "$W/rolling" 2>/dev/null; then for c in ${configs}; do cp "$W/$c" "$R/etc/config/$c"; done; ${reloads}; echo rolled-back > "$W/state"; fi ) </dev/null >/dev/null 2>&1 &`,
+            'echo $! > "$W/pid"',
+          ]
+        : []),
+      `for c in ${configs}; do uci commit $c || { echo '${MARK('commit-failed')}'; exit 6; }; done`,
+      `echo '${MARK('committed')}'; [ -d "$W" ] && : > "$W/committed"`,
+      reloads,
+      `[ -d "$W" ] && : > "$W/reloaded"; echo '${MARK('applied')}'`,
+    ].join('\n');
+  }
+
+  confirmScript(token: string): string {
+    return [
+      this.preamble(),
+      `if [ "$(cat "$W/token" 2>/dev/null)" != ${token} ]; then echo '${MARK('unknown')}'; exit 0; fi`,
+      `if [ -e "$W/reloaded" ] && mv "$W/armed" "$W/confirmed" 2>/dev/null; then kill "$(cat "$W/pid")" 2>/dev/null; echo '${MARK('confirmed')}'; rm -rf "$W"; exit 0; fi`,
+      `echo "==flatnet:$(cat "$W/state" 2>/dev/null || echo not-confirmed)=="`,
+    ].join('\n');
+  }
+
+  async apply(progress: Progress): Promise<ApplyReport> {
+    const plan = this.planned;
+    const session = this.session;
+    if (!plan || !session) throw new Error('internal: apply before plan');
+    // The watchdog guards changes that can cut the admin off: network and firewall.
+    const confirmS = plan.changed.some((c) => c === 'network' || c === 'firewall') ? (this.options.confirmTimeoutS ?? 60) : 0;
+    const token = randomBytes(8).toString('hex');
+    progress(`applying ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} (${plan.changed.join(', ')})${confirmS > 0 ? `, rollback in ${confirmS} s unless confirmed` : ''}`);
+    const armedAt = Date.now();
+    let output = '';
+    let code: number | null = null;
+    let lost: unknown;
+    try {
+      const r = await this.run(session, this.applyScript(plan, confirmS, token), `${plan.batch.join('\n')}\n`);
+      output = r.stdout;
+      code = r.code;
+    } catch (err) {
+      lost = err; // the reload may have cut this session: the confirmation below tells what happened
+    }
+    const parts = splitMarked(output);
+    if (parts.has('batch-failed')) {
+      const failed = firstMissing(plan, parts.get('staged') ?? '');
+      const uciError = firstLine(parts.get('batch-failed') ?? '');
+      throw new PartialApplyError(`uci refused ${failed ?? 'a line of the batch'}${uciError ? ` (${uciError})` : ''}; every change was reverted, nothing was committed`, [], plan.changes.length);
+    }
+    if (parts.has('window-open')) throw new PartialApplyError('an earlier apply is still waiting for its confirmation; nothing was committed', [], plan.changes.length);
+    if (!lost && code !== 0 && !parts.has('applied')) {
+      const committed = parts.has('committed');
+      throw new PartialApplyError(`the apply command failed (exit ${code ?? 'none'})${committed ? ' after the commit: services may not have reloaded' : '; nothing was committed'}`, committed ? plan.changes : [], committed ? 0 : plan.changes.length);
+    }
+    if (confirmS === 0) {
+      if (lost) throw new PartialApplyError(`the connection was lost during the apply (${(lost as Error).message}); run plan to see what was applied`, [], plan.changes.length);
+      progress(`done: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}`);
+      return { applied: plan.changes };
+    }
+    progress('reconnecting to confirm');
+    const outcome = await this.confirm(token, armedAt + confirmS * 1000 - 1000);
+    if (outcome === 'confirmed') {
+      progress(`done: ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}, confirmed`);
+      return { applied: plan.changes };
+    }
+    const services = plan.changed.map((c) => SERVICES[c]).join(', ');
+    if (outcome === 'unreachable') {
+      throw new PartialApplyError(
+        `could not reconnect within ${confirmS} s to confirm: the router restores the previous ${plan.changed.join(', ')} config and reloads ${services} by itself; check the spec (did it cut off the path to the router?)`,
+        [],
+        plan.changes.length,
+      );
+    }
+    throw new PartialApplyError(`the change was not confirmed (${outcome}); the router restores the previous config by itself`, [], plan.changes.length);
+  }
+
+  /** Tries a new connection until the deadline; each attempt bounded so the watchdog is never outrun. */
+  private async confirm(token: string, deadline: number): Promise<string> {
+    let last = 'unreachable';
+    while (Date.now() < deadline) {
+      const remaining = deadline - Date.now();
+      let session: SshSession | undefined;
+      try {
+        session = await SshSession.connect({ ...this.sshOptions(), connectTimeoutMs: Math.max(500, Math.min(5_000, remaining)), commandTimeoutMs: Math.max(500, Math.min(10_000, remaining)) });
+        this.stats.connections++;
+        const r = await this.run(session, this.confirmScript(token));
+        const state = /==flatnet:([a-z-]+)==/.exec(r.stdout)?.[1] ?? 'no answer';
+        return state;
+      } catch (err) {
+        if (err instanceof SshError && err.kind === 'host-key') return `host key refused: ${err.message}`;
+        last = 'unreachable';
+        await new Promise((res) => setTimeout(res, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+      } finally {
+        session?.close();
+      }
+    }
+    return last;
+  }
+
+  close(): void {
+    this.session?.close();
+  }
+}
+
+/** Output sections between `==flatnet:name==` marker lines. */
+function splitMarked(stdout: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  let current: string | undefined;
+  let lines: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^==flatnet:([a-z-]+)==$/.exec(line);
+    if (m) {
+      if (current !== undefined) parts.set(current, lines.join('\n'));
+      current = m[1]!;
+      lines = [];
+    } else if (current !== undefined) lines.push(line);
+  }
+  if (current !== undefined) parts.set(current, lines.join('\n'));
+  return parts;
+}
+
+const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+
+/** The first batch line whose staged change is missing: the line uci skipped. */
+function firstMissing(plan: OpenWrtPlan, staged: string): string | undefined {
+  const have = new Set(staged.split('\n').map((l) => l.trim()));
+  const i = plan.expectedStaged.findIndex((l) => !have.has(l));
+  if (i < 0) return undefined;
+  const line = plan.stagedBy[i]!;
+  return `line ${plan.batch.indexOf(line) + 1} of the batch: ${line}`;
+}
+
+export type { Change };

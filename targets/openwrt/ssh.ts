@@ -1,0 +1,208 @@
+// SSH to an OpenWrt router with node-ssh (ssh2 underneath), made safe to trust: the host key is checked
+// before any command (pinned fingerprint, else known_hosts; unknown or changed keys are refused), every
+// step has a timeout, a reset is an error rather than an uncaught exception, and a command's exit status
+// must be 0 to count as success (node-ssh reports a command cut off by a reset as code null).
+import { createHash, createHmac } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NodeSSH } from 'node-ssh';
+
+export interface SshOptions {
+  host: string;
+  port: number;
+  user: string;
+  /** private key file; else the SSH agent (SSH_AUTH_SOCK) or the password */
+  keyFile?: string;
+  password?: string;
+  /** `SHA256:…` as `ssh-keygen -lf` prints it: when given, the only key accepted */
+  hostKey?: string;
+  /** default ~/.ssh/known_hosts */
+  knownHostsFile: string;
+  /** record an unknown key in known_hosts instead of refusing it (never a changed one) */
+  acceptNewHostKey?: boolean;
+  agentSocket?: string;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+export class SshError extends Error {
+  constructor(
+    readonly kind: 'host-key' | 'connect' | 'auth' | 'timeout' | 'closed' | 'command',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SshError';
+  }
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `SHA256:<base64 without padding>` of a public key blob, as OpenSSH prints fingerprints. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key type named inside an SSH public key blob (a length-prefixed string first). */
+function keyType(key: Buffer): string {
+  const len = key.readUInt32BE(0);
+  return key.subarray(4, 4 + len).toString('latin1');
+}
+
+/** known_hosts names a non-default port as `[host]:port`. */
+const hostPattern = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
+
+function hostMatches(field: string, name: string): boolean {
+  for (const entry of field.split(',')) {
+    if (entry.startsWith('|1|')) {
+      // hashed entry: |1|base64(salt)|base64(HMAC-SHA1(salt, name))
+      const [, , salt, hash] = entry.split('|');
+      if (salt && hash && createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash) return true;
+    } else if (entry === name) return true;
+  }
+  return false;
+}
+
+/** Keys known for host:port: [type, blob] pairs from known_hosts (markers such as @revoked are skipped). */
+export function knownKeys(file: string, host: string, port: number): Array<{ type: string; key: Buffer }> {
+  if (!existsSync(file)) return [];
+  const name = hostPattern(host, port);
+  const out: Array<{ type: string; key: Buffer }> = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith('@')) continue;
+    const [hosts, type, blob] = t.split(/\s+/);
+    if (!hosts || !type || !blob || !hostMatches(hosts, name)) continue;
+    out.push({ type, key: Buffer.from(blob, 'base64') });
+  }
+  return out;
+}
+
+/** Decides on a host key: undefined to accept, or the reason to refuse. Records a new key when allowed. */
+function verifyHostKey(options: SshOptions, key: Buffer): string | undefined {
+  const offered = fingerprint(key);
+  const where = `${options.host}:${options.port}`;
+  if (options.hostKey !== undefined) {
+    return offered === options.hostKey.replace(/=+$/, '')
+      ? undefined
+      : `host key of ${where} is ${offered}, not the pinned ${options.hostKey} (routers.<name>.host-key): refusing to connect (a reinstalled router, or someone in between)`;
+  }
+  const known = knownKeys(options.knownHostsFile, options.host, options.port);
+  const type = keyType(key);
+  const sameType = known.filter((k) => k.type === type);
+  if (sameType.some((k) => k.key.equals(key))) return undefined;
+  if (sameType.length > 0) {
+    return `HOST KEY CHANGED for ${where}: ${options.knownHostsFile} has ${fingerprint(sameType[0]!.key)}, the router offers ${offered}; refusing to connect (remove the old line only if you know why it changed)`;
+  }
+  if (options.acceptNewHostKey) {
+    mkdirSync(dirname(options.knownHostsFile), { recursive: true, mode: 0o700 });
+    appendFileSync(options.knownHostsFile, `${hostPattern(options.host, options.port)} ${type} ${key.toString('base64')}\n`, { mode: 0o600 });
+    return undefined;
+  }
+  return `host key of ${where} is not known: ${offered} (${type}); check it on the router (ssh-keygen -lf /etc/dropbear/dropbear_ed25519_host_key.pub or the console), then pin it with host-key: "${offered}" or run once with --accept-new-host-key`;
+}
+
+interface Ssh2Client {
+  on(event: 'error' | 'close', listener: (err?: Error) => void): void;
+  end(): void;
+}
+
+export class SshSession {
+  private closedWith?: SshError;
+  private constructor(
+    private readonly ssh: NodeSSH,
+    private readonly where: string,
+    private readonly commandTimeoutMs: number,
+  ) {
+    const connection = ssh.connection as unknown as Ssh2Client | null;
+    // node-ssh drops its own error listener after connect: without ours a later reset would crash the process
+    connection?.on('error', (err) => {
+      this.closedWith ??= new SshError('closed', `connection to ${where} failed: ${err?.message ?? 'error'}`);
+    });
+    connection?.on('close', () => {
+      this.closedWith ??= new SshError('closed', `connection to ${where} was closed`);
+    });
+  }
+
+  static async connect(options: SshOptions): Promise<SshSession> {
+    const where = `${options.host}:${options.port}`;
+    const ssh = new NodeSSH();
+    let refused: string | undefined;
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    let privateKey: string | undefined;
+    if (options.keyFile !== undefined) {
+      try {
+        privateKey = readFileSync(options.keyFile, 'utf8');
+      } catch (err) {
+        throw new SshError('auth', `cannot read the key file ${options.keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    const attempt = ssh.connect({
+      host: options.host,
+      port: options.port,
+      username: options.user,
+      readyTimeout: connectTimeoutMs,
+      ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(privateKey === undefined && options.password === undefined && options.agentSocket ? { agent: options.agentSocket } : {}),
+      tryKeyboard: false,
+      hostVerifier: (key: Buffer) => {
+        refused = verifyHostKey(options, key);
+        return refused === undefined;
+      },
+    } as Parameters<NodeSSH['connect']>[0]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SshError('timeout', `cannot connect to ${where}: no answer within ${connectTimeoutMs / 1000} s`)), connectTimeoutMs + 1000);
+    });
+    try {
+      await Promise.race([attempt, deadline]);
+    } catch (err) {
+      ssh.dispose();
+      if (refused !== undefined) throw new SshError('host-key', refused);
+      if (err instanceof SshError) throw err;
+      const e = err as NodeJS.ErrnoException & { level?: string };
+      if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
+        throw new SshError('auth', `login to ${where} as "${options.user}" refused (key, agent or password not accepted)`);
+      }
+      if (e.code === 'ECONNREFUSED') throw new SshError('connect', `cannot connect to ${where}: connection refused (is SSH listening there?)`);
+      if (/timed out/i.test(e.message)) throw new SshError('timeout', `cannot connect to ${where}: no answer within ${connectTimeoutMs / 1000} s`);
+      throw new SshError('connect', `cannot connect to ${where}: ${e.message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    return new SshSession(ssh, where, options.commandTimeoutMs ?? 60_000);
+  }
+
+  /** Runs one command (stdin byte-exact when given); resolves with its exit code, never hangs. */
+  async run(command: string, stdin?: string): Promise<CommandResult> {
+    if (this.closedWith) throw this.closedWith;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.close();
+        reject(new SshError('timeout', `no answer from ${this.where} to a command within ${this.commandTimeoutMs / 1000} s`));
+      }, this.commandTimeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.ssh.execCommand(command, { ...(stdin !== undefined ? { stdin } : {}), noTrim: true }), deadline]);
+      if (r.code === null && this.closedWith) throw this.closedWith;
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      if (err instanceof SshError) throw err;
+      throw new SshError('closed', `connection to ${this.where} lost during a command: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.closedWith ??= new SshError('closed', `connection to ${this.where} closed`);
+    this.ssh.dispose();
+  }
+}
+
+export const defaultKnownHosts = (env: NodeJS.ProcessEnv) => join(env.HOME ?? '/root', '.ssh', 'known_hosts');

@@ -1,0 +1,224 @@
+// plan/apply against a throwaway OpenWrt router: OpenSSH's sshd on 127.0.0.1 whose sessions run OpenWrt's
+// own uci on a scratch root (test/fakes/openwrt-router.ts), through the CLI as users run it.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'flatnet-router.js');
+const support = openwrtTestSupport();
+let scratch = '';
+let home = '';
+const routers: OpenWrtTestRouter[] = [];
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) throw new Error('run tsc first (npm test does)');
+  scratch = mkdtempSync(join(tmpdir(), 'flatnet-owrt-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(routers.splice(0).map((r) => r.stop()));
+});
+
+async function router(options: Parameters<typeof OpenWrtTestRouter.start>[0] = {}): Promise<OpenWrtTestRouter> {
+  const r = await OpenWrtTestRouter.start(options);
+  routers.push(r);
+  // a HOME of its own per router: known_hosts starts empty
+  home = mkdtempSync(join(scratch, 'home-'));
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  writeFileSync(join(home, '.ssh', 'known_hosts'), `${r.knownHostsLine}\n`);
+  return r;
+}
+
+interface Net {
+  name: string;
+  vlan?: number;
+  third: number;
+  extra?: string[];
+}
+
+function spec(r: OpenWrtTestRouter, nets: Net[], routerExtra: string[] = []): string {
+  const file = join(scratch, `spec-${Math.random().toString(36).slice(2)}.yaml`);
+  const lines = [
+    'version: 1',
+    'routers:',
+    '  edge:',
+    '    type: openwrt',
+    '    address: 127.0.0.1',
+    `    port: ${r.port}`,
+    `    user: ${r.user}`,
+    `    key-file: ${r.clientKeyFile}`,
+    ...routerExtra.map((l) => `    ${l}`),
+    'hosts:',
+    '  nas:',
+    '    parent: eth0',
+    'networks:',
+  ];
+  for (const n of nets) {
+    lines.push(`  ${n.name}:`, '    router: edge', '    host: nas');
+    if (n.vlan !== undefined) {
+      lines.push(`    vlan: ${n.vlan}`, `    subnet: 10.${n.third}.0.0/24`, `    gateway: 10.${n.third}.0.1`, `    container-range: 10.${n.third}.0.64/26`);
+    } else {
+      lines.push('    subnet: 192.168.1.0/24', '    gateway: 192.168.1.1', `    container-range: 192.168.1.${n.third}/27`);
+    }
+    for (const e of n.extra ?? []) lines.push(`    ${e}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function cli(r: OpenWrtTestRouter, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', FLATNET_TEST_REMOTE_ROOT: r.root, ...env }, timeout: 90_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const flatnetSections = (r: OpenWrtTestRouter, config: 'network' | 'firewall' | 'dhcp') =>
+  r
+    .uci(['show', config])
+    .split('\n')
+    .filter((l) => /^[a-z]+\.flatnet_/.test(l));
+const foreign = (r: OpenWrtTestRouter, config: 'network' | 'firewall' | 'dhcp') =>
+  r
+    .uci(['show', config])
+    .split('\n')
+    .filter((l) => l !== '' && !/^[a-z]+\.flatnet_/.test(l));
+
+describe.skipIf(!support.ok)(`OpenWrt apply over SSH${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
+  it('fresh apply in three commands, confirmed; no-op is one command; foreign and anonymous sections untouched', async () => {
+    const r = await router();
+    const file = spec(r, [
+      { name: 'apps', vlan: 200, third: 200 },
+      { name: 'cams', vlan: 300, third: 30, extra: ['firewall:', '  internet: false', '  allow-input: [dns, icmp]'] },
+    ]);
+    const foreignBefore = { network: foreign(r, 'network'), firewall: foreign(r, 'firewall'), dhcp: foreign(r, 'dhcp') };
+    const plan = await cli(r, ['plan', file, '--detailed-exitcode']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    expect(plan.stdout).toMatch(/OpenWrt 23\.05/);
+    expect(plan.stdout).toMatch(/\+ network\.flatnet_apps interface/);
+    expect(r.serviceLog()).toEqual([]);
+
+    const first = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '20']);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stderr).toContain('confirmed');
+    expect(r.uci(['get', 'network.flatnet_apps.device'])).toBe('br-lan.200');
+    expect(r.uci(['get', 'firewall.flatnet_cams.name'])).toBe('fn_vlan300');
+    expect({ network: foreign(r, 'network'), firewall: foreign(r, 'firewall'), dhcp: foreign(r, 'dhcp') }).toEqual(foreignBefore);
+    const reloads = r.serviceCalls();
+    expect(reloads.filter((l) => l.startsWith('network'))).toHaveLength(1);
+    expect(reloads.filter((l) => l.startsWith('firewall'))).toHaveLength(1);
+    expect(reloads.filter((l) => l.startsWith('dnsmasq'))).toHaveLength(0);
+
+    const json = await cli(r, ['plan', file, '--json', '--detailed-exitcode']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).units[0]).toMatchObject({ name: 'edge', status: 'no-changes' });
+    const again = await cli(r, ['apply', file, '--yes']);
+    expect(again.stdout).toContain('no changes');
+    expect(r.serviceLog()).toHaveLength(reloads.length);
+  });
+
+  it('changes one option with one set, removes a dropped network, and never touches foreign sections', async () => {
+    const r = await router();
+    const v1 = spec(r, [
+      { name: 'apps', vlan: 200, third: 200 },
+      { name: 'cams', vlan: 300, third: 30 },
+    ]);
+    expect((await cli(r, ['apply', v1, '--yes', '--confirm-timeout', '0'])).code).toBe(0);
+    const foreignBefore = foreign(r, 'network');
+    const v2 = spec(r, [
+      { name: 'apps', vlan: 200, third: 200, extra: ['firewall:', '  allow-input: [dns, ssh]'] },
+    ]);
+    const plan = await cli(r, ['plan', v2]);
+    expect(plan.stdout).toMatch(/\+ firewall\.flatnet_apps_ssh rule/);
+    expect(plan.stdout).toMatch(/- network\.flatnet_cams interface/);
+    expect(plan.stdout).not.toMatch(/flatnet_apps interface|flatnet_apps zone/);
+    const applied = await cli(r, ['apply', v2, '--yes', '--confirm-timeout', '0']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(flatnetSections(r, 'network').some((l) => l.includes('flatnet_cams'))).toBe(false);
+    expect(r.uci(['get', 'firewall.flatnet_apps_ssh.dest_port'])).toBe('22');
+    expect(foreign(r, 'network')).toEqual(foreignBefore);
+    expect((await cli(r, ['plan', v2, '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('refuses a container range inside the default LAN DHCP pool (.100-.249), naming the spec path', async () => {
+    const r = await router();
+    const file = spec(r, [{ name: 'lan-apps', third: 192 }]);
+    const plan = await cli(r, ['plan', file]);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toMatch(/spec-\w+\.yaml:\d+:\d+ networks\.lan-apps\.container-range: 192\.168\.1\.192\/27 overlaps the DHCP range of interface "lan" \(192\.168\.1\.100-192\.168\.1\.249/);
+    const clear = spec(r, [{ name: 'lan-apps', third: 32 }]);
+    expect((await cli(r, ['plan', clear, '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('a batch line uci refuses leaves nothing staged and nothing committed', async () => {
+    const r = await router();
+    // an image without the firewall package: every firewall line of the batch fails ("Entry not found")
+    // while the network lines succeed, and uci batch still exits 0
+    rmSync(join(r.root, 'etc', 'config', 'firewall'));
+    const before = r.readConfig('network');
+    const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const res = await cli(r, ['apply', file, '--yes']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/uci refused line \d+ of the batch: set firewall\./);
+    expect(res.stdout).toMatch(/nothing was committed/);
+    expect(r.uci(['changes'])).toBe('');
+    expect(r.readConfig('network')).toBe(before);
+    expect(r.serviceLog()).toEqual([]);
+  });
+
+  it('unknown and changed host keys are refused before any command; --accept-new-host-key records a new one', async () => {
+    const r = await router();
+    const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    writeFileSync(join(home, '.ssh', 'known_hosts'), '');
+    const unknown = await cli(r, ['plan', file]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain(`is not known: ${r.hostKeyFingerprint}`);
+    const wrongPin = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], ['host-key: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"']);
+    const pinned = await cli(r, ['plan', wrongPin]);
+    expect(pinned.code).toBe(1);
+    expect(pinned.stdout).toMatch(/not the pinned SHA256:A+/);
+    const right = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], [`host-key: "${r.hostKeyFingerprint}"`]);
+    expect((await cli(r, ['plan', right])).code).toBe(0);
+    const accepted = await cli(r, ['plan', file, '--accept-new-host-key']);
+    expect(accepted.code, accepted.stdout).toBe(0);
+    expect(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8')).toContain(`[127.0.0.1]:${r.port} ssh-ed25519 `);
+    // a changed key: known_hosts holds another ed25519 key for this host
+    writeFileSync(join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${r.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5sb3RoZXJrZXlub3RoZXJrZXlub3RoZXJrZXlub3Ro\n`);
+    const changed = await cli(r, ['plan', file, '--accept-new-host-key']);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toContain('HOST KEY CHANGED');
+    expect(r.serviceCalls()).toEqual([]);
+  });
+
+  it('the watchdog restores the old config when the change cuts the admin off, and not when it can confirm', async () => {
+    const r = await router({ onNetworkReload: 'cut-off' });
+    const before = { network: r.readConfig('network'), firewall: r.readConfig('firewall') };
+    const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const res = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '4', '--timeout', '2']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/could not reconnect within 4 s to confirm: the router restores the previous network, firewall config/);
+    // the router rolls back by itself once the window closes
+    await new Promise((res2) => setTimeout(res2, 5_000));
+    expect(r.readConfig('network')).toBe(before.network);
+    expect(r.readConfig('firewall')).toBe(before.firewall);
+    expect(r.serviceCalls().filter((l) => l === 'network reload').length).toBe(2);
+    await r.restartSshd();
+    r.setNetworkReload('ok');
+    const ok = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '4']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    await new Promise((res2) => setTimeout(res2, 5_000));
+    expect(r.uci(['get', 'network.flatnet_apps.device'])).toBe('br-lan.200');
+  }, 60_000);
+});
