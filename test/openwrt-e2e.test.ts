@@ -221,4 +221,83 @@ describe.skipIf(!support.ok)(`OpenWrt apply over SSH${support.ok ? '' : ` (skipp
     await new Promise((res2) => setTimeout(res2, 5_000));
     expect(r.uci(['get', 'network.flatnet_apps.device'])).toBe('br-lan.200');
   }, 60_000);
+
+  it('trunk-ports: LAN ports and interface read from the router; dropping trunk-ports puts the LAN back in the same commit', async () => {
+    const r = await router();
+    const trunk = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], ['trunk-ports: [lan1]']);
+    const plan = await cli(r, ['plan', trunk]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('lan-ports read from the router: lan1 lan2 lan3 lan4');
+    expect(plan.stdout).toContain('lan-interface read from the router: lan');
+    expect(plan.stdout).toMatch(/\+ network\.flatnet_state flatnet_state/);
+    expect((await cli(r, ['apply', trunk, '--yes', '--confirm-timeout', '0'])).code).toBe(0);
+    expect(r.uci(['get', 'network.lan.device'])).toBe('br-lan.1');
+    expect(r.uci(['get', 'network.flatnet_state.lan_device'])).toBe('br-lan');
+    expect(r.uci(['get', 'network.flatnet_lan_vlan.ports'])).toBe('lan1:u* lan2:u* lan3:u* lan4:u*');
+    expect(cutOff(r)).toBe(false);
+
+    const flat = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const calls = r.serviceCalls().length;
+    const back = await cli(r, ['apply', flat, '--yes', '--confirm-timeout', '0']);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(r.uci(['get', 'network.lan.device'])).toBe('br-lan');
+    expect(r.uci(['show', 'network']).includes('flatnet_state')).toBe(false);
+    expect(r.uci(['show', 'network']).includes('bridge-vlan')).toBe(false);
+    expect(cutOff(r)).toBe(false);
+    // one apply command: the restore and the bridge-vlan removal were one commit, one reload
+    expect(r.serviceCalls().slice(calls).filter((c) => c === 'network reload')).toHaveLength(1);
+  });
+
+  it('the generated batch: its header cleanup used to strand the LAN on br-lan.1; now it puts the LAN back', async () => {
+    const r = await router();
+    const gen = async (file: string) => (await cli(r, ['generate', file, '--target', 'openwrt', '--router', 'edge'])).stdout;
+    const trunk = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], ['trunk-ports: [lan1]', 'lan-ports: [lan1, lan2, lan3, lan4]', 'lan-interface: lan']);
+    const flat = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const cleanup = (batch: string) => /^#   (i=\$\(uci.*)$/m.exec(batch)![1]!;
+    const oldCleanup = `for c in network firewall; do for s in $(uci show $c | sed -n "s/^$c\\.\\(flatnet_[A-Za-z0-9_]*\\)=.*/\\1/p"); do uci delete $c.$s; done; done`;
+    const run = async (script: string, stdin?: string) => {
+      const res = await r.ssh(`${r.pathPrefix()}; ${script}`, stdin !== undefined ? { stdin } : {});
+      expect(res.code, res.stderr).toBe(0);
+      return res;
+    };
+    const importBatch = async (batch: string, headerLine: string) => {
+      await run(headerLine);
+      await run('uci batch', batch);
+      await run('uci commit');
+    };
+    // the way the header said before: the cleanup deletes the bridge-vlans, nothing moves the LAN back
+    await importBatch(await gen(trunk), oldCleanup);
+    expect(r.uci(['get', 'network.lan.device'])).toBe('br-lan.1');
+    await importBatch(await gen(flat), oldCleanup);
+    expect(cutOff(r)).toBe(true);
+
+    // a fresh router, the header as generated now
+    const r2 = await router();
+    const gen2 = async (file: string) => (await cli(r2, ['generate', file, '--target', 'openwrt', '--router', 'edge'])).stdout;
+    const trunk2 = spec(r2, [{ name: 'apps', vlan: 200, third: 200 }], ['trunk-ports: [lan1]', 'lan-ports: [lan1, lan2, lan3, lan4]', 'lan-interface: lan']);
+    const flat2 = spec(r2, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const run2 = async (script: string, stdin?: string) => {
+      const res = await r2.ssh(`${r2.pathPrefix()}; ${script}`, stdin !== undefined ? { stdin } : {});
+      expect(res.code, res.stderr).toBe(0);
+    };
+    for (const file of [trunk2, flat2]) {
+      const batch = await gen2(file);
+      await run2(cleanup(batch));
+      await run2('uci batch', batch);
+      await run2('uci commit');
+    }
+    expect(r2.uci(['get', 'network.lan.device'])).toBe('br-lan');
+    expect(cutOff(r2)).toBe(false);
+    // and apply agrees with what the batch left: nothing to change
+    expect((await cli(r2, ['plan', flat2, '--detailed-exitcode'])).code).toBe(0);
+  });
 });
+
+/** The LAN is cut off when it sits on <bridge>.<vid> but no bridge-vlan turns VLAN filtering on. */
+function cutOff(r: OpenWrtTestRouter): boolean {
+  const show = r.uci(['show', 'network']);
+  const device = /^network\.lan\.device='([^']*)'$/m.exec(show)?.[1] ?? '';
+  const filtering = /=bridge-vlan$/m.test(show);
+  return /^br-lan\.\d+$/.test(device) && !filtering;
+}
+

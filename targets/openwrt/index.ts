@@ -203,13 +203,24 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
     );
   }
   const { sections, foreign } = desiredState(model, router);
+  // Record what the LAN used before flatnet moved it (the bridge itself, which trunk-ports require), so the
+  // header's cleanup can put it back once trunk-ports are gone, as apply does.
+  const state: UciSection[] = foreign.map((f) => ({
+    config: f.config,
+    name: `${SECTION_PREFIX}state`,
+    type: 'flatnet_state',
+    options: [
+      ['lan_interface', f.section],
+      ['lan_device', router.device],
+    ],
+  }));
   return renderTemplate('openwrt', 'batch.uci', {
     router,
     networks: router.networks.map((name) => {
       const n = findNetwork(model, name);
       return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, device: `${router.device}.${n.vlan}` };
     }),
-    sections,
+    sections: [...state, ...sections],
     foreign,
     configs: [...new Set(sections.map((s) => s.config))],
   });
