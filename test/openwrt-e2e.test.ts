@@ -291,6 +291,54 @@ describe.skipIf(!support.ok)(`OpenWrt apply over SSH${support.ok ? '' : ` (skipp
     // and apply agrees with what the batch left: nothing to change
     expect((await cli(r2, ['plan', flat2, '--detailed-exitcode'])).code).toBe(0);
   });
+
+  it('hostile strings in every spec field the router sees are refused or travel as data, never as commands', async () => {
+    const r = await router();
+    const pwned = join(r.root, 'tmp', 'pwned');
+    const payloads = [`x$(touch ${pwned})`, `x'; touch ${pwned}; '`, `x\`touch ${pwned}\``, 'x\ntouch ' + pwned, `x"; touch ${pwned}; "`];
+    const fields = ['device', 'wan-zone', 'lan-zone', 'lan-interface', 'user'];
+    let refused = 0;
+    for (const field of fields) {
+      for (const payload of payloads) {
+        const extra = [`${field}: ${JSON.stringify(payload)}`, ...(field === 'lan-interface' ? ['trunk-ports: [lan1]', 'lan-ports: [lan1]'] : [])];
+        const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], extra);
+        // the payload must be the only user: key (a duplicate key would be refused for another reason)
+        if (field === 'user') writeFileSync(file, readFileSync(file, 'utf8').replace(`    user: ${r.user}\n`, ''));
+        const res = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '0']);
+        if (res.code === 1 && res.stderr.includes(`routers.edge.${field}`)) refused++;
+        expect(existsSync(pwned), `${field}=${JSON.stringify(payload)}`).toBe(false);
+      }
+    }
+    for (const port of payloads) {
+      const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], [`trunk-ports: [${JSON.stringify(port)}]`, 'lan-ports: [lan1]', 'lan-interface: lan']);
+      const res = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '0']);
+      expect(res.code).toBe(1);
+      expect(existsSync(pwned)).toBe(false);
+    }
+    // every one of these is stopped by validation, with the path
+    expect(refused).toBe(fields.length * payloads.length);
+    expect(r.serviceCalls()).toEqual([]);
+  });
+
+  it('three remote commands for an apply, one for a no-op (in-process, counted)', async () => {
+    const r = await router();
+    const { modelFromText } = await import('../src/index.js');
+    const { OpenWrtUnit } = await import('../targets/openwrt/push.js');
+    const text = readFileSync(spec(r, [{ name: 'apps', vlan: 200, third: 200 }, { name: 'cams', vlan: 300, third: 30 }], [`host-key: "${r.hostKeyFingerprint}"`]), 'utf8');
+    const model = modelFromText(text);
+    const counts: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const unit = new OpenWrtUnit(model, model.routers[0] as Extract<(typeof model.routers)[number], { type: 'openwrt' }>, { remoteRoot: r.root, env: {}, confirmTimeoutS: 20 });
+      try {
+        const plan = await unit.plan(() => {});
+        if (plan.changes.length > 0) await unit.apply(() => {});
+      } finally {
+        unit.close();
+      }
+      counts.push(unit.stats.commands);
+    }
+    expect(counts).toEqual([3, 1]);
+  });
 });
 
 /** The LAN is cut off when it sits on <bridge>.<vid> but no bridge-vlan turns VLAN filtering on. */
@@ -300,4 +348,3 @@ function cutOff(r: OpenWrtTestRouter): boolean {
   const filtering = /=bridge-vlan$/m.test(show);
   return /^br-lan\.\d+$/.test(device) && !filtering;
 }
-
