@@ -129,6 +129,8 @@ export interface HostModel {
   name: string;
   parent: string;
   address?: string;
+  /** how apply makes the host's links survive a reboot */
+  persist: 'systemd' | 'networkd' | 'none';
   attachments: Attachment[];
 }
 
@@ -187,7 +189,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
     problems.linuxName(['hosts', name, 'parent'], h.parent);
     const address = h.address === undefined ? undefined : problems.interfaceAddress(['hosts', name, 'address'], h.address);
     if (address) hostAddress.set(name, address.address);
-    return { name, parent: h.parent, address: address ? `${address.address.text}/${address.prefixLength}` : undefined, attachments: [] };
+    return { name, parent: h.parent, address: address ? `${address.address.text}/${address.prefixLength}` : undefined, persist: h.persist, attachments: [] };
   });
 
   const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));

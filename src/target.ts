@@ -3,8 +3,8 @@
 // plan/apply paths diff against the live router.
 import type { HostModel, Model, OpenWrtRouter, RouterOSRouter } from './model.js';
 
-export type TargetName = 'routeros' | 'openwrt' | 'docker' | 'compose' | 'host' | 'networkd';
-export const TARGET_NAMES: readonly TargetName[] = ['routeros', 'openwrt', 'docker', 'compose', 'host', 'networkd'];
+export type TargetName = 'routeros' | 'openwrt' | 'openwrt-config' | 'docker' | 'compose' | 'host' | 'networkd';
+export const TARGET_NAMES: readonly TargetName[] = ['routeros', 'openwrt', 'openwrt-config', 'docker', 'compose', 'host', 'networkd'];
 
 export interface Artifact {
   target: TargetName;

@@ -2,13 +2,14 @@
 // and one line here.
 import { composeTarget, dockerTarget } from '../targets/docker/index.js';
 import { networkdTarget, shimTarget } from '../targets/host/index.js';
+import { openwrtConfigTarget } from '../targets/openwrt/config.js';
 import { openwrtTarget } from '../targets/openwrt/index.js';
 import { routerosTarget } from '../targets/routeros/index.js';
 import { UserError } from './errors.js';
 import type { Model } from './model.js';
 import type { Artifact, Target, TargetName } from './target.js';
 
-export const TARGETS: readonly Target[] = [routerosTarget, openwrtTarget, dockerTarget, composeTarget, shimTarget, networkdTarget];
+export const TARGETS: readonly Target[] = [routerosTarget, openwrtTarget, openwrtConfigTarget, dockerTarget, composeTarget, shimTarget, networkdTarget];
 
 export interface GenerateOptions {
   /** default: all targets */

@@ -45,7 +45,7 @@ describe('flatnet-router CLI', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toMatch(/^docker network create -d macvlan .* -o parent=enp3s0(\.\d+)? [a-z-]+$/);
+    for (const line of lines) expect(line).toMatch(/^docker network create -d macvlan .* -o parent=enp3s0(\.\d+)? --label=flatnet\.network=([a-z-]+) \2$/);
     expect(r.stdout).toBe(readFileSync(join(root, 'test/golden/homelab/docker/nas.sh'), 'utf8'));
   });
 
@@ -105,7 +105,7 @@ describe('flatnet-router CLI', () => {
   it('refuses an unknown target', () => {
     const r = run(['generate', homelab, '--target', 'cisco']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('must be one of routeros, openwrt, docker, compose, host, networkd, all');
+    expect(r.stderr).toContain('must be one of routeros, openwrt, openwrt-config, docker, compose, host, networkd, all');
   });
 
   it('an invalid spec: every problem on stderr, exit 1, nothing written', () => {

@@ -104,6 +104,8 @@ function checkOpenwrt(model: Model): number {
     const parsed = parseUciAssignments(renderBatch(model, router));
     const expected = [
       ...foreign.map((f) => ({ config: f.config, name: f.section, type: '', options: [[f.option, f.value]] })),
+      // with the LAN option, the batch records what the LAN used before (the bridge), to put it back later
+      ...foreign.map((f) => ({ config: f.config, name: 'flatnet_state', type: 'flatnet_state', options: [['lan_interface', f.section], ['lan_device', router.device]] })),
       ...sections.map((s) => ({ config: s.config, name: s.name, type: s.type, options: s.options })),
     ];
     expect(parsed).toEqual(expected);

@@ -94,9 +94,13 @@ export const routerSchema = z.discriminatedUnion('type', [routerosRouterSchema, 
     issue.code === 'invalid_union' ? 'type must be "routeros" or "openwrt"' : undefined,
 });
 
+export const PERSIST_MODES = ['systemd', 'networkd', 'none'] as const;
+
 export const hostSchema = z.strictObject({
   parent: z.string(),
   address: z.string().optional(),
+  // how apply makes the shim survive a reboot
+  persist: z.enum(PERSIST_MODES, { error: `must be one of ${PERSIST_MODES.join(', ')}` }).default('systemd'),
 });
 
 export const firewallSchema = z.strictObject({

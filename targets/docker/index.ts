@@ -5,6 +5,8 @@ import { findNetwork } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { hostTarget, type Target } from '../../src/target.js';
 
+export const FLATNET_LABEL = 'flatnet.network';
+
 /** The arguments after `docker network create`, in order (the network name last). */
 export function networkCreateArgs(model: Model, a: Attachment): string[] {
   const n = findNetwork(model, a.network);
@@ -18,6 +20,8 @@ export function networkCreateArgs(model: Model, a: Attachment): string[] {
   for (const aux of a.auxAddresses) args.push(`--aux-address=${aux.name}=${aux.address}`);
   args.push('-o', `parent=${a.link}`);
   if (a.driver === 'ipvlan') args.push('-o', 'ipvlan_mode=l2');
+  // the label marks the network as flatnet's: `apply --host` replaces or removes only labelled networks
+  args.push(`--label=${FLATNET_LABEL}=${a.network}`);
   args.push(a.network);
   return args;
 }

@@ -8,6 +8,8 @@ export interface HostCommand {
   argv: string[];
   /** run only when this link does not exist yet, so the script can be run again */
   unlessLinkExists?: string;
+  /** with unlessLinkExists: run this too, only when the link was just created */
+  thenWhenCreated?: string[];
 }
 
 /**
@@ -19,11 +21,18 @@ export interface HostCommand {
 export function shimCommands(a: Attachment): HostCommand[] {
   const cmds: HostCommand[] = [];
   if (a.vlan !== undefined) {
-    cmds.push({ argv: ['ip', 'link', 'add', 'link', a.parent, 'name', a.link, 'type', 'vlan', 'id', String(a.vlan)], unlessLinkExists: a.link });
+    // the alias marks the link as flatnet's (`apply --host` changes or removes only links that carry it); a
+    // VLAN link the user made already keeps its own
+    cmds.push({
+      argv: ['ip', 'link', 'add', 'link', a.parent, 'name', a.link, 'type', 'vlan', 'id', String(a.vlan)],
+      unlessLinkExists: a.link,
+      thenWhenCreated: ['ip', 'link', 'set', 'dev', a.link, 'alias', `flatnet:${a.link}`],
+    });
     cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.link, 'up'] });
   }
   const mode = a.driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
   cmds.push({ argv: ['ip', 'link', 'add', 'link', a.link, 'name', a.shimName, ...mode], unlessLinkExists: a.shimName });
+  cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'alias', `flatnet:${a.network}`] });
   cmds.push({ argv: ['ip', 'addr', 'replace', `${a.ipv4.shimAddress}/32`, 'dev', a.shimName] });
   if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'addr', 'replace', `${a.ipv6.shimAddress}/128`, 'dev', a.shimName, 'nodad'] });
   cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'up'] });

@@ -1,12 +1,14 @@
-ip link show dev eno1.30 >/dev/null 2>&1 || ip link add link eno1 name eno1.30 type vlan id 30
+ip link show dev eno1.30 >/dev/null 2>&1 || { ip link add link eno1 name eno1.30 type vlan id 30 && ip link set dev eno1.30 alias flatnet:eno1.30; }
 ip link set dev eno1.30 up
 ip link show dev fn-30 >/dev/null 2>&1 || ip link add link eno1.30 name fn-30 type macvlan mode bridge
+ip link set dev fn-30 alias flatnet:iot
 ip addr replace 10.30.0.128/32 dev fn-30
 ip link set dev fn-30 up
 ip route replace 10.30.0.128/26 dev fn-30
-ip link show dev eno1.40 >/dev/null 2>&1 || ip link add link eno1 name eno1.40 type vlan id 40
+ip link show dev eno1.40 >/dev/null 2>&1 || { ip link add link eno1 name eno1.40 type vlan id 40 && ip link set dev eno1.40 alias flatnet:eno1.40; }
 ip link set dev eno1.40 up
 ip link show dev fn-40 >/dev/null 2>&1 || ip link add link eno1.40 name fn-40 type macvlan mode bridge
+ip link set dev fn-40 alias flatnet:dmz
 ip addr replace 10.40.0.192/32 dev fn-40
 ip -6 addr replace 2001:db8:40::1800/128 dev fn-40 nodad
 ip link set dev fn-40 up

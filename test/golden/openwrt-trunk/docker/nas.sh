@@ -1,2 +1,2 @@
-docker network create -d macvlan --subnet=192.168.200.0/24 --gateway=192.168.200.1 --ip-range=192.168.200.192/27 --aux-address=host=192.168.200.192 -o parent=enp3s0.200 apps
-docker network create -d macvlan --subnet=192.168.30.0/24 --gateway=192.168.30.1 --ip-range=192.168.30.128/28 --ipv6 --subnet=fd00:30::/64 --gateway=fd00:30::1 --aux-address=host=192.168.30.128 --aux-address=host6=fd00:30::2 -o parent=enp3s0.300 backup
+docker network create -d macvlan --subnet=192.168.200.0/24 --gateway=192.168.200.1 --ip-range=192.168.200.192/27 --aux-address=host=192.168.200.192 -o parent=enp3s0.200 --label=flatnet.network=apps apps
+docker network create -d macvlan --subnet=192.168.30.0/24 --gateway=192.168.30.1 --ip-range=192.168.30.128/28 --ipv6 --subnet=fd00:30::/64 --gateway=fd00:30::1 --aux-address=host=192.168.30.128 --aux-address=host6=fd00:30::2 -o parent=enp3s0.300 --label=flatnet.network=backup backup

@@ -1,12 +1,14 @@
-ip link show dev enp3s0.200 >/dev/null 2>&1 || ip link add link enp3s0 name enp3s0.200 type vlan id 200
+ip link show dev enp3s0.200 >/dev/null 2>&1 || { ip link add link enp3s0 name enp3s0.200 type vlan id 200 && ip link set dev enp3s0.200 alias flatnet:enp3s0.200; }
 ip link set dev enp3s0.200 up
 ip link show dev fn-200 >/dev/null 2>&1 || ip link add link enp3s0.200 name fn-200 type macvlan mode bridge
+ip link set dev fn-200 alias flatnet:apps
 ip addr replace 192.168.200.192/32 dev fn-200
 ip link set dev fn-200 up
 ip route replace 192.168.200.192/27 dev fn-200
-ip link show dev enp3s0.300 >/dev/null 2>&1 || ip link add link enp3s0 name enp3s0.300 type vlan id 300
+ip link show dev enp3s0.300 >/dev/null 2>&1 || { ip link add link enp3s0 name enp3s0.300 type vlan id 300 && ip link set dev enp3s0.300 alias flatnet:enp3s0.300; }
 ip link set dev enp3s0.300 up
 ip link show dev fn-300 >/dev/null 2>&1 || ip link add link enp3s0.300 name fn-300 type macvlan mode bridge
+ip link set dev fn-300 alias flatnet:backup
 ip addr replace 192.168.30.128/32 dev fn-300
 ip -6 addr replace fd00:30::2/128 dev fn-300 nodad
 ip link set dev fn-300 up

@@ -1,6 +1,7 @@
-ip link show dev enp3s0.200 >/dev/null 2>&1 || ip link add link enp3s0 name enp3s0.200 type vlan id 200
+ip link show dev enp3s0.200 >/dev/null 2>&1 || { ip link add link enp3s0 name enp3s0.200 type vlan id 200 && ip link set dev enp3s0.200 alias flatnet:enp3s0.200; }
 ip link set dev enp3s0.200 up
 ip link show dev fn-200 >/dev/null 2>&1 || ip link add link enp3s0.200 name fn-200 type macvlan mode bridge
+ip link set dev fn-200 alias flatnet:docker-demo
 ip addr replace 192.168.200.192/32 dev fn-200
 ip link set dev fn-200 up
 ip route replace 192.168.200.192/27 dev fn-200
