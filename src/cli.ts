@@ -126,8 +126,9 @@ Everything, as files:
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
       .option('--concurrency <n>', 'routers worked on at once (default 4)', count)
-      .option('--accept-new-host-key', 'OpenWrt: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)');
-  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean };
+      .option('--accept-new-host-key', 'OpenWrt: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)')
+      .option('--install-root <dir>', 'host: where /etc and /run are (default /); for image builds');
+  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
   const planOptions = (opts: PushFlags): PlanCommandOptions => ({
     ...(opts.router ? { routers: opts.router } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
@@ -135,6 +136,7 @@ Everything, as files:
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
+    ...(opts.installRoot !== undefined ? { installRoot: opts.installRoot } : {}),
   });
 
   pushOptions(
@@ -161,20 +163,23 @@ Example:
   )
     .option('--yes', 'apply without asking (needed when there is no terminal)')
     .option('--dry-run', 'only plan (same as flatnet-router plan)')
+    .option('--recreate-networks', 'host: replace Docker networks that have containers attached (disconnect, recreate, reconnect with their addresses)')
     .option('--confirm-timeout <seconds>', 'OpenWrt: the router restores its previous config unless flatnet reconnects and confirms within this time (default 60; 0 turns it off)', confirmSeconds)
     .addHelpText(
       'after',
       `
 Example:
   FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
-  flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON`,
+  flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON
+  sudo flatnet-router apply flatnet.yaml --router core --host nas   # the router first, then this Docker host`,
     )
-    .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean; confirmTimeout?: number }) => {
+    .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean; confirmTimeout?: number; recreateNetworks?: boolean }) => {
       const options: ApplyCommandOptions = {
         ...planOptions(opts),
         ...(opts.yes ? { yes: true } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
         ...(opts.confirmTimeout !== undefined ? { confirmTimeout: opts.confirmTimeout } : {}),
+        ...(opts.recreateNetworks ? { recreateNetworks: true } : {}),
       };
       process.exitCode = await runApply(spec, options);
     });

@@ -1,5 +1,6 @@
 // The registry of pushable targets: which PushUnit plans and applies each router type (and, later, hosts).
 // Adding a pushable target is a folder under targets/ and one line here.
+import { HostUnit, type HostPushOptions } from '../targets/host/push.js';
 import { OpenWrtUnit, type OpenWrtPushOptions } from '../targets/openwrt/push.js';
 import { RouterOSUnit, type RouterOSPushOptions } from '../targets/routeros/push.js';
 import { UserError } from './errors.js';
@@ -14,7 +15,7 @@ export interface UnitSelection {
   host?: string;
 }
 
-export type PushOptions = RouterOSPushOptions & OpenWrtPushOptions;
+export type PushOptions = RouterOSPushOptions & OpenWrtPushOptions & HostPushOptions;
 
 const ROUTER_UNITS: Record<RouterModel['type'], (model: Model, router: RouterModel, options: PushOptions) => PushUnit> = {
   routeros: (model, router, options) => new RouterOSUnit(model, router as Extract<RouterModel, { type: 'routeros' }>, options),
@@ -37,13 +38,13 @@ export function pushUnits(model: Model, selection: UnitSelection, options: PushO
       : model.routers;
   const units = routers.map((r) => ROUTER_UNITS[r.type](model, r, options));
   if (selection.host !== undefined) {
-    const host = selection.host;
-    units.push(
-      unsupportedUnit(
-        { kind: 'host', name: host, type: 'docker', endpoint: 'this machine' },
-        `plan/apply for Docker hosts is not built yet; use: flatnet-router generate SPEC --target host --host ${host} (then --target docker)`,
-      ),
-    );
+    const host = model.hosts.find((h) => h.name === selection.host)!;
+    try {
+      units.push(new HostUnit(model, host, options));
+    } catch (err) {
+      // e.g. DOCKER_HOST pointing somewhere flatnet cannot converge: that host's result says so
+      units.push(unsupportedUnit({ kind: 'host', name: host.name, type: 'docker', endpoint: 'this machine' }, (err as Error).message));
+    }
   }
   return units;
 }

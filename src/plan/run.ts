@@ -19,6 +19,8 @@ export interface PlanCommandOptions {
   concurrency?: number;
   /** OpenWrt: record an unknown host key in known_hosts instead of refusing it */
   acceptNewHostKey?: boolean;
+  /** host: where /etc and /run are (default /) */
+  installRoot?: string;
 }
 
 export interface ApplyCommandOptions extends PlanCommandOptions {
@@ -26,6 +28,8 @@ export interface ApplyCommandOptions extends PlanCommandOptions {
   dryRun?: boolean;
   /** OpenWrt: seconds before the router rolls back an unconfirmed change (0: no watchdog) */
   confirmTimeout?: number;
+  /** host: replace networks with containers attached (disconnect, recreate, reconnect) */
+  recreateNetworks?: boolean;
 }
 
 export interface Io {
@@ -55,6 +59,8 @@ function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
     ...(options.confirmTimeout !== undefined ? { confirmTimeoutS: options.confirmTimeout } : {}),
     ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
     ...(io.env.FLATNET_TEST_REMOTE_ROOT ? { remoteRoot: io.env.FLATNET_TEST_REMOTE_ROOT } : {}),
+    ...(options.installRoot !== undefined ? { installRoot: options.installRoot } : {}),
+    ...(options.recreateNetworks ? { recreateNetworks: true } : {}),
   };
   const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
   const colorOut = useColor(io.stdout, io.env);

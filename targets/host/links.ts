@@ -1,0 +1,213 @@
+// The host's links, addresses and routes: read with iproute2's JSON output (`ip -j`), compared with the
+// shims and VLAN parents the spec wants, and changed with argv-only `ip` calls (never a shell string).
+// Ownership is the interface alias `flatnet:<network>` (shim) or `flatnet:<parent>.<vlan>` (VLAN parent).
+import { execFile } from 'node:child_process';
+import type { Attachment } from '../../src/model.js';
+import type { Change } from '../../src/plan/types.js';
+
+export const ALIAS_PREFIX = 'flatnet:';
+
+export interface LiveLink {
+  ifname: string;
+  ifindex: number;
+  flags: string[];
+  link?: string;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string; info_data?: { mode?: string; id?: number } };
+  addresses: string[];
+}
+
+export interface LiveRoute {
+  dst: string;
+  dev: string;
+  protocol?: string;
+  family: 4 | 6;
+}
+
+export interface LiveHostLinks {
+  links: LiveLink[];
+  routes: LiveRoute[];
+}
+
+export interface DesiredLink {
+  name: string;
+  kind: 'vlan' | 'macvlan' | 'ipvlan';
+  lower: string;
+  vlanId?: number;
+  alias: string;
+  /** CIDR strings, exactly these on the link */
+  addresses: string[];
+  /** destinations routed via this link, exactly these (kernel and link-local routes aside) */
+  routes: Array<{ family: 4 | 6; dst: string }>;
+  network?: string;
+}
+
+export interface IpOp {
+  argv: string[];
+  report: Change;
+}
+
+export function desiredLinks(attachments: readonly Attachment[]): DesiredLink[] {
+  const out: DesiredLink[] = [];
+  for (const a of attachments) {
+    if (a.vlan !== undefined && !out.some((l) => l.name === a.link)) {
+      out.push({ name: a.link, kind: 'vlan', lower: a.parent, vlanId: a.vlan, alias: `${ALIAS_PREFIX}${a.link}`, addresses: [], routes: [] });
+    }
+    out.push({
+      name: a.shimName,
+      kind: a.driver,
+      lower: a.link,
+      alias: `${ALIAS_PREFIX}${a.network}`,
+      addresses: [`${a.ipv4.shimAddress}/32`, ...(a.ipv6 ? [`${a.ipv6.shimAddress}/128`] : [])],
+      routes: [{ family: 4, dst: a.ipv4.route }, ...(a.ipv6 ? [{ family: 6 as const, dst: a.ipv6.route }] : [])],
+      network: a.network,
+    });
+  }
+  return out;
+}
+
+/** Runs `ip` with argv (no shell), bounded in time; resolves stdout or rejects with stderr's first line. */
+export function ip(argv: readonly string[], timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', [...argv], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const why = stderr.split('\n').find((l) => l.trim()) ?? err.message;
+        reject(new Error(`ip ${argv.join(' ')}: ${why.trim()}`));
+      } else resolve(stdout);
+    });
+  });
+}
+
+/** One `ip -j` read per object kind: links (with details and addresses) and routes of both families. */
+export async function readLinks(run: (argv: readonly string[]) => Promise<string> = ip): Promise<LiveHostLinks & { reads: number }> {
+  const [linkText, addrText, r4, r6] = await Promise.all([
+    run(['-j', '-d', 'link', 'show']),
+    run(['-j', 'addr', 'show']),
+    run(['-j', '-4', 'route', 'show', 'table', 'main']),
+    run(['-j', '-6', 'route', 'show', 'table', 'main']),
+  ]);
+  const parse = <T>(text: string): T[] => (text.trim() === '' ? [] : (JSON.parse(text) as T[]));
+  const addrs = new Map<string, string[]>();
+  for (const a of parse<{ ifname: string; addr_info?: Array<{ local?: string; prefixlen?: number; scope?: string }> }>(addrText)) {
+    addrs.set(
+      a.ifname,
+      (a.addr_info ?? []).filter((x) => x.local && x.scope !== 'link').map((x) => `${x.local}/${x.prefixlen}`),
+    );
+  }
+  const links = parse<Omit<LiveLink, 'addresses'>>(linkText).map((l) => ({ ...l, addresses: addrs.get(l.ifname) ?? [] }));
+  const routes: LiveRoute[] = [
+    ...parse<{ dst: string; dev: string; protocol?: string }>(r4).map((r) => ({ dst: r.dst, dev: r.dev, ...(r.protocol ? { protocol: r.protocol } : {}), family: 4 as const })),
+    ...parse<{ dst: string; dev: string; protocol?: string }>(r6).map((r) => ({ dst: r.dst, dev: r.dev, ...(r.protocol ? { protocol: r.protocol } : {}), family: 6 as const })),
+  ];
+  return { links, routes, reads: 4 };
+}
+
+const owned = (l: LiveLink) => (l.ifalias ?? '').startsWith(ALIAS_PREFIX);
+const isUp = (l: LiveLink) => l.flags.includes('UP');
+
+/** `ip -j` prints a /32 route as the bare address and a host address the same way: compare in CIDR form. */
+function cidr(dst: string, family: 4 | 6): string {
+  if (dst.includes('/')) return dst;
+  return `${dst}/${family === 4 ? 32 : 128}`;
+}
+
+export interface LinkPlanResult {
+  /** VLAN parents: before Docker sees them */
+  parents: IpOp[];
+  /** shims: after the Docker networks */
+  shims: IpOp[];
+  /** owned links the spec no longer has: last */
+  removals: IpOp[];
+  problems: Array<{ path: Array<string | number>; message: string }>;
+}
+
+function createOps(d: DesiredLink): string[][] {
+  const type = d.kind === 'vlan' ? ['type', 'vlan', 'id', String(d.vlanId)] : d.kind === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
+  return [
+    ['link', 'add', 'link', d.lower, 'name', d.name, ...type],
+    ['link', 'set', 'dev', d.name, 'alias', d.alias],
+    ...d.addresses.map((a) => [...(a.includes(':') ? ['-6'] : []), 'addr', 'replace', a, 'dev', d.name, ...(a.includes(':') ? ['nodad'] : [])]),
+    ['link', 'set', 'dev', d.name, 'up'],
+    ...d.routes.map((r) => [...(r.family === 6 ? ['-6'] : []), 'route', 'replace', r.dst, 'dev', d.name]),
+  ];
+}
+
+export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks): LinkPlanResult {
+  const desired = desiredLinks(attachments);
+  const byName = new Map(live.links.map((l) => [l.ifname, l]));
+  const parents: IpOp[] = [];
+  const shims: IpOp[] = [];
+  const removals: IpOp[] = [];
+  const problems: LinkPlanResult['problems'] = [];
+  const kindOf = (l: LiveLink) => l.linkinfo?.info_kind;
+
+  for (const d of desired) {
+    const target = d.kind === 'vlan' ? parents : shims;
+    const have = byName.get(d.name);
+    const what = d.kind === 'vlan' ? 'VLAN parent' : 'shim';
+    const ops = (argvs: string[][], change: Change) => argvs.forEach((argv) => target.push({ argv, report: change }));
+    if (!have) {
+      const change: Change = { action: 'add', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props: [{ key: 'type', to: d.kind === 'vlan' ? `vlan ${d.vlanId} on ${d.lower}` : `${d.kind} on ${d.lower}` }, { key: 'alias', to: d.alias }, ...d.addresses.map((a) => ({ key: 'address', to: a })), ...d.routes.map((r) => ({ key: 'route', to: r.dst }))] };
+      ops(createOps(d), change);
+      continue;
+    }
+    if (!owned(have)) {
+      // a VLAN link the user made (e.g. in /etc/network/interfaces) is used as it is, never changed
+      if (d.kind === 'vlan' && kindOf(have) === 'vlan' && have.linkinfo?.info_data?.id === d.vlanId) continue;
+      problems.push({
+        path: ['hosts', host],
+        message: `link ${d.name} exists and is not flatnet's (no "${ALIAS_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the ${d.kind === 'vlan' ? 'network a vlan-device' : 'network a shim-name'} that is free`,
+      });
+      continue;
+    }
+    const wrongKind = kindOf(have) !== d.kind || (have.link !== undefined && have.link !== d.lower) || (d.kind === 'vlan' && have.linkinfo?.info_data?.id !== d.vlanId);
+    if (wrongKind) {
+      const change: Change = { action: 'replace', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), note: `was ${kindOf(have) ?? 'unknown'} on ${have.link ?? '?'}` };
+      ops([['link', 'del', 'dev', d.name], ...createOps(d)], change);
+      continue;
+    }
+    const props: Change['props'] = [];
+    const argvs: string[][] = [];
+    if (have.ifalias !== d.alias) {
+      argvs.push(['link', 'set', 'dev', d.name, 'alias', d.alias]);
+      props.push({ key: 'alias', from: have.ifalias ?? '', to: d.alias });
+    }
+    for (const a of d.addresses) {
+      if (!have.addresses.includes(a)) {
+        argvs.push([...(a.includes(':') ? ['-6'] : []), 'addr', 'replace', a, 'dev', d.name, ...(a.includes(':') ? ['nodad'] : [])]);
+        props.push({ key: 'address', to: a });
+      }
+    }
+    for (const a of have.addresses) {
+      if (!d.addresses.includes(a)) {
+        argvs.push([...(a.includes(':') ? ['-6'] : []), 'addr', 'del', a, 'dev', d.name]);
+        props.push({ key: 'address', from: a });
+      }
+    }
+    if (!isUp(have)) {
+      argvs.push(['link', 'set', 'dev', d.name, 'up']);
+      props.push({ key: 'state', from: 'down', to: 'up' });
+    }
+    const liveRoutes = live.routes.filter((r) => r.dev === d.name && r.protocol !== 'kernel' && !r.dst.startsWith('fe80:'));
+    for (const r of d.routes) {
+      if (!liveRoutes.some((x) => x.family === r.family && cidr(x.dst, x.family) === r.dst)) {
+        argvs.push([...(r.family === 6 ? ['-6'] : []), 'route', 'replace', r.dst, 'dev', d.name]);
+        props.push({ key: 'route', to: r.dst });
+      }
+    }
+    for (const x of liveRoutes) {
+      if (!d.routes.some((r) => r.family === x.family && r.dst === cidr(x.dst, x.family))) {
+        argvs.push([...(x.family === 6 ? ['-6'] : []), 'route', 'del', x.dst, 'dev', d.name]);
+        props.push({ key: 'route', from: x.dst });
+      }
+    }
+    if (argvs.length > 0) ops(argvs, { action: 'change', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props });
+  }
+  const wanted = new Set(desired.map((d) => d.name));
+  // shims first, VLAN parents last: a shim sits on its VLAN parent
+  const stale = live.links.filter((l) => owned(l) && !wanted.has(l.ifname)).sort((a, b) => (kindOf(a) === 'vlan' ? 1 : 0) - (kindOf(b) === 'vlan' ? 1 : 0));
+  for (const l of stale) {
+    removals.push({ argv: ['link', 'del', 'dev', l.ifname], report: { action: 'remove', kind: `${kindOf(l) === 'vlan' ? 'VLAN parent' : 'shim'} link`, name: l.ifname, network: (l.ifalias ?? '').slice(ALIAS_PREFIX.length), note: 'its addresses and routes go with it' } });
+  }
+  return { parents, shims, removals, problems };
+}
