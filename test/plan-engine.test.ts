@@ -189,3 +189,29 @@ describe('apply confirmation', () => {
     }
   });
 });
+
+describe('apply order', () => {
+  it('routers are applied before hosts, whatever their order in the list', async () => {
+    const order: string[] = [];
+    const mk = (name: string, kind: 'router' | 'host'): PushUnit => ({
+      ref: { kind, name, type: 'test', endpoint: 'nowhere' },
+      plan: async () => ({ unit: { kind, name, type: 'test', endpoint: 'nowhere' }, changes: [change('add', name)], facts: [], warnings: [] }),
+      apply: async () => {
+        order.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, kind === 'router' ? 30 : 0));
+        order.push(`${name} end`);
+        return { applied: [] };
+      },
+      close: () => {},
+    });
+    const units = [mk('nas', 'host'), mk('core', 'router'), mk('edge', 'router')];
+    const results = await applyUnits(units, await planUnits(units));
+    expect(results.map((r) => [r.unit.name, r.status])).toEqual([
+      ['nas', 'applied'],
+      ['core', 'applied'],
+      ['edge', 'applied'],
+    ]);
+    expect(order.indexOf('nas start')).toBeGreaterThan(order.indexOf('core end'));
+    expect(order.indexOf('nas start')).toBeGreaterThan(order.indexOf('edge end'));
+  });
+});

@@ -57,24 +57,34 @@ export async function planUnits(units: readonly PushUnit[], options: EngineOptio
   });
 }
 
-/** Applies the units whose plan has changes; the others keep their plan result. */
+/**
+ * Applies the units whose plan has changes; the others keep their plan result. Routers go first, then hosts
+ * (a host's networks ride on the VLANs the routers carry); each unit has its own result either way.
+ */
 export async function applyUnits(units: readonly PushUnit[], planned: readonly UnitResult[], options: EngineOptions = {}): Promise<UnitResult[]> {
-  return mapBounded(units, options.concurrency ?? 4, async (unit, i) => {
-    const result = planned[i]!;
-    if (result.status !== 'changes') return result;
-    const progress: Progress = (m) => options.progress?.(unit.ref, m);
-    try {
-      const report = await unit.apply(progress);
-      return { ...result, status: 'applied', applied: report.applied } satisfies UnitResult;
-    } catch (err) {
-      if (err instanceof PartialApplyError) {
-        return { ...result, status: 'failed', error: oneLine(err), applied: err.applied, notApplied: err.remaining } satisfies UnitResult;
-      }
-      return { ...result, status: 'failed', error: oneLine(err), applied: [], notApplied: result.plan?.changes.length ?? 0 } satisfies UnitResult;
-    } finally {
-      unit.close();
+  const results = [...planned];
+  for (const phase of ['router', 'host'] as const) {
+    const indices = units.flatMap((u, i) => (u.ref.kind === phase ? [i] : []));
+    const done = await mapBounded(indices, options.concurrency ?? 4, (i) => applyOne(units[i]!, planned[i]!, options));
+    indices.forEach((i, k) => (results[i] = done[k]!));
+  }
+  return results;
+}
+
+async function applyOne(unit: PushUnit, result: UnitResult, options: EngineOptions): Promise<UnitResult> {
+  if (result.status !== 'changes') return result;
+  const progress: Progress = (m) => options.progress?.(unit.ref, m);
+  try {
+    const report = await unit.apply(progress);
+    return { ...result, status: 'applied', applied: report.applied };
+  } catch (err) {
+    if (err instanceof PartialApplyError) {
+      return { ...result, status: 'failed', error: oneLine(err), applied: err.applied, notApplied: err.remaining };
     }
-  });
+    return { ...result, status: 'failed', error: oneLine(err), applied: [], notApplied: result.plan?.changes.length ?? 0 };
+  } finally {
+    unit.close();
+  }
 }
 
 export function closeUnits(units: readonly PushUnit[]): void {

@@ -152,11 +152,11 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
       continue;
     }
     if (!owned(have)) {
-      // a VLAN link the user made (e.g. in /etc/network/interfaces) is used as it is, never changed
-      if (d.kind === 'vlan' && kindOf(have) === 'vlan' && have.linkinfo?.info_data?.id === d.vlanId) continue;
+      // a VLAN parent the user made (ifupdown, networkd, a NAS UI) is used as it is, never changed or removed
+      if (d.kind === 'vlan') continue;
       problems.push({
         path: ['hosts', host],
-        message: `link ${d.name} exists and is not flatnet's (no "${ALIAS_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the ${d.kind === 'vlan' ? 'network a vlan-device' : 'network a shim-name'} that is free`,
+        message: `link ${d.name} exists and is not flatnet's (no "${ALIAS_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`,
       });
       continue;
     }
