@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultOpenWrtConfig } from './fakes/openwrt-router.js';
 import { stringify } from 'yaml';
 import { generate, loadModel, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
 import { renderConfigFiles } from '../targets/openwrt/config.js';
@@ -131,76 +132,9 @@ function uciSupport(): { ok: true } | { ok: false; reason: string } {
 const support = uciSupport();
 
 // OpenWrt 23.05-like defaults (DSA: br-lan over lan1..lan4)
-const DEFAULT_NETWORK = `
-config interface 'loopback'
-	option device 'lo'
-	option proto 'static'
-	option ipaddr '127.0.0.1'
-	option netmask '255.0.0.0'
-
-config globals 'globals'
-	option ula_prefix 'fd4e:8c21:5b3a::/48'
-
-config device
-	option name 'br-lan'
-	option type 'bridge'
-	list ports 'lan1'
-	list ports 'lan2'
-	list ports 'lan3'
-	list ports 'lan4'
-
-config interface 'lan'
-	option device 'br-lan'
-	option proto 'static'
-	option ipaddr '192.168.1.1'
-	option netmask '255.255.255.0'
-	option ip6assign '60'
-
-config interface 'wan'
-	option device 'wan'
-	option proto 'dhcp'
-
-config interface 'wan6'
-	option device 'wan'
-	option proto 'dhcpv6'
-`;
-
-const DEFAULT_FIREWALL = `
-config defaults
-	option syn_flood '1'
-	option input 'REJECT'
-	option output 'ACCEPT'
-	option forward 'REJECT'
-
-config zone
-	option name 'lan'
-	list network 'lan'
-	option input 'ACCEPT'
-	option output 'ACCEPT'
-	option forward 'ACCEPT'
-
-config zone
-	option name 'wan'
-	list network 'wan'
-	list network 'wan6'
-	option input 'REJECT'
-	option output 'ACCEPT'
-	option forward 'REJECT'
-	option masq '1'
-	option mtu_fix '1'
-
-config forwarding
-	option src 'lan'
-	option dest 'wan'
-
-config rule
-	option name 'Allow-DHCP-Renew'
-	option src 'wan'
-	option proto 'udp'
-	option dest_port '68'
-	option target 'ACCEPT'
-	option family 'ipv4'
-`;
+// OpenWrt 23.05's defaults, the same the OpenWrt test router starts from
+const DEFAULT_NETWORK = defaultOpenWrtConfig('network');
+const DEFAULT_FIREWALL = defaultOpenWrtConfig('firewall');
 
 describe.skipIf(!support.ok)(
   `openwrt-config with OpenWrt's real uci: snippets appended = batch run${support.ok ? '' : ` (skipped: ${support.reason})`}`,

@@ -8,7 +8,7 @@
 import type { Model, OpenWrtRouter } from '../../src/model.js';
 import { uciName, uciQuote, uciType } from '../../src/quote.js';
 import { routerTarget, type Target } from '../../src/target.js';
-import { desiredState, renderBatch, SECTION_PREFIX, type UciForeignOption, type UciSection } from './index.js';
+import { desiredState, renderBatch, stateSections, type UciForeignOption, type UciSection } from './index.js';
 
 export interface UciConfigFile {
   config: UciSection['config'];
@@ -21,16 +21,7 @@ export function configSections(model: Model, router: OpenWrtRouter): { sections:
   // lan-interface); the snippets go by the same rule, with the same message.
   renderBatch(model, router);
   const { sections, foreign } = desiredState(model, router);
-  // as renderBatch records it: what the LAN used before flatnet moved it
-  const state: UciSection[] = foreign.map((f) => ({
-    config: f.config,
-    name: `${SECTION_PREFIX}state`,
-    type: 'flatnet_state',
-    options: [
-      ['lan_interface', f.section],
-      ['lan_device', router.device],
-    ],
-  }));
+  const state = stateSections(router, foreign);
   return { sections: [...state, ...sections], foreign };
 }
 

@@ -194,6 +194,23 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
   return { sections, foreign };
 }
 
+/**
+ * What generated config records about the LAN option it sets outside flatnet's sections: what the LAN used
+ * before (the bridge itself, which trunk-ports require), so the batch header's cleanup can put it back once
+ * trunk-ports are gone, as apply does (apply records the live value instead).
+ */
+export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeignOption[]): UciSection[] {
+  return foreign.map((f) => ({
+    config: f.config,
+    name: `${SECTION_PREFIX}state`,
+    type: 'flatnet_state',
+    options: [
+      ['lan_interface', f.section],
+      ['lan_device', router.device],
+    ],
+  }));
+}
+
 export function renderBatch(model: Model, router: OpenWrtRouter): string {
   if (router.trunkPorts.length > 0 && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
     // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
@@ -203,17 +220,7 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
     );
   }
   const { sections, foreign } = desiredState(model, router);
-  // Record what the LAN used before flatnet moved it (the bridge itself, which trunk-ports require), so the
-  // header's cleanup can put it back once trunk-ports are gone, as apply does.
-  const state: UciSection[] = foreign.map((f) => ({
-    config: f.config,
-    name: `${SECTION_PREFIX}state`,
-    type: 'flatnet_state',
-    options: [
-      ['lan_interface', f.section],
-      ['lan_device', router.device],
-    ],
-  }));
+  const state = stateSections(router, foreign);
   return renderTemplate('openwrt', 'batch.uci', {
     router,
     networks: router.networks.map((name) => {
