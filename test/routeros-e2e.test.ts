@@ -124,10 +124,13 @@ describe('RouterOS apply through the CLI', () => {
     for (const menu of ['/ip/firewall/filter', '/ipv6/firewall/filter']) {
       const rows = router.rows(menu);
       for (const chain of ['forward', 'input']) {
-        const firstDrop = rows.findIndex((r) => r.chain === chain && r.action === 'drop' && !owned(r));
+        // after the router's drop of invalid packets (it keeps applying to flatnet's traffic), before its other drops
+        const invalidDrop = rows.findIndex((r) => r.chain === chain && r.action === 'drop' && !owned(r) && r['connection-state'] === 'invalid');
+        const firstDrop = rows.findIndex((r) => r.chain === chain && r.action === 'drop' && !owned(r) && r['connection-state'] !== 'invalid');
         const ours = rows.map((r, i) => ({ r, i })).filter(({ r }) => r.chain === chain && owned(r));
         expect(ours.length).toBeGreaterThan(0);
         for (const { i } of ours) expect(i).toBeLessThan(firstDrop);
+        for (const { i } of ours) expect(i).toBeGreaterThan(invalidDrop);
         // accepts before drops, within flatnet's rules
         const actions = ours.map(({ r }) => r.action);
         expect(actions.indexOf('drop')).toBeGreaterThan(actions.lastIndexOf('accept'));
@@ -228,7 +231,7 @@ describe('RouterOS apply through the CLI', () => {
     expect((await cli(['apply', v1, '--yes'])).code).toBe(0);
     const after = router.rows('/ip/firewall/filter');
     const idx = after.findIndex((r) => r['.id'] === ourInput['.id']);
-    const drop = after.findIndex((r) => r.chain === 'input' && r.action === 'drop' && !owned(r));
+    const drop = after.findIndex((r) => r.chain === 'input' && r.action === 'drop' && !owned(r) && r['connection-state'] !== 'invalid');
     expect(idx).toBeLessThan(drop);
     expect((await cli(['plan', v1, '--detailed-exitcode'])).code).toBe(0);
   });

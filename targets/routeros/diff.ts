@@ -28,12 +28,12 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   {
     key: '/ip/firewall/filter',
     menu: '/ip/firewall/filter',
-    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,comment,disabled,dynamic',
+    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
   },
   {
     key: '/ipv6/firewall/filter',
     menu: '/ipv6/firewall/filter',
-    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,comment,disabled,dynamic',
+    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
   },
   { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
   { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name' },
@@ -147,6 +147,14 @@ function differences(menu: RosMenu, desired: ReadonlyArray<readonly [string, str
     if (live[key] !== undefined && live[key] !== '' && valueOf(desired, key) === undefined) out.push({ key, from: live[key] });
   }
   return out;
+}
+
+/**
+ * Drops that must keep applying to flatnet's traffic too, so its rules go after them: invalid packets,
+ * address lists (blocklists, RouterOS's bad_ipv6), hop limits. The rules go before the first other drop.
+ */
+function protectiveDrop(r: Row): boolean {
+  return (r['connection-state'] ?? '').split(',').includes('invalid') || r['src-address-list'] !== undefined || r['dst-address-list'] !== undefined || r['hop-limit'] !== undefined;
 }
 
 /** Longest increasing subsequence of `values` (indices into it). */
@@ -452,7 +460,7 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
   const placed = new Map<RosObject, { action: 'add' | 'move' | 'keep'; before?: IdRef; beforeText: string }>();
   for (const chain of chains) {
     const inChain = wanted.filter((o) => valueOf(o.props, 'chain') === chain);
-    const routerDrop = rows.find((r) => r.chain === chain && (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled));
+    const routerDrop = rows.find((r) => r.chain === chain && (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled) && !protectiveDrop(r));
     const limit = routerDrop ? position.get(routerDrop)! : Infinity;
     const liveIdx = inChain.map((o, i) => ({ o, i, row: matched.get(o) })).filter((x) => x.row && position.get(x.row)! < limit);
     const keep = longestIncreasing(liveIdx.map((x) => position.get(x.row!)!));

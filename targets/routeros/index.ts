@@ -117,10 +117,10 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
       ]);
     }
   }
-  for (const family of [4, 6] as const) {
-    const members = networks.filter((n) => family === 4 || n.ipv6);
-    objects.push(...firewallRules(model, router, members, family));
-  }
+  // Every flatnet VLAN gets its IPv6 drops, dual-stack or not: a router that forwards IPv6 would otherwise
+  // route a v4-only VLAN's IPv6 (link-local next hop) past its isolation, and adding or removing `ipv6:` on
+  // a live network never leaves its VLAN without IPv6 drops.
+  for (const family of [4, 6] as const) objects.push(...firewallRules(model, router, networks, family));
   return objects;
 }
 
@@ -139,9 +139,15 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
     rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ...from, ...to]);
   };
 
+  const dropsOnly = (n: NetworkModel) => family === 6 && !n.ipv6;
   for (const n of networks) {
     const fw = n.firewall!;
     const me = n.names.routerosInterface;
+    if (dropsOnly(n)) {
+      rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['in-interface', me]]);
+      rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['out-interface', me]]);
+      continue;
+    }
     // untracked too: IPv6 neighbour discovery is never "established", and the router's own rules may not accept it first
     rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['in-interface', me]]);
     rule(accepts, n, [['chain', 'forward'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['out-interface', me]]);
@@ -160,6 +166,10 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
   }
   for (const n of networks) {
     const me = n.names.routerosInterface;
+    if (dropsOnly(n)) {
+      rule(drops, n, [['chain', 'input'], ['action', 'drop'], ['in-interface', me]]);
+      continue;
+    }
     rule(accepts, n, [['chain', 'input'], ['action', 'accept'], ['connection-state', 'established,related,untracked'], ['in-interface', me]]);
     for (const service of n.firewall!.allowInput) {
       for (const sp of servicePorts(service, family)) {

@@ -108,19 +108,26 @@ export class RouterOSUnit implements PushUnit {
     const completed: Change[] = []; // plan changes fully carried out
     const ids = new Map<RosOp, string>();
     const levels = [...new Set(planned.ops.map((o) => o.level))];
-    let carriedOut = 0;
     for (const level of levels) {
       const batch = planned.ops.filter((o) => o.level === level);
       progress(`applying ${batch.length} operation${batch.length === 1 ? '' : 's'} (step ${levels.indexOf(level) + 1} of ${levels.length})`);
-      const results = await Promise.allSettled(batch.map((o) => client.command(words(o.op, ids))));
+      // an op that cannot even be worded (an add it refers to gave no id) fails like a refused command
+      const results = await Promise.allSettled(
+        batch.map((o) => {
+          try {
+            return client.command(words(o.op, ids));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }),
+      );
       this.stats.changes += batch.length;
       let failure: { op: PlannedOp; err: unknown } | undefined;
       results.forEach((r, i) => {
         const o = batch[i]!;
         if (r.status === 'fulfilled') {
-          carriedOut++;
           if (o.op.op === 'add' && r.value.ret !== undefined) ids.set(o.op, r.value.ret);
-          done.push(o.report);
+          if (!done.includes(o.report)) done.push(o.report);
           if (o.completes) completed.push(o.completes);
         } else failure ??= { op: o, err: r.reason };
       });
@@ -129,7 +136,8 @@ export class RouterOSUnit implements PushUnit {
         const reason = failure.err instanceof RosError ? failure.err.message : String(failure.err);
         const what = `${failure.op.op.op} ${failure.op.op.menu} ${failure.op.report.name}${opProps(failure.op.op)}`;
         const kind = failure.err instanceof RosError && failure.err.kind === 'trap' ? 'the router refused' : 'failed';
-        throw new PartialApplyError(`${kind} ${what}: ${reason}`, done, planned.ops.length - carriedOut);
+        const notDone = planned.changes.filter((c) => !completed.includes(c)).length;
+        throw new PartialApplyError(`${kind} ${what}: ${reason}`, done, notDone);
       }
     }
     progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}`);

@@ -33,9 +33,10 @@
 
 /ipv6/address/add address=2001:db8:abc8::10/64 interface=vlan218-macvlan216 advertise=no comment=flatnet:macvlan216
 
-# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -56,9 +57,10 @@
   }
 }
 
-# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -73,9 +75,10 @@
   }
 }
 
-# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before
@@ -94,9 +97,10 @@
   }
 }
 
-# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan218-macvlan216 comment=flatnet:macvlan216 place-before=$before

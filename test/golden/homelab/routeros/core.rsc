@@ -47,9 +47,10 @@
 /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 comment=flatnet:iot
 /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
 
-# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
@@ -100,9 +101,10 @@
   }
 }
 
-# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
@@ -139,15 +141,20 @@
   }
 }
 
-# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan30-iot comment=flatnet:iot place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
@@ -155,26 +162,35 @@
     /ipv6/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=accept in-interface=vlan40-dmz out-interface-list=WAN comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-dmz comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan20-media comment=flatnet:media
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan20-media comment=flatnet:media
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan30-iot comment=flatnet:iot
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan30-iot comment=flatnet:iot
     /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-dmz comment=flatnet:dmz
   }
 }
 
-# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz place-before=$before
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz place-before=$before
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan20-media comment=flatnet:media place-before=$before
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
   } else={
     /ipv6/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=tcp dst-port=53 comment=flatnet:dmz
     /ipv6/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=icmpv6 comment=flatnet:dmz
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan20-media comment=flatnet:media
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan30-iot comment=flatnet:iot
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz
   }
 }

@@ -31,9 +31,10 @@
 
 /ip/address/add address=192.168.200.1/24 interface=vlan200-docker-demo comment=flatnet:docker-demo
 
-# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
@@ -54,9 +55,10 @@
   }
 }
 
-# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain.
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
 {
-  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(comment~"^flatnet:")]
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
   :if ([:len $drops] > 0) do={
     :local before [:pick $drops 0]
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
@@ -68,6 +70,32 @@
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=udp dst-port=53 comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan200-docker-demo protocol=tcp dst-port=53 comment=flatnet:docker-demo
     /ip/firewall/filter/add chain=input action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo
+  }
+}
+
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan200-docker-demo comment=flatnet:docker-demo
+  }
+}
+
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan200-docker-demo comment=flatnet:docker-demo
   }
 }
 
