@@ -248,6 +248,21 @@ describe.skipIf(!support.ok)(`OpenWrt apply over SSH${support.ok ? '' : ` (skipp
     expect(r.serviceCalls().slice(calls).filter((c) => c === 'network reload')).toHaveLength(1);
   });
 
+  it('dropping trunk-ports leaves a LAN device the user changed since alone, and says so', async () => {
+    const r = await router();
+    const trunk = spec(r, [{ name: 'apps', vlan: 200, third: 200 }], ['trunk-ports: [lan1]']);
+    expect((await cli(r, ['apply', trunk, '--yes', '--confirm-timeout', '0'])).code).toBe(0);
+    expect(r.uci(['get', 'network.flatnet_state.lan_device_set'])).toBe('br-lan.1');
+    r.uci(['set', 'network.lan.device=br-lan.7']);
+    r.uci(['commit', 'network']);
+    const flat = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    const res = await cli(r, ['apply', flat, '--yes', '--confirm-timeout', '0']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain('warning: network.lan.device is "br-lan.7", not the "br-lan.1" flatnet set: left as it is');
+    expect(r.uci(['get', 'network.lan.device'])).toBe('br-lan.7');
+    expect(r.uci(['show', 'network']).includes('flatnet_state')).toBe(false);
+  });
+
   it('the generated batch: its header cleanup used to strand the LAN on br-lan.1; now it puts the LAN back', async () => {
     const r = await router();
     const gen = async (file: string) => (await cli(r, ['generate', file, '--target', 'openwrt', '--router', 'edge'])).stdout;

@@ -240,11 +240,22 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
     const target = findSection(f.config, f.section);
     const cur = single(target?.options.get(f.option));
     if (cur !== f.value) {
-      if (!state && cur !== undefined) {
+      if (!state) {
         set('network', STATE_SECTION, undefined, 'flatnet_state');
         set('network', STATE_SECTION, 'lan_interface', f.section);
-        set('network', STATE_SECTION, 'lan_device', cur);
-        changes.push({ action: 'add', kind: `network.${STATE_SECTION}`, name: 'flatnet_state', props: [{ key: 'lan_interface', to: f.section }, { key: 'lan_device', to: cur }], note: 'what the LAN used before, to put it back without trunk-ports' });
+        // what it was (or that it had none), and what flatnet set: put back only if nobody changed it since
+        if (cur !== undefined) set('network', STATE_SECTION, 'lan_device', cur);
+        else set('network', STATE_SECTION, 'lan_device_none', '1');
+        set('network', STATE_SECTION, 'lan_device_set', f.value);
+        changes.push({
+          action: 'add',
+          kind: `network.${STATE_SECTION}`,
+          name: 'flatnet_state',
+          props: [{ key: 'lan_interface', to: f.section }, { key: 'lan_device', to: cur ?? '(none)' }, { key: 'lan_device_set', to: f.value }],
+          note: 'what the LAN used before, to put it back without trunk-ports',
+        });
+      } else if (single(state.options.get('lan_device_set')) !== f.value) {
+        set('network', STATE_SECTION, 'lan_device_set', f.value);
       }
       set(f.config, f.section, f.option, f.value);
       changes.push({ action: 'change', kind: `${f.config}.${f.section}`, name: 'LAN interface (not a flatnet section)', props: [{ key: f.option, ...(cur !== undefined ? { from: cur } : {}), to: f.value }], note: f.why });
@@ -253,15 +264,21 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
   if (desired.foreign.length === 0 && state) {
     const iface = single(state.options.get('lan_interface'));
     const device = single(state.options.get('lan_device'));
+    const none = single(state.options.get('lan_device_none')) === '1';
+    const flatnetSet = single(state.options.get('lan_device_set'));
     const target = iface ? findSection('network', iface) : undefined;
-    if (iface && device && target && single(target.options.get('device')) !== device) {
-      set('network', iface, 'device', device);
-      changes.push({ action: 'change', kind: `network.${iface}`, name: 'LAN interface (not a flatnet section)', props: [{ key: 'device', from: single(target.options.get('device')) ?? '', to: device }], note: 'put back as it was before trunk-ports' });
+    const current = single(target?.options.get('device'));
+    if (iface && target && (device !== undefined || none)) {
+      if (flatnetSet !== undefined && current !== flatnetSet) {
+        warnings.push(`network.${iface}.device is "${current ?? ''}", not the "${flatnetSet}" flatnet set: left as it is`);
+      } else if (none ? current !== undefined : current !== device) {
+        if (none) del('network', iface, 'device');
+        else set('network', iface, 'device', device!);
+        changes.push({ action: 'change', kind: `network.${iface}`, name: 'LAN interface (not a flatnet section)', props: [{ key: 'device', from: current ?? '', ...(none ? {} : { to: device! }) }], note: 'put back as it was before trunk-ports' });
+      }
     }
     del('network', STATE_SECTION);
     changes.push({ action: 'remove', kind: `network.${STATE_SECTION}`, name: 'flatnet_state' });
-  } else if (state && desired.foreign.length > 0) {
-    // keep it
   }
 
   for (const s of liveOwned.values()) {

@@ -71,6 +71,7 @@ export class OpenWrtUnit implements PushUnit {
       throw new UserError(`routers.${r.name}: no key-file, no password and no SSH agent (SSH_AUTH_SOCK): nothing to log in with`);
     }
     return {
+      routerName: r.name,
       host: r.address,
       port: r.port,
       user: r.user,
@@ -160,7 +161,7 @@ export class OpenWrtUnit implements PushUnit {
             'echo $! > "$W/pid"',
           ]
         : []),
-      `for c in ${configs}; do uci commit $c || { echo '${MARK('commit-failed')}'; exit 6; }; done`,
+      `for c in ${configs}; do uci commit $c || { echo '${MARK('commit-failed')}'; echo "$c"; ${revert}; exit 6; }; echo "==flatnet:committed-$c=="; done`,
       `echo '${MARK('committed')}'; [ -d "$W" ] && : > "$W/committed"`,
       reloads,
       `[ -d "$W" ] && : > "$W/reloaded"; echo '${MARK('applied')}'`,
@@ -168,10 +169,14 @@ export class OpenWrtUnit implements PushUnit {
   }
 
   confirmScript(token: string): string {
+    // Safe to repeat: the directory stays until the next apply, so a confirmation whose answer was lost
+    // is answered "confirmed" again rather than "unknown".
     return [
       this.preamble(),
       `if [ "$(cat "$W/token" 2>/dev/null)" != ${token} ]; then echo '${MARK('unknown')}'; exit 0; fi`,
-      `if [ -e "$W/reloaded" ] && mv "$W/armed" "$W/confirmed" 2>/dev/null; then kill "$(cat "$W/pid")" 2>/dev/null; echo '${MARK('confirmed')}'; rm -rf "$W"; exit 0; fi`,
+      `if [ -e "$W/confirmed" ]; then echo '${MARK('confirmed')}'; exit 0; fi`,
+      `if [ -e "$W/armed" ] && [ ! -e "$W/reloaded" ]; then echo '${MARK('reloading')}'; exit 0; fi`,
+      `if mv "$W/armed" "$W/confirmed" 2>/dev/null; then kill "$(cat "$W/pid")" 2>/dev/null; echo '${MARK('confirmed')}'; exit 0; fi`,
       `echo "==flatnet:$(cat "$W/state" 2>/dev/null || echo not-confirmed)=="`,
     ].join('\n');
   }
@@ -203,8 +208,17 @@ export class OpenWrtUnit implements PushUnit {
     }
     if (parts.has('window-open')) throw new PartialApplyError('an earlier apply is still waiting for its confirmation; nothing was committed', [], plan.changes.length);
     if (!lost && code !== 0 && !parts.has('applied')) {
-      const committed = parts.has('committed');
-      throw new PartialApplyError(`the apply command failed (exit ${code ?? 'none'})${committed ? ' after the commit: services may not have reloaded' : '; nothing was committed'}`, committed ? plan.changes : [], committed ? 0 : plan.changes.length);
+      const committed = plan.changed.filter((c) => parts.has(`committed-${c}`));
+      if (parts.has('commit-failed')) {
+        const failed = firstLine(parts.get('commit-failed') ?? '');
+        throw new PartialApplyError(
+          `uci commit ${failed} failed; ${committed.length ? `${committed.join(', ')} ${committed.length === 1 ? 'was' : 'were'} committed and ${confirmS > 0 ? 'will be rolled back by the watchdog' : 'stay committed'}` : 'nothing was committed'}; the rest was reverted`,
+          [],
+          plan.changes.length,
+        );
+      }
+      const all = committed.length === plan.changed.length;
+      throw new PartialApplyError(`the apply command failed (exit ${code ?? 'none'})${all ? ' after the commit: services may not have reloaded' : '; nothing was committed'}`, all ? plan.changes : [], all ? 0 : plan.changes.length);
     }
     if (confirmS === 0) {
       if (lost) throw new PartialApplyError(`the connection was lost during the apply (${(lost as Error).message}); run plan to see what was applied`, [], plan.changes.length);
@@ -225,28 +239,37 @@ export class OpenWrtUnit implements PushUnit {
         plan.changes.length,
       );
     }
-    throw new PartialApplyError(`the change was not confirmed (${outcome}); the router restores the previous config by itself`, [], plan.changes.length);
+    if (outcome === 'unknown') {
+      throw new PartialApplyError('the router has no record of this apply (the apply command was cut off before it armed the rollback): run plan to see what changed', [], plan.changes.length);
+    }
+    if (outcome === 'rolled-back' || outcome === 'rolling') throw new PartialApplyError(`the router rolled the change back before it was confirmed (${outcome}); nothing stays changed`, [], plan.changes.length);
+    throw new PartialApplyError(`the change was not confirmed (${outcome}); the router restores the previous config by itself within ${confirmS} s`, [], plan.changes.length);
   }
 
-  /** Tries a new connection until the deadline; each attempt bounded so the watchdog is never outrun. */
+  /**
+   * Tries a new connection until the deadline (at least once); each attempt bounded so the watchdog is never
+   * outrun. "reloading" (the apply session was cut before the reload finished) is retried too.
+   */
   private async confirm(token: string, deadline: number): Promise<string> {
     let last = 'unreachable';
-    while (Date.now() < deadline) {
-      const remaining = deadline - Date.now();
+    let first = true;
+    while (first || Date.now() < deadline) {
+      first = false;
+      const remaining = Math.max(0, deadline - Date.now());
       let session: SshSession | undefined;
       try {
-        session = await SshSession.connect({ ...this.sshOptions(), connectTimeoutMs: Math.max(500, Math.min(5_000, remaining)), commandTimeoutMs: Math.max(500, Math.min(10_000, remaining)) });
+        session = await SshSession.connect({ ...this.sshOptions(), connectTimeoutMs: Math.max(1_000, Math.min(5_000, remaining)), commandTimeoutMs: Math.max(1_000, Math.min(10_000, remaining)) });
         this.stats.connections++;
         const r = await this.run(session, this.confirmScript(token));
-        const state = /==flatnet:([a-z-]+)==/.exec(r.stdout)?.[1] ?? 'no answer';
-        return state;
+        last = /==flatnet:([a-z-]+)==/.exec(r.stdout)?.[1] ?? 'no answer';
+        if (last !== 'reloading') return last;
       } catch (err) {
         if (err instanceof SshError && err.kind === 'host-key') return `host key refused: ${err.message}`;
-        last = 'unreachable';
-        await new Promise((res) => setTimeout(res, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+        if (last !== 'reloading') last = 'unreachable';
       } finally {
         session?.close();
       }
+      await new Promise((res) => setTimeout(res, Math.min(1_000, Math.max(0, deadline - Date.now()))));
     }
     return last;
   }

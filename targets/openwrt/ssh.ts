@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import type { NodeSSH } from 'node-ssh';
 
 export interface SshOptions {
+  /** the spec's router name, for messages that name the spec path */
+  routerName?: string;
   host: string;
   port: number;
   user: string;
@@ -88,7 +90,7 @@ function verifyHostKey(options: SshOptions, key: Buffer): string | undefined {
   if (options.hostKey !== undefined) {
     return offered === options.hostKey.replace(/=+$/, '')
       ? undefined
-      : `host key of ${where} is ${offered}, not the pinned ${options.hostKey} (routers.<name>.host-key): refusing to connect (a reinstalled router, or someone in between)`;
+      : `host key of ${where} is ${offered}, not the pinned ${options.hostKey} (routers.${options.routerName ?? '<name>'}.host-key): refusing to connect (a reinstalled router, or someone in between)`;
   }
   const known = knownKeys(options.knownHostsFile, options.host, options.port);
   const type = keyType(key);
@@ -139,7 +141,7 @@ export class SshSession {
       try {
         privateKey = readFileSync(options.keyFile, 'utf8');
       } catch (err) {
-        throw new SshError('auth', `cannot read the key file ${options.keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new SshError('auth', `routers.${options.routerName ?? '<name>'}.key-file: cannot read ${options.keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
     const attempt = ssh.connect({

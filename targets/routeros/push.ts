@@ -56,7 +56,15 @@ export class RouterOSUnit implements PushUnit {
   }
 
   private async connect(progress: Progress): Promise<RosClient> {
-    const password = routerPassword(this.router, this.options.env ?? process.env);
+    const env = this.options.env ?? process.env;
+    const password = routerPassword(this.router, env);
+    if (this.router.tls && this.router.caFile !== undefined) {
+      try {
+        readFileSync(expandHome(this.router.caFile, env));
+      } catch (err) {
+        throw new UserError(`routers.${this.router.name}.ca-file: cannot read ${this.router.caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
     progress(`connecting to ${this.router.address}:${this.router.port}`);
     const connect: RosConnectOptions = {
       host: this.router.address,
