@@ -119,6 +119,14 @@ describe.skipIf(skipReason !== undefined)(`apply --host with a real dockerd${ski
     expect(n.IPAM.Config[0]).toMatchObject({ IPRange: '192.168.77.192/26' });
     expect(Object.values(n.Containers ?? {}).map((c) => c.IPv4Address)).toEqual(['192.168.77.200/24']);
     expect(await ping('host', '192.168.77.200')).toBe(0);
+
+    // a stopped container still counts: replacing its network under it would leave it unable to start
+    expect((await h.docker(['stop', '-t', '0', 'app1'])).code).toBe(0);
+    const back = spec(h, 'lan-apps', { third: 77, range: '192/27' }, ['address: 192.168.77.9/24']);
+    const stopped = await cli(['apply', back, '--host', 'nas', '--yes']);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toMatch(/containers attached: app1/);
+    expect((await inspect('lan-apps')).IPAM.Config[0]).toMatchObject({ IPRange: '192.168.77.192/26' });
   }, 90_000);
 
   it('a foreign network with the spec name is untouched and reported; a network gone from the spec is removed', async () => {
@@ -141,7 +149,9 @@ describe.skipIf(skipReason !== undefined)(`apply --host with a real dockerd${ski
     expect(plan.code).toBe(1);
     expect(plan.stdout).toMatch(/networks\.manual: Docker network "manual" exists and was not made by flatnet/);
     expect((await inspect('manual')).Driver).toBe('macvlan');
-    // persist: none removed the boot files written earlier
-    expect(existsSync(join(installRoot, 'etc/flatnet/nas.sh'))).toBe(false);
+    // persist: none removed the unit and its enabling link written earlier; the script stays for a boot hook of your own
+    expect(existsSync(join(installRoot, 'etc/systemd/system/flatnet-nas.service'))).toBe(false);
+    expect(existsSync(join(installRoot, 'etc/systemd/system/multi-user.target.wants/flatnet-nas.service'))).toBe(false);
+    expect(existsSync(join(installRoot, 'etc/flatnet/nas.sh'))).toBe(true);
   }, 90_000);
 });

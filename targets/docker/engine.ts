@@ -33,6 +33,14 @@ export interface EngineNetwork {
   Containers?: Record<string, { Name?: string; IPv4Address?: string; IPv6Address?: string }> | null;
 }
 
+export interface EngineContainer {
+  Id: string;
+  Names?: string[];
+  NetworkSettings?: {
+    Networks?: Record<string, { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; IPAddress?: string; GlobalIPv6Address?: string; Aliases?: string[] | null }>;
+  };
+}
+
 export interface NetworkCreate {
   Name: string;
   Driver: string;
@@ -125,8 +133,17 @@ export class Engine {
     await this.request('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { Container: container, Force: true });
   }
 
-  async connect(network: string, container: string, ipv4?: string, ipv6?: string): Promise<void> {
+  async connect(network: string, container: string, ipv4?: string, ipv6?: string, aliases?: string[]): Promise<void> {
     const ipam = { ...(ipv4 ? { IPv4Address: ipv4 } : {}), ...(ipv6 ? { IPv6Address: ipv6 } : {}) };
-    await this.request('POST', `/networks/${encodeURIComponent(network)}/connect`, { Container: container, EndpointConfig: Object.keys(ipam).length ? { IPAMConfig: ipam } : {} });
+    await this.request('POST', `/networks/${encodeURIComponent(network)}/connect`, {
+      Container: container,
+      EndpointConfig: { ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}), ...(aliases?.length ? { Aliases: aliases } : {}) },
+    });
+  }
+
+  /** Every container on a network, stopped ones included. */
+  async containersOn(network: string): Promise<EngineContainer[]> {
+    const filters = encodeURIComponent(JSON.stringify({ network: [network] }));
+    return (await this.request<EngineContainer[]>('GET', `/containers/json?all=1&filters=${filters}`)).data ?? [];
   }
 }

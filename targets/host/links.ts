@@ -161,6 +161,11 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
       continue;
     }
     const wrongKind = kindOf(have) !== d.kind || (have.link !== undefined && have.link !== d.lower) || (d.kind === 'vlan' && have.linkinfo?.info_data?.id !== d.vlanId);
+    if (wrongKind && d.kind === 'vlan') {
+      // deleting a VLAN parent takes every macvlan on it down, containers' included: never done unasked
+      problems.push({ path: ['hosts', host], message: `link ${d.name} is flatnet's but is ${kindOf(have) ?? 'a link'} ${have.linkinfo?.info_data?.id ?? ''} on ${have.link ?? '?'}, not VLAN ${d.vlanId} on ${d.lower}: stop the containers on it and remove it (ip link del dev ${d.name}), then apply again` });
+      continue;
+    }
     if (wrongKind) {
       const change: Change = { action: 'replace', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), note: `was ${kindOf(have) ?? 'unknown'} on ${have.link ?? '?'}` };
       ops([['link', 'del', 'dev', d.name], ...createOps(d)], change);

@@ -33,6 +33,8 @@ interface AttachedContainer {
   name: string;
   ipv4?: string;
   ipv6?: string;
+  /** network-scoped aliases (compose service names), given back on reconnect */
+  aliases?: string[];
 }
 
 type FileOp = { kind: 'write'; path: string; content: string; mode: number; report: Change } | { kind: 'link'; path: string; target: string; report: Change } | { kind: 'remove'; path: string; report: Change };
@@ -90,15 +92,6 @@ export function networkDifferences(want: NetworkCreate, have: EngineNetwork): Pr
   }
   cmp(`label ${FLATNET_LABEL}`, want.Labels[FLATNET_LABEL] ?? '', have.Labels?.[FLATNET_LABEL] ?? '');
   return diffs;
-}
-
-function containersOf(n: EngineNetwork): AttachedContainer[] {
-  return Object.entries(n.Containers ?? {}).map(([id, c]) => ({
-    id,
-    name: (c.Name ?? id.slice(0, 12)).replace(/^\//, ''),
-    ...(c.IPv4Address ? { ipv4: c.IPv4Address.split('/')[0]! } : {}),
-    ...(c.IPv6Address ? { ipv6: c.IPv6Address.split('/')[0]! } : {}),
-  }));
 }
 
 function unitFile(host: HostModel, scriptPath: string): string {
@@ -165,13 +158,17 @@ export class HostUnit implements PushUnit {
       const want = desiredDockerNetwork(this.model, a);
       const have = byName.get(a.network);
       const path = ['networks', a.network];
-      const subnet = parseCidr(findNetwork(this.model, a.network).ipv4.subnet)!;
+      const net = findNetwork(this.model, a.network);
+      const subnets = [{ key: 'subnet', cidr: parseCidr(net.ipv4.subnet)! }, ...(net.ipv6 ? [{ key: 'ipv6', cidr: parseCidr(net.ipv6.subnet)! }] : [])];
       for (const other of networks) {
-        if (other.Name === a.network) continue;
+        // a labelled network leaving the spec is removed before this one is made
+        if (other.Name === a.network || (other.Labels?.[FLATNET_LABEL] !== undefined && !wantedNames.has(other.Name))) continue;
         for (const c of other.IPAM?.Config ?? []) {
-          const s = c.Subnet ? parseCidr(c.Subnet) : undefined;
-          if (s && s.family === 4 && overlaps(s, subnet)) {
-            problems.push({ path: [...path, 'subnet'], message: `overlaps Docker network "${other.Name}" (${c.Subnet}): dockerd refuses overlapping pools; remove one of them or change the subnet` });
+          const theirs = c.Subnet ? parseCidr(c.Subnet) : undefined;
+          for (const mine of subnets) {
+            if (theirs && theirs.family === mine.cidr.family && overlaps(theirs, mine.cidr)) {
+              problems.push({ path: [...path, mine.key === 'subnet' ? 'subnet' : 'ipv6'], message: `overlaps Docker network "${other.Name}" (${c.Subnet}): dockerd refuses overlapping pools; remove one of them or change the subnet` });
+            }
           }
         }
       }
@@ -185,7 +182,7 @@ export class HostUnit implements PushUnit {
       }
       const diffs = networkDifferences(want, have);
       if (diffs.length === 0) continue;
-      const containers = containersOf(await this.engine.inspect(have.Id));
+      const containers = await this.attached(have.Id, a.network);
       const note = containers.length === 0 ? 'a Docker network cannot be changed in place' : `containers attached: ${containers.map((c) => c.name).join(', ')}${this.options.recreateNetworks ? ' (disconnected, then reconnected with their addresses)' : '; apply needs --recreate-networks'}`;
       if (containers.length > 0 && !this.options.recreateNetworks) warnings.push(`network ${a.network} must be replaced and has containers attached (${containers.map((c) => c.name).join(', ')}): apply refuses without --recreate-networks`);
       docker.push({ kind: 'replace', id: have.Id, spec: want, containers, report: { action: 'replace', kind: 'docker network', name: a.network, network: a.network, props: diffs, note } });
@@ -194,7 +191,7 @@ export class HostUnit implements PushUnit {
     for (const n of networks) {
       const label = n.Labels?.[FLATNET_LABEL];
       if (label === undefined || wantedNames.has(n.Name)) continue;
-      const containers = containersOf(await this.engine.inspect(n.Id));
+      const containers = await this.attached(n.Id, n.Name);
       if (containers.length > 0) warnings.push(`network ${n.Name} is no longer in the spec but containers use it (${containers.map((c) => c.name).join(', ')}): apply refuses to remove it until they leave`);
       removeNetworks.push({ kind: 'remove', id: n.Id, name: n.Name, containers, report: { action: 'remove', kind: 'docker network', name: n.Name, network: label, ...(containers.length ? { note: `in use by ${containers.map((c) => c.name).join(', ')}` } : {}) } });
     }
@@ -233,6 +230,17 @@ export class HostUnit implements PushUnit {
     return { unit: this.ref, changes: this.changes, facts, warnings };
   }
 
+  /** Containers on a network, stopped ones too (network inspect lists only running ones). */
+  private async attached(id: string, name: string): Promise<AttachedContainer[]> {
+    return (await this.engine.containersOn(id)).map((c) => {
+      const ep = c.NetworkSettings?.Networks?.[name];
+      const ipv4 = ep?.IPAMConfig?.IPv4Address || ep?.IPAddress || undefined;
+      const ipv6 = ep?.IPAMConfig?.IPv6Address || ep?.GlobalIPv6Address || undefined;
+      const aliases = (ep?.Aliases ?? []).filter((x) => !c.Id.startsWith(x));
+      return { id: c.Id, name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''), ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}), ...(aliases.length ? { aliases } : {}) };
+    });
+  }
+
   /** The boot files of `persist`, compared with what is on disk; stale flatnet files of this host go. */
   private planFiles(links: LiveHostLinks, problems: LiveProblem[]): FileOp[] {
     const ops: FileOp[] = [];
@@ -261,13 +269,19 @@ export class HostUnit implements PushUnit {
         }
       }
     }
-    // what flatnet may have written for this host before
-    const ours = [script, unit, wants];
+    // What flatnet wrote before and the spec no longer wants: only files that carry flatnet's own first line
+    // (a file of the same name the user made is never removed). The host script stays when persist changes:
+    // it is what a boot hook of your own would run.
+    const ours: string[] = [];
+    const written = (rel: string) => (readSafe(this.path(rel)) ?? '').startsWith('# flatnet-router:');
+    if (written(unit)) ours.push(unit);
+    if (readlinkSafe(this.path(wants)) === `../flatnet-${h.name}.service`) ours.push(wants);
     const netdir = this.path('etc/systemd/network');
     if (existsSync(netdir)) {
       for (const f of readdirSync(netdir)) {
-        if (/^1[01]-flatnet-.*\.(netdev|network)$/.test(f)) ours.push(`etc/systemd/network/${f}`);
-        if (f.endsWith('.network.d') && existsSync(join(netdir, f, 'flatnet.conf'))) ours.push(`etc/systemd/network/${f}/flatnet.conf`);
+        const rel = `etc/systemd/network/${f}`;
+        if (/^1[01]-flatnet-.*\.(netdev|network)$/.test(f) && written(rel)) ours.push(rel);
+        if (f.endsWith('.network.d') && written(`${rel}/flatnet.conf`)) ours.push(`${rel}/flatnet.conf`);
       }
     }
     for (const [rel, w] of want) {
@@ -326,15 +340,21 @@ export class HostUnit implements PushUnit {
       return;
     }
     for (const c of op.containers) await this.engine.disconnect(op.id, c.id);
-    await this.engine.remove(op.id);
-    const id = await this.engine.create(op.spec);
+    let id: string;
+    try {
+      await this.engine.remove(op.id);
+      id = await this.engine.create(op.spec);
+    } catch (err) {
+      const left = op.containers.map((c) => `${c.name}${c.ipv4 ? ` (${c.ipv4})` : ''}`).join(', ');
+      throw new Error(`${(err as Error).message}; disconnected and not reconnected: ${left}`);
+    }
     const v4 = op.spec.IPAM.Config.find((c) => !(c.Subnet ?? '').includes(':'));
     const v6 = op.spec.IPAM.Config.find((c) => (c.Subnet ?? '').includes(':'));
     for (const c of op.containers) {
       const keep4 = c.ipv4 && v4?.Subnet && contains(parseCidr(v4.Subnet)!, parseIp(c.ipv4)!.value) ? c.ipv4 : undefined;
       const keep6 = c.ipv6 && v6?.Subnet && contains(parseCidr(v6.Subnet)!, parseIp(c.ipv6)!.value) ? c.ipv6 : undefined;
       if (c.ipv4 && !keep4) notes.push(`container ${c.name}: ${c.ipv4} is outside the new subnet ${v4?.Subnet}; reconnected with an address Docker picks`);
-      await this.engine.connect(id, c.id, keep4, keep6);
+      await this.engine.connect(id, c.id, keep4, keep6, c.aliases);
     }
   }
 
@@ -376,6 +396,14 @@ function compareVersions(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+function readSafe(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function lstatSafe(p: string): boolean {
