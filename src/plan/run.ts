@@ -103,6 +103,8 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
         if (options.json) io.stdout.write(planJson(planned, ctx, 'apply'));
         return 1;
       }
+      // with --json the plan is not on the terminal yet: show it where the question is asked
+      if (options.json) io.stderr.write(renderPlan(planned, ctx, { color: colorErr }));
       const what = pending.map((r) => `${r.unit.name} (${summaryLine(r.plan!.changes)})`).join('; ');
       const answer = await ask(io, `${colorErr ? '\u001b[1m' : ''}Apply these changes to ${what}?${colorErr ? '\u001b[0m' : ''} Only "yes" applies: `);
       if (answer.trim() !== 'yes') {
