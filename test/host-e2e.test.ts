@@ -2,7 +2,7 @@
 // (test/fakes/docker-host.ts). The CLI runs inside the host namespace (nsenter), with DOCKER_HOST at the
 // test's dockerd and --install-root at a scratch directory, so nothing of this machine is touched.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,5 +153,22 @@ describe.skipIf(skipReason !== undefined)(`apply --host with a real dockerd${ski
     expect(existsSync(join(installRoot, 'etc/systemd/system/flatnet-nas.service'))).toBe(false);
     expect(existsSync(join(installRoot, 'etc/systemd/system/multi-user.target.wants/flatnet-nas.service'))).toBe(false);
     expect(existsSync(join(installRoot, 'etc/flatnet/nas.sh'))).toBe(true);
+  }, 90_000);
+
+  it('persist: networkd writes the networkd files beside the .network file networkd uses for the parent, or refuses', async () => {
+    await h.docker(['network', 'rm', 'manual']);
+    const file = spec(h, 'media', { third: 78, range: '64/26' }, ['persist: networkd']);
+    const refused = await cli(['plan', file, '--host', 'nas']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/hosts\.nas\.persist: systemd-networkd does not manage eth0 here/);
+    const ifindex = JSON.parse((await h.exec(['ip', '-j', 'link', 'show', 'dev', h.parent])).stdout)[0].ifindex as number;
+    mkdirSync(join(installRoot, 'run/systemd/netif/links'), { recursive: true });
+    writeFileSync(join(installRoot, `run/systemd/netif/links/${ifindex}`), 'ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/20-wired.network\n');
+    const applied = await cli(['apply', file, '--host', 'nas', '--yes']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const net = join(installRoot, 'etc/systemd/network');
+    expect(readFileSync(join(net, '11-flatnet-fn-media.netdev'), 'utf8')).toMatch(/Name=fn-media/);
+    expect(readFileSync(join(net, '20-wired.network.d/flatnet.conf'), 'utf8')).toMatch(/MACVLAN=fn-media/);
+    expect((await cli(['plan', file, '--host', 'nas', '--detailed-exitcode'])).code).toBe(0);
   }, 90_000);
 });
