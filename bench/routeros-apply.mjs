@@ -71,7 +71,7 @@ for (const n of [10, 100]) {
         const env = { FLATNET_BENCH_PASSWORD: PASSWORD };
         const first = await once(model, env);
         const noop = await once(model, env);
-        rules = fake.rows('/ip/firewall/filter').filter((x) => (x.comment ?? '').startsWith('flatnet:')).length;
+        rules = ['/ip/firewall/filter', '/ipv6/firewall/filter'].reduce((sum, m) => sum + fake.rows(m).filter((x) => (x.comment ?? '').startsWith('flatnet:')).length, 0);
         runs.push({ first, noop });
       } finally {
         await fake.stop();
@@ -81,7 +81,7 @@ for (const n of [10, 100]) {
     rows.push({
       n,
       latencyMs,
-      objects: `${n} vlan, ${n} addr, ${rules} rules`,
+      objects: `${n} vlan, ${n} addr, ${rules} rules (IPv4 and IPv6)`,
       firstChanges: first.changes,
       firstSentences: first.stats.sentencesSent,
       firstRoundTrips: first.stats.roundTrips,
