@@ -170,5 +170,12 @@ describe.skipIf(skipReason !== undefined)(`apply --host with a real dockerd${ski
     expect(readFileSync(join(net, '11-flatnet-fn-media.netdev'), 'utf8')).toMatch(/Name=fn-media/);
     expect(readFileSync(join(net, '20-wired.network.d/flatnet.conf'), 'utf8')).toMatch(/MACVLAN=fn-media/);
     expect((await cli(['plan', file, '--host', 'nas', '--detailed-exitcode'])).code).toBe(0);
+
+    // the plan says which network manager could fight the links
+    mkdirSync(join(installRoot, 'etc/network'), { recursive: true });
+    writeFileSync(join(installRoot, 'etc/network/interfaces'), `auto ${h.parent}\niface ${h.parent} inet static\n`);
+    const other = await cli(['plan', spec(h, 'media', { third: 78, range: '64/26' }, ['persist: systemd']), '--host', 'nas']);
+    expect(other.stdout).toContain(`warning: systemd-networkd manages ${h.parent}: a catch-all .network file`);
+    expect(other.stdout).toContain(`warning: ifupdown manages ${h.parent} (/etc/network/interfaces)`);
   }, 90_000);
 });

@@ -146,6 +146,14 @@ export class HostUnit implements PushUnit {
     if (parent && this.host.address !== undefined && !parent.addresses.some((a) => canonicalCidr(a) === canonicalCidr(this.host.address) && a.split('/')[0] === this.host.address!.split('/')[0])) {
       problems.push({ path: at('address'), message: `${this.host.address} is not on ${this.host.parent} (it has ${parent.addresses.join(', ') || 'no address'})` });
     }
+    const netifState = parent ? readSafe(this.path(`run/systemd/netif/links/${parent.ifindex}`)) : undefined;
+    if (netifState && /^ADMIN_STATE=configured/m.test(netifState) && this.host.persist !== 'networkd') {
+      warnings.push(`systemd-networkd manages ${this.host.parent}: a catch-all .network file (Name=* or Type=ether) would also match the shims and reconfigure them; persist: networkd gives them files of their own`);
+    }
+    const ifupdown = readSafe(this.path('etc/network/interfaces'));
+    if (ifupdown && new RegExp(`^\\s*iface\\s+${this.host.parent.replace(/[.]/g, '\\.')}\\b`, 'm').test(ifupdown)) {
+      warnings.push(`ifupdown manages ${this.host.parent} (/etc/network/interfaces): ifdown/ifup of it takes the links on it down; the boot unit brings them back only at boot, run flatnet-router apply --host again after such a restart`);
+    }
     if (existsSync(this.path('run/NetworkManager'))) {
       warnings.push(`NetworkManager runs here: make sure it leaves the shims and VLAN links alone (e.g. unmanaged-devices=interface-name:fn-*;interface-name:${this.host.parent}.* in NetworkManager.conf), or it may take them down`);
     }
