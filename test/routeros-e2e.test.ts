@@ -1,7 +1,7 @@
 // plan/apply against the fake RouterOS API server (the real binary protocol on 127.0.0.1), through the CLI
 // as users run it. Every router address in these specs is 127.0.0.1.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { FakeRouterOS, type FakeRouterOptions } from './fakes/routeros-fake.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'flatnet-router.js');
 const PASSWORD = 'pa ss"w0rd$';
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 let scratch = '';
 const fakes: FakeRouterOS[] = [];
 
@@ -329,6 +330,23 @@ describe('RouterOS apply through the CLI', () => {
     expect(a.router.rows('/interface/vlan').filter(owned)).toHaveLength(1);
     const only = await cli(['plan', file, '--router', 'core', '--detailed-exitcode']);
     expect(only.code).toBe(0);
+  });
+
+  it.skipIf(!hasOpenssl)('api-ssl: a self-signed certificate is refused unless tls-insecure, or trusted through ca-file', async () => {
+    const dir = mkdtempSync(join(scratch, 'tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const { router, port } = await fake({ tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) } });
+    const nets = [network('cams', { vlan: 30, third: 30 })];
+    const verified = await cli(['plan', spec([{ name: 'core', port, extra: '    tls: true\n' }], nets)]);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(/TLS to 127\.0\.0\.1:\d+ refused: .*self.signed/i);
+    expect(router.log).toEqual([]);
+    const insecure = await cli(['plan', spec([{ name: 'core', port, extra: '    tls: true\n    tls-insecure: true\n' }], nets), '--detailed-exitcode']);
+    expect(insecure.code, insecure.stdout).toBe(2);
+    const trusted = await cli(['plan', spec([{ name: 'core', port, extra: `    tls: true\n    ca-file: ${join(dir, 'cert.pem')}\n` }], nets), '--detailed-exitcode']);
+    expect(trusted.code, trusted.stdout).toBe(2);
+    const missing = await cli(['plan', spec([{ name: 'core', port, extra: '    tls: true\n    ca-file: /nonexistent/ca.pem\n' }], nets)]);
+    expect(missing.stdout).toContain('routers.core.ca-file: cannot read /nonexistent/ca.pem (ENOENT)');
   });
 
   it('apply without a terminal and without --yes refuses and changes nothing', async () => {
