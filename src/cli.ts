@@ -1,9 +1,10 @@
 // The flatnet-router command. User mistakes print one line each on stderr with exit code 1, never a stack trace.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SpecError, UserError, formatProblem } from './errors.js';
 import { loadModel } from './index.js';
+import type { Model } from './model.js';
+import { STDIN_ARG, STDIN_NAME } from './spec/load.js';
+import { outDirSelection, writeOutDir, type OutDirSelection } from './out-dir.js';
 import { UnsafeValueError } from './quote.js';
 import { specJsonSchema } from './spec/schema.js';
 import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
@@ -12,10 +13,23 @@ import { runApply, runPlan, type ApplyCommandOptions, type PlanCommandOptions } 
 
 const DEFAULT_SPEC = './flatnet.yaml';
 
-function summary(file: string): string {
+/** Warnings do not fail a command: one line each on stderr, in the validation format. */
+function printWarnings(file: string, model: Model): void {
+  const name = file === STDIN_ARG ? STDIN_NAME : file;
+  for (const w of model.warnings) process.stderr.write(`${formatProblem(name, { ...w, message: `warning: ${w.message}` })}\n`);
+}
+
+/** Loads the spec (SpecError on problems) and prints its warnings. */
+function load(file: string): Model {
   const model = loadModel(file);
+  printWarnings(file, model);
+  return model;
+}
+
+function summary(file: string): string {
+  const model = load(file);
   const tagged = model.networks.filter((n) => n.vlan !== undefined).length;
-  return `${file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
+  return `${file === STDIN_ARG ? STDIN_NAME : file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
 }
 
 function parseTarget(value: string): TargetName | 'all' {
@@ -23,26 +37,12 @@ function parseTarget(value: string): TargetName | 'all' {
   throw new InvalidArgumentError(`must be one of ${[...TARGET_NAMES, 'all'].join(', ')}`);
 }
 
-function writeArtifacts(outDir: string, artifacts: Artifact[]): string[] {
-  const root = resolve(outDir);
-  const made = new Set<string>();
-  const written: string[] = [];
-  for (const a of artifacts) {
-    const file = join(root, a.path);
-    const dir = dirname(file);
-    try {
-      if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        made.add(dir);
-      }
-      writeFileSync(file, a.content, { mode: a.path.endsWith('.sh') ? 0o755 : 0o644 });
-    } catch (err) {
-      // say how far it got: a partly written output directory must not pass for a complete one
-      throw new UserError(`cannot write ${join(outDir, a.path)} (${(err as Error).message}); ${written.length} of ${artifacts.length} files were written before this`);
-    }
-    written.push(join(outDir, a.path));
-  }
-  return written;
+function writeArtifacts(outDir: string, artifacts: Artifact[], selection: OutDirSelection): void {
+  const result = writeOutDir(outDir, artifacts, selection);
+  for (const file of result.written) process.stdout.write(`wrote ${file}\n`);
+  for (const file of result.removed) process.stdout.write(`removed ${file}\n`);
+  for (const note of result.kept) process.stderr.write(`flatnet-router: kept ${note}\n`);
+  if (result.warning) process.stderr.write(`flatnet-router: ${result.warning}\n`);
 }
 
 export function buildProgram(): Command {
@@ -81,7 +81,7 @@ Everything, as files:
   flatnet-router generate examples/homelab.yaml --out build/`,
     )
     .action((spec: string, opts: { target: TargetName | 'all'; router?: string; host?: string; out?: string }) => {
-      const model = loadModel(spec);
+      const model = load(spec);
       const artifacts = generate(model, {
         targets: opts.target === 'all' ? undefined : [opts.target],
         router: opts.router,
@@ -92,7 +92,7 @@ Everything, as files:
         return;
       }
       if (opts.out !== undefined) {
-        for (const file of writeArtifacts(opts.out, artifacts)) process.stdout.write(`wrote ${file}\n`);
+        writeArtifacts(opts.out, artifacts, outDirSelection({ targets: opts.target === 'all' ? undefined : [opts.target], router: opts.router, host: opts.host }));
         return;
       }
       if (artifacts.length === 1) {
@@ -171,6 +171,7 @@ Example:
 Example:
   FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
   flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON
+  flatnet-router apply - --yes < flatnet.yaml        # the spec on stdin (then --yes: stdin cannot answer)
   sudo flatnet-router apply flatnet.yaml --router core --host nas   # the router first, then this Docker host`,
     )
     .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean; confirmTimeout?: number; recreateNetworks?: boolean }) => {

@@ -11,7 +11,7 @@ export type * from './model.js';
 export { generate, TARGETS } from './targets.js';
 export type { Artifact, Target, TargetName } from './target.js';
 
-/** Reads, validates and resolves a spec file. Throws SpecError listing every problem. */
+/** Reads, validates and resolves a spec file (`-`: standard input, named `<stdin>` in problems). Throws SpecError listing every problem. */
 export function loadModel(file: string): Model {
   return resolveModel(loadSpecFile(file));
 }

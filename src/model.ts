@@ -1,9 +1,9 @@
 // The resolved model: the spec parsed once, with defaults filled, names derived and addresses computed.
 // Every target renders from this model only, never from the raw YAML.
 import { linuxNameProblem, ProblemList } from './checks.js';
-import { SpecError, type SpecPath } from './errors.js';
+import { SpecError, type SpecPath, type SpecProblem } from './errors.js';
 import { sortProblems } from './spec/load.js';
-import { contains, ipText, netmaskOf, overlaps, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
+import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
 import type { LoadedSpec } from './spec/load.js';
 import type { NetworkSpec, OpenWrtRouterSpec, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
 
@@ -83,7 +83,7 @@ export interface Attachment {
   host: string;
   /** the host NIC towards the router */
   parent: string;
-  /** docker's `-o parent=` and the shim's lower device: `<parent>.<vlan>` or `<parent>` */
+  /** docker's `-o parent=` and the shim's lower device: the network's vlan-device, `<parent>.<vlan>` or `<parent>` */
   link: string;
   vlan?: number;
   driver: Driver;
@@ -98,6 +98,7 @@ export interface FirewallModel {
   internet: boolean;
   /** 'lan' or names of networks on the same router that may open connections into this one */
   from: string[];
+  /** 'lan' or names of networks on the same router this one may open connections to */
   to: string[];
   allowInput: ServiceName[];
 }
@@ -134,11 +135,16 @@ export interface HostModel {
   attachments: Attachment[];
 }
 
+/** Something in a valid spec the user should know about; reported like a problem, but nothing is refused. */
+export type SpecWarning = SpecProblem;
+
 export interface Model {
   version: 1;
   routers: RouterModel[];
   hosts: HostModel[];
   networks: NetworkModel[];
+  /** located (line/col) when the spec text is known; sorted like problems */
+  warnings: SpecWarning[];
 }
 
 export function findRouter(model: Model, name: string): RouterModel | undefined {
@@ -266,10 +272,27 @@ export function resolveModel(loaded: LoadedSpec): Model {
   crossChecks(parsed, routers, hostSpecs, hostAddress, problems);
   firewallChecks(parsed, problems);
 
-  if (problems.items.length > 0) {
-    throw new SpecError(loaded.file, sortProblems(problems.items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) }))));
+  const located = (items: SpecProblem[]) => sortProblems(items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })));
+  if (problems.items.length > 0) throw new SpecError(loaded.file, located(problems.items));
+  return { version: 1, routers, hosts, networks, warnings: located(specWarnings(parsed)) };
+}
+
+/** fc00::/7: unique local addresses, not routed on the internet. */
+const ULA = parseCidr('fc00::/7')!;
+
+function specWarnings(parsed: ParsedNetwork[]): SpecProblem[] {
+  const warnings: SpecProblem[] = [];
+  for (const p of parsed) {
+    const n = p.spec;
+    if (n.vlan === undefined || !p.v6subnet || (n.firewall?.internet ?? true) !== true) continue;
+    if (contains(ULA, p.v6subnet)) {
+      warnings.push({
+        path: [...p.path, 'ipv6', 'subnet'],
+        message: `${p.v6subnet.text} is a unique local (ULA, fc00::/7) prefix: with internet: true the network reaches the IPv6 internet only if the router translates it (NPTv6 or NAT66); flatnet sets up neither`,
+      });
+    }
   }
-  return { version: 1, routers, hosts, networks };
+  return warnings;
 }
 
 function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemList): RouterOSRouter {
@@ -351,6 +374,10 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
     }
   }
   if (n['shim-name'] !== undefined) problems.linuxName(at('shim-name'), n['shim-name']);
+  if (n['vlan-device'] !== undefined) {
+    if (n.vlan === undefined) problems.add(at('vlan-device'), 'is used only with a vlan: an untagged network uses the host\'s parent itself');
+    else problems.linuxName(at('vlan-device'), n['vlan-device']);
+  }
 
   if (n.ipv6) {
     out.v6subnet = problems.network(at('ipv6', 'subnet'), n.ipv6.subnet, 6);
@@ -396,6 +423,11 @@ function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
   let a = slice.first;
   while (a === subnet.first || a === gateway.value) a++;
   return a;
+}
+
+/** The host's lower device for the network: the parent itself untagged, else vlan-device or `<parent>.<vlan>`. */
+function linkOf(n: NetworkSpec, parent: string): string {
+  return n.vlan === undefined ? parent : (n['vlan-device'] ?? `${parent}.${n.vlan}`);
 }
 
 /** The shim's name: as given, else fn-<vlan>, else fn-<network>. */
@@ -470,7 +502,7 @@ function attach(p: ParsedNetwork, name: string, hostSpecs: Map<string, { parent:
 
   return hosts.map((host, i) => {
     const parent = hostSpecs.get(host)!.parent;
-    const link = n.vlan === undefined ? parent : `${parent}.${n.vlan}`;
+    const link = linkOf(n, parent);
     const shimName = shimNameOf(name, n);
     const attachment: Attachment = {
       network: name,
@@ -524,10 +556,13 @@ function crossChecks(
       const hostParent = hostSpecs.get(host)?.parent;
       if (hostParent === undefined || linuxNameProblem(hostParent) !== undefined) continue;
       // Docker refuses two macvlan networks on one parent; the host's routing table needs distinct shims.
-      const link = n.vlan === undefined ? hostParent : `${hostParent}.${n.vlan}`;
-      if (n.vlan !== undefined) {
+      const link = linkOf(n, hostParent);
+      if (n.vlan !== undefined && n['vlan-device'] === undefined) {
         const vlanLinkProblem = linuxNameProblem(link);
-        if (vlanLinkProblem) problems.add([...p.path, 'vlan'], `the VLAN device on host "${host}": ${vlanLinkProblem}`);
+        if (vlanLinkProblem) problems.add([...p.path, 'vlan'], `the VLAN device on host "${host}": ${vlanLinkProblem}; set networks.${name}.vlan-device to a shorter name`);
+      }
+      if (n.vlan !== undefined && n['vlan-device'] === hostParent) {
+        problems.add([...p.path, 'vlan-device'], `"${hostParent}" is the parent of host "${host}" itself; the VLAN device needs a name of its own`);
       }
       const linkKey = `${host}/${link}`;
       const linkOwner = seenLink.get(linkKey);
@@ -554,6 +589,16 @@ function crossChecks(
         // an untagged network shares the parent with the host's own LAN address
         problems.add(['hosts', host, 'address'], `${address.text} is not inside subnet ${p.subnet.text} of network "${name}", which is untagged on ${hostParent}: the host's LAN and the network must be one subnet`);
       }
+    }
+  }
+
+  // A VLAN device named like a shim on the same host would be one link with two jobs.
+  for (const p of parsed) {
+    const device = p.spec['vlan-device'];
+    if (device === undefined || p.spec.vlan === undefined) continue;
+    for (const host of new Set(p.hosts)) {
+      const shimOwner = seenShim.get(`${host}/${device}`);
+      if (shimOwner) problems.add([...p.path, 'vlan-device'], `"${device}" is the shim of network "${shimOwner}" on host "${host}"`);
     }
   }
 
@@ -621,12 +666,12 @@ function firewallChecks(parsed: ParsedNetwork[], problems: ProblemList): void {
     for (const [key, list] of refs) {
       list.forEach((ref, i) => {
         const path = [...p.path, 'firewall', key, i];
-        if (ref === 'lan' && key === 'from') return;
+        if (ref === 'lan') return;
         if (ref === self) return problems.add(path, 'a network cannot name itself');
         const other = byName.get(ref);
-        if (!other) return problems.add(path, `"${ref}" is not a network${key === 'from' ? ' (or "lan")' : ''}`);
+        if (!other) return problems.add(path, `"${ref}" is not a network (or "lan")`);
         if (other.spec.router !== p.spec.router) return problems.add(path, `network "${ref}" is on router "${other.spec.router ?? '(none)'}", not "${p.spec.router}": forwarding is set on one router`);
-        if (other.spec.vlan === undefined) return problems.add(path, `network "${ref}" is untagged (the router's LAN)${key === 'from' ? '; use "lan"' : ''}`);
+        if (other.spec.vlan === undefined) return problems.add(path, `network "${ref}" is untagged (the router's LAN); use "lan"`);
       });
       if (new Set(list).size !== list.length) problems.add([...p.path, 'firewall', key], 'lists an entry twice');
     }

@@ -11,6 +11,9 @@ import type { Artifact, Target, TargetName } from './target.js';
 
 export const TARGETS: readonly Target[] = [routerosTarget, openwrtTarget, openwrtConfigTarget, dockerTarget, composeTarget, shimTarget, networkdTarget];
 
+/** How a router type reads in a sentence ("router x is an OpenWrt router"). */
+const ROUTER_KIND: Record<string, string> = { routeros: 'a RouterOS', openwrt: 'an OpenWrt' };
+
 export interface GenerateOptions {
   /** default: all targets */
   targets?: readonly TargetName[];
@@ -37,7 +40,7 @@ export function generate(model: Model, options: GenerateOptions = {}): Artifact[
       const routers = model.routers.filter((r) => r.type === target.routerType && (router === undefined || r.name === router));
       if (router !== undefined && routers.length === 0 && options.targets?.length === 1) {
         const type = model.routers.find((r) => r.name === router)!.type;
-        throw new UserError(`router "${router}" is a ${type} router; use --target ${type}`);
+        throw new UserError(`router "${router}" is ${ROUTER_KIND[type] ?? `a ${type}`} router; use --target ${type}`);
       }
       for (const r of routers) out.push(...target.render(model, r.name));
     } else {

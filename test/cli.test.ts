@@ -11,8 +11,8 @@ const bin = join(root, 'bin', 'flatnet-router.js');
 const homelab = join(root, 'examples', 'homelab.yaml');
 let scratch = '';
 
-function run(args: string[], cwd = root) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+function run(args: string[], cwd = root, input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -43,9 +43,9 @@ describe('flatnet-router CLI', () => {
   it('generate --target docker --host: only the docker commands, one per line', () => {
     const r = run(['generate', homelab, '--target', 'docker', '--host', 'nas']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
+    const lines = r.stdout.trimEnd().split('\n').filter((l) => l.startsWith('flatnet_network '));
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toMatch(/^docker network create -d macvlan .* -o parent=enp3s0(\.\d+)? --label=flatnet\.network=([a-z-]+) \2$/);
+    for (const line of lines) expect(line).toMatch(/^flatnet_network ([a-z-]+) '[^']*' -d macvlan .* -o parent=enp3s0(\.\d+)? --label=flatnet\.network=\1 \1$/);
     expect(r.stdout).toBe(readFileSync(join(root, 'test/golden/homelab/docker/nas.sh'), 'utf8'));
   });
 
@@ -99,7 +99,7 @@ describe('flatnet-router CLI', () => {
   it('refuses a target that does not match the router type', () => {
     const r = run(['generate', homelab, '--target', 'openwrt', '--router', 'core']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('router "core" is a routeros router; use --target routeros');
+    expect(r.stderr).toContain('router "core" is a RouterOS router; use --target routeros');
   });
 
   it('refuses an unknown target', () => {
@@ -151,6 +151,43 @@ describe('flatnet-router CLI', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Example/);
     }
+  });
+});
+
+describe('the spec argument', () => {
+  it('- reads the spec from stdin for validate and generate', () => {
+    const text = readFileSync(homelab, 'utf8');
+    const v = run(['validate', '-'], root, text);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/ok \(4 networks, 3 with a VLAN; 1 router; 2 hosts\)/);
+    const g = run(['generate', '-', '--target', 'routeros', '--router', 'core'], root, text);
+    expect(g.code).toBe(0);
+    expect(g.stdout).toBe(readFileSync(join(root, 'test/golden/homelab/routeros/core.rsc'), 'utf8'));
+  });
+
+  it('- : problems name the file <stdin>, for validate, generate, plan and apply', () => {
+    const bad = readFileSync(homelab, 'utf8').replace('gateway: 10.20.0.1', 'gateway: 10.21.0.1');
+    for (const cmd of [['validate'], ['generate'], ['plan'], ['apply', '--yes']]) {
+      const r = run([cmd[0]!, '-', ...cmd.slice(1)], root, bad);
+      expect(r.code, cmd[0]).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^<stdin>:\d+:\d+ networks\.media\.gateway: 10\.21\.0\.1 is outside subnet 10\.20\.0\.0\/24\n1 problem in <stdin>; nothing was generated\n$/);
+    }
+    expect(run(['validate', '-'], root, '').stderr).toMatch(/^<stdin>:1:1 <root>: the spec is empty/);
+  });
+
+  it('a directory: said in words, not EISDIR', () => {
+    const r = run(['validate', scratch]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${scratch} <root>: is a directory, not a spec file\n1 problem in ${scratch}; nothing was generated\n`);
+  });
+
+  it('tab indentation: one problem at the tab, no follow-on errors', () => {
+    const tabbed = join(scratch, 'tabbed.yaml');
+    writeFileSync(tabbed, readFileSync(homelab, 'utf8').replace(/\n {4}vlan: 20\n/, '\n\tvlan: 20\n'));
+    const r = run(['validate', tabbed]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^\S*tabbed\.yaml:\d+:1 networks\.media: tabs are not allowed for indentation in YAML; indent with spaces\n1 problem in \S*tabbed\.yaml; nothing was generated\n$/);
   });
 });
 

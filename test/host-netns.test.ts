@@ -7,7 +7,8 @@
 // Needs root and iproute2 (`ip netns add`); otherwise the suite is skipped with a warning. Nothing touches
 // the root namespace's interfaces and no traffic is sent.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -276,6 +277,67 @@ describe.skipIf(kernel.unavailable !== undefined)('generated host shim commands 
     it.skip('VLAN device creation (`ip link add link <parent> name <parent>.<vlan> type vlan id <vlan>`): kernel has no 802.1Q', () => {});
   }
 
+  /** A one-host, one-network spec with the given shim address and container range (IPv6 too with v6). */
+  function changedSpec(dir: string, tag: string, shim: string, range: string, v6?: { shim: string; range: string }): { file: string; host: HostModel } {
+    const file = join(dir, `${tag}.yaml`);
+    const lines = [
+      'version: 1',
+      'hosts:',
+      '  nas:',
+      '    parent: enp3s0',
+      '    address: 192.168.88.9/24',
+      'networks:',
+      '  macvlan1:',
+      '    host: nas',
+      '    subnet: 192.168.88.0/24',
+      '    gateway: 192.168.88.1',
+      `    container-range: ${range}`,
+      `    shim-address: ${shim}`,
+      '    shim-name: docker-link',
+    ];
+    if (v6) lines.push('    ipv6:', '      subnet: fd00:88::/64', '      gateway: fd00:88::1', `      container-range: ${v6.range}`, `      shim-address: ${v6.shim}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return { file, host: loadModel(file).hosts.find((h) => h.name === 'nas')! };
+  }
+
+  it(
+    'after a change of shim-address and container-range the shim has exactly the new addresses and routes',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fnt-spec-'));
+      try {
+        const before = changedSpec(dir, 'before', '192.168.88.192', '192.168.88.192/27', { shim: 'fd00:88::1000', range: 'fd00:88::1000/116' });
+        const after = changedSpec(dir, 'after', '192.168.88.225', '192.168.88.224/28', { shim: 'fd00:88::2000', range: 'fd00:88::2000/116' });
+        const ns = newHostNamespace(before.host);
+        const first = generateHostScript(before.file, 'nas');
+        expect(nsScript(ns, first).status).toBe(0);
+        assertHostState(ns, before.host);
+
+        const script = generateHostScript(after.file, 'nas');
+        const r = nsScript(ns, script);
+        expect(r.status, failure('run after the spec change', script, r)).toBe(0);
+        // exactly one /32 and one /128 (the new ones), one route per family through the shim (the new range)
+        assertHostState(ns, after.host);
+        const s = readState(ns);
+        expect(routesTo(s.routes4, '192.168.88.192/27'), 'the old IPv4 route is gone').toEqual([]);
+        expect(routesTo(s.routes6, 'fd00:88::1000/116'), 'the old IPv6 route is gone').toEqual([]);
+        expect(s.routes4.filter((x) => x.dev === 'docker-link').map((x) => canonCidr(x.dst))).toEqual(['192.168.88.224/28']);
+        const snap = snapshot(ns);
+        expect(nsScript(ns, script).status).toBe(0);
+        expect(snapshot(ns), 'a further run changes nothing').toEqual(snap);
+
+        // and back to IPv4 only: the IPv6 address and route go too
+        const v4only = changedSpec(dir, 'v4only', '192.168.88.225', '192.168.88.224/28');
+        const back = generateHostScript(v4only.file, 'nas');
+        expect(nsScript(ns, back).status).toBe(0);
+        assertHostState(ns, v4only.host);
+        expect(readState(ns).routes6.filter((x) => x.dev === 'docker-link' && !x.dst.startsWith('fe80:')), 'no IPv6 route left on the shim').toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    CASE_TIMEOUT,
+  );
+
   it(
     'negative control: the seed sequence (/27 on the shim, then ip route add) fails with "File exists"',
     () => {
@@ -295,6 +357,11 @@ describe.skipIf(kernel.unavailable !== undefined)('generated host shim commands 
       expect(r.stderr).toContain('File exists');
       // and the state check used above rejects what the seed leaves behind (a /27 on docker-link)
       expect(() => assertHostState(ns, host)).toThrow(/IPv4 shim address/);
+      // the generated script, run over what the seed left, leaves exactly the spec's /32 and route
+      const script = generateHostScript(join(examplesDir, 'flat-lan.yaml'), 'nas');
+      const fixed = nsScript(ns, script);
+      expect(fixed.status, failure('the script after the seed', script, fixed)).toBe(0);
+      assertHostState(ns, host);
     },
     CASE_TIMEOUT,
   );

@@ -48,45 +48,53 @@ const endpoint = z
 const port = z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a port from 1 to 65535' }).max(65535, { error: 'must be a port from 1 to 65535' });
 const vlanId = z.number({ error: 'must be a VLAN id (a number from 1 to 4094)' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a VLAN id from 1 to 4094' }).max(4094, { error: 'must be a VLAN id from 1 to 4094' });
 
-const routerCommon = {
-  address: endpoint,
-  port: port.optional(),
-  user: label.optional(),
-  'password-env': envName.optional(),
-  'password-file': filePath.optional(),
-};
+const routerCommon = (portHelp: string, userHelp: string) => ({
+  address: endpoint.describe('The router\'s address or host name, used by plan and apply (not by generate)'),
+  port: port.optional().describe(portHelp),
+  user: label.optional().describe(userHelp),
+  'password-env': envName.optional().describe('Environment variable holding the router password (an inline password is refused)'),
+  'password-file': filePath.optional().describe('File holding the router password (instead of password-env)'),
+});
 
 export const SERVICES = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const routerosRouterSchema = z.strictObject({
-  type: z.literal('routeros'),
-  ...routerCommon,
-  tls: z.boolean().default(false),
-  'tls-insecure': z.boolean().default(false),
-  'ca-file': filePath.optional(),
-  bridge: rosName.default('bridge'),
-  wan: rosName.default('WAN'),
-  lan: rosName.default('LAN'),
-  'trunk-ports': z.array(rosName).default([]),
+  type: z.literal('routeros').describe('A MikroTik RouterOS router, managed through its API'),
+  ...routerCommon('API port (default 8728, or 8729 with tls)', 'API user (default admin)'),
+  tls: z.boolean().default(false).describe('Use the encrypted API (api-ssl)'),
+  'tls-insecure': z.boolean().default(false).describe('With tls: accept any certificate (not verified)'),
+  'ca-file': filePath.optional().describe('With tls: verify the router\'s certificate against this CA file (PEM) instead of the system\'s'),
+  bridge: rosName.default('bridge').describe('The bridge that carries the LAN; VLAN interfaces are created on it (default bridge)'),
+  wan: rosName.default('WAN').describe('Interface list of the uplinks, used for internet: true (default WAN)'),
+  lan: rosName.default('LAN').describe('Interface list of the trusted LAN, used for firewall from/to "lan" (default LAN)'),
+  'trunk-ports': z.array(rosName).default([]).describe('Bridge ports that carry the VLANs tagged (bridge VLAN table entries; the bridge itself is tagged too)'),
 });
 
 export const openwrtRouterSchema = z.strictObject({
-  type: z.literal('openwrt'),
-  ...routerCommon,
-  'key-file': filePath.optional(),
+  type: z.literal('openwrt').describe('An OpenWrt router, managed over SSH with uci'),
+  ...routerCommon('SSH port (default 22)', 'SSH user (default root)'),
+  'key-file': filePath.optional().describe('SSH private key file'),
   'host-key': z
     .string()
     .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
-    .optional(),
-  device: uciWord.default('br-lan'),
-  'wan-zone': uciWord.default('wan'),
-  'lan-zone': uciWord.default('lan'),
-  'trunk-ports': z.array(uciWord).default([]),
+    .optional()
+    .describe('Pin the router\'s SSH host key: its SHA256 fingerprint as printed by ssh-keygen -lf'),
+  device: uciWord.default('br-lan').describe('The LAN bridge device; a network\'s VLAN device is <device>.<vlan> (default br-lan)'),
+  'wan-zone': uciWord.default('wan').describe('Firewall zone of the uplink, used for internet: true (default wan)'),
+  'lan-zone': uciWord.default('lan').describe('Firewall zone of the trusted LAN, used for firewall from/to "lan" (default lan)'),
+  'trunk-ports': z.array(uciWord).default([]).describe('DSA ports that carry the VLANs tagged (bridge-vlan sections; turns on bridge VLAN filtering)'),
   // Needed only with trunk-ports: turning on bridge VLAN filtering must keep the untagged LAN on these ports.
-  'lan-ports': z.array(uciWord).optional(),
-  'lan-vlan': vlanId.default(1),
-  'lan-interface': z.string().regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' }).optional(),
+  'lan-ports': z
+    .array(uciWord)
+    .optional()
+    .describe('With trunk-ports: the ports of the untagged LAN (its own bridge-vlan, untagged + PVID); plan/apply read them from the router when left out, generate needs them'),
+  'lan-vlan': vlanId.default(1).describe('With trunk-ports: the VLAN id the untagged LAN uses inside the bridge (default 1)'),
+  'lan-interface': z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' })
+    .optional()
+    .describe('With trunk-ports: the UCI interface of the LAN, moved onto <device>.<lan-vlan>; plan/apply read it from the router when left out, generate needs it'),
 });
 
 export const routerSchema = z.discriminatedUnion('type', [routerosRouterSchema, openwrtRouterSchema], {
@@ -97,46 +105,56 @@ export const routerSchema = z.discriminatedUnion('type', [routerosRouterSchema, 
 export const PERSIST_MODES = ['systemd', 'networkd', 'none'] as const;
 
 export const hostSchema = z.strictObject({
-  parent: z.string(),
-  address: z.string().optional(),
+  parent: z.string().describe('The host\'s network interface towards the router (e.g. enp3s0)'),
+  address: z.string().optional().describe('The host\'s own address with prefix length (e.g. 192.168.88.9/24); checked against container ranges and gateways'),
   // how apply makes the shim survive a reboot
-  persist: z.enum(PERSIST_MODES, { error: `must be one of ${PERSIST_MODES.join(', ')}` }).default('systemd'),
+  persist: z
+    .enum(PERSIST_MODES, { error: `must be one of ${PERSIST_MODES.join(', ')}` })
+    .default('systemd')
+    .describe('How apply --host makes the shim survive a reboot: systemd (default), networkd or none'),
 });
 
 export const firewallSchema = z.strictObject({
-  internet: z.boolean().default(true),
-  from: z.array(name).default(['lan']),
-  to: z.array(name).default([]),
-  'allow-input': z.array(z.enum(SERVICES, { error: `must be one of ${SERVICES.join(', ')}` })).default(['dns']),
+  internet: z.boolean().default(true).describe('May open connections to the WAN (default true)'),
+  from: z.array(name).default(['lan']).describe('"lan" or networks on the same router that may open connections into this one (default [lan])'),
+  to: z.array(name).default([]).describe('"lan" or networks on the same router this one may open connections to (default [])'),
+  'allow-input': z
+    .array(z.enum(SERVICES, { error: `must be one of ${SERVICES.join(', ')}` }))
+    .default(['dns'])
+    .describe(`Services on the router the network may use: ${SERVICES.join(', ')} (default [dns])`),
 });
 
 export const ipv6Schema = z.strictObject({
-  subnet: z.string(),
-  gateway: z.string(),
-  'container-range': z.string().optional(),
-  'shim-address': z.string().optional(),
+  subnet: z.string().describe('The IPv6 prefix of the network (usually a /64)'),
+  gateway: z.string().describe('The router\'s IPv6 address in the subnet'),
+  'container-range': z.string().optional().describe('IPv6 prefix Docker allocates container addresses from (default: the whole subnet); required for an untagged network'),
+  'shim-address': z.string().optional().describe('The host shim\'s IPv6 address (default: first address of the range that is not the gateway)'),
 });
 
 export const networkSchema = z.strictObject({
-  router: name.optional(),
-  host: z.union([name, z.array(name).min(1)]),
-  vlan: vlanId.refine((v) => v !== 1, { error: 'VLAN 1 is the default untagged VLAN (PVID) of bridges and most switches; use another id' }).optional(),
-  subnet: z.string(),
-  gateway: z.string(),
-  'container-range': z.string(),
-  'shim-address': z.string().optional(),
-  'shim-name': z.string().optional(),
-  'dhcp-pool': z.string().optional(),
-  driver: z.enum(['macvlan', 'ipvlan'], { error: 'must be macvlan or ipvlan' }).default('macvlan'),
-  ipv6: ipv6Schema.optional(),
-  firewall: firewallSchema.optional(),
+  router: name.optional().describe('The router that is the network\'s gateway (required with a vlan)'),
+  host: z.union([name, z.array(name).min(1)]).describe('The Docker host that runs containers on the network, or a list of hosts'),
+  vlan: vlanId
+    .refine((v) => v !== 1, { error: 'VLAN 1 is the default untagged VLAN (PVID) of bridges and most switches; use another id' })
+    .optional()
+    .describe('VLAN id (2-4094); left out, the network is the router\'s existing untagged LAN and the router is left untouched'),
+  subnet: z.string().describe('The network\'s IPv4 prefix (e.g. 192.168.200.0/24)'),
+  gateway: z.string().describe('The router\'s IPv4 address in the subnet'),
+  'container-range': z.string().describe('IPv4 prefix Docker allocates container addresses from (docker --ip-range); split between the hosts of a shared network'),
+  'shim-address': z.string().optional().describe('The host shim\'s IPv4 address (default: first address of the container range that is not the network address or gateway)'),
+  'shim-name': z.string().optional().describe('Name of the host\'s shim interface (default fn-<vlan>, or fn-<network> without a vlan)'),
+  'vlan-device': z.string().optional().describe('Name of the host\'s 802.1Q VLAN device (default <parent>.<vlan>); set it when that is longer than 15 bytes'),
+  'dhcp-pool': z.string().optional().describe('The router\'s DHCP pool as first-last; checked to stay clear of the containers'),
+  driver: z.enum(['macvlan', 'ipvlan'], { error: 'must be macvlan or ipvlan' }).default('macvlan').describe('Docker network driver: macvlan (default) or ipvlan (L2 mode)'),
+  ipv6: ipv6Schema.optional().describe('Optional IPv6 (dual stack)'),
+  firewall: firewallSchema.optional().describe('Who may talk to the network, only for networks with a vlan'),
 });
 
 export const specSchema = z.strictObject({
-  version: z.literal(1, { error: 'version must be 1' }),
-  routers: z.record(name, routerSchema).default({}),
-  hosts: z.record(name, hostSchema),
-  networks: z.record(name, networkSchema),
+  version: z.literal(1, { error: 'version must be 1' }).describe('Spec format version: 1'),
+  routers: z.record(name, routerSchema).default({}).describe('Routers by name ([a-z][a-z0-9-]{0,30}): the gateways of VLAN networks'),
+  hosts: z.record(name, hostSchema).describe('Docker hosts by name'),
+  networks: z.record(name, networkSchema).describe('Networks by name, also the Docker network name ("lan" and "wan" are reserved)'),
 });
 
 export type Spec = z.infer<typeof specSchema>;

@@ -1,6 +1,7 @@
 // The Docker host side: the macvlan/ipvlan "shim" that lets the host reach its own containers (a macvlan
 // child cannot talk to its parent), as `ip` commands and as persistent systemd-networkd files.
 import type { Attachment, HostModel } from '../../src/model.js';
+import { shellQuote } from '../../src/quote.js';
 import { renderTemplate } from '../../src/render.js';
 import { hostTarget, type Target } from '../../src/target.js';
 
@@ -10,13 +11,48 @@ export interface HostCommand {
   unlessLinkExists?: string;
   /** with unlessLinkExists: run this too, only when the link was just created */
   thenWhenCreated?: string[];
+  /** a line of shell printed instead of argv (argv is then empty); its values are quoted already */
+  shell?: string;
+}
+
+const q = shellQuote;
+
+/** A host route as `ip route show` prints it: without its /32 (/128). */
+function printedRoute(cidr: string): string[] {
+  return /\/(32|128)$/.test(cidr) ? [cidr, cidr.replace(/\/\d+$/, '')] : [cidr];
+}
+
+/**
+ * Deletes every global address on the shim but the spec's: after a change of shim-address the old one must not
+ * stay (the shim is flatnet's own link). It runs before the `addr replace`: the kernel deletes an IPv4
+ * primary's secondaries with it, which the new /32 would be if the old address was a wider prefix holding it.
+ */
+function pruneAddresses(dev: string, keep: string[]): HostCommand {
+  return {
+    argv: [],
+    shell: `ip -o addr show dev ${q(dev)} scope global | while read -r _ _ _ addr _; do case $addr in ${keep.map(q).join('|')}) ;; *) ip addr del "$addr" dev ${q(dev)} ;; esac; done`,
+  };
+}
+
+/** Deletes the routes through the shim (main table) that the spec does not give, except the kernel's own. */
+function pruneRoutes(dev: string, family: 4 | 6, keep: string | undefined): HostCommand {
+  const ip = family === 4 ? 'ip' : 'ip -6';
+  const kept = (keep === undefined ? [] : printedRoute(keep)).map((r) => `${q(`${r} `)}*`);
+  // without IPv6 in the kernel `ip -6 route show` fails: nothing to delete then
+  const quiet = family === 6 ? ' 2>/dev/null' : '';
+  return {
+    argv: [],
+    shell: `${ip} route show dev ${q(dev)}${quiet} | while read -r dst rest; do case "$dst $rest " in ${[...kept, "*' proto kernel '*"].join('|')}) ;; *) ${ip} route del "$dst" dev ${q(dev)} ;; esac; done`,
+  };
 }
 
 /**
  * The shim commands for one attachment. Names always follow `dev`/`name`, so a link called "up" or "help"
  * is not read as a keyword. The shim address is a /32 (/128): with the prefix of the range
  * (the seed's /27) the kernel adds a prefix route itself and the `ip route` that follows fails "File exists".
- * addr and route use `replace`, which is idempotent, so the script can run again after a partial run.
+ * addr and route use `replace`, which is idempotent, so the script can run again after a partial run; and
+ * addresses and routes on the shim that the spec no longer gives (an earlier shim-address or container-range)
+ * are deleted, so a run after a spec change leaves exactly the spec's.
  */
 export function shimCommands(a: Attachment): HostCommand[] {
   const cmds: HostCommand[] = [];
@@ -33,11 +69,14 @@ export function shimCommands(a: Attachment): HostCommand[] {
   const mode = a.driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
   cmds.push({ argv: ['ip', 'link', 'add', 'link', a.link, 'name', a.shimName, ...mode], unlessLinkExists: a.shimName });
   cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'alias', `flatnet:${a.network}`] });
+  cmds.push(pruneAddresses(a.shimName, [`${a.ipv4.shimAddress}/32`, ...(a.ipv6 ? [`${a.ipv6.shimAddress}/128`] : [])]));
   cmds.push({ argv: ['ip', 'addr', 'replace', `${a.ipv4.shimAddress}/32`, 'dev', a.shimName] });
   if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'addr', 'replace', `${a.ipv6.shimAddress}/128`, 'dev', a.shimName, 'nodad'] });
   cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'up'] });
   cmds.push({ argv: ['ip', 'route', 'replace', a.ipv4.route, 'dev', a.shimName] });
+  cmds.push(pruneRoutes(a.shimName, 4, a.ipv4.route));
   if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'route', 'replace', a.ipv6.route, 'dev', a.shimName] });
+  cmds.push(pruneRoutes(a.shimName, 6, a.ipv6?.route));
   return cmds;
 }
 

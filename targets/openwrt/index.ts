@@ -156,7 +156,10 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
       if (src === 'lan') forwarding(`${s}_from_lan`, router.lanZone, n.names.firewallZone);
       else forwarding(`${s}_from_${section(src)}`, zone(src), n.names.firewallZone);
     }
-    for (const dst of fw.to) forwarding(`${s}_to_${section(dst)}`, n.names.firewallZone, zone(dst));
+    for (const dst of fw.to) {
+      if (dst === 'lan') forwarding(`${s}_to_lan`, n.names.firewallZone, router.lanZone);
+      else forwarding(`${s}_to_${section(dst)}`, n.names.firewallZone, zone(dst));
+    }
   }
 
   for (const n of networks) {

@@ -195,7 +195,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     if (networks.some((n) => n.firewall?.internet) && !lists.has(router.wanList)) {
       problems.push({ path: at('wan'), message: `interface list "${router.wanList}" not found on the router (the uplinks' list; RouterOS's default config calls it WAN)` });
     }
-    if (networks.some((n) => n.firewall?.from.includes('lan')) && !lists.has(router.lanList)) {
+    if (networks.some((n) => n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) && !lists.has(router.lanList)) {
       problems.push({ path: at('lan'), message: `interface list "${router.lanList}" not found on the router (the trusted LAN's list; RouterOS's default config calls it LAN)` });
     }
     if (router.trunkPorts.length > 0) {

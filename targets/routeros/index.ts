@@ -45,7 +45,7 @@ export function preconditions(model: Model, router: RouterOSRouter): RosPrecondi
   const lists = new Set<string>();
   for (const n of networks) {
     if (n.firewall?.internet) lists.add(router.wanList);
-    if (n.firewall?.from.includes('lan')) lists.add(router.lanList);
+    if (n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) lists.add(router.lanList);
   }
   for (const name of lists) checks.push({ kind: 'interface-list', name });
   for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan! });
@@ -159,7 +159,8 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
       else if (family === 4 || findNetwork(model, src).ipv6) forward(n, [['in-interface', iface(src)]], [['out-interface', me]]);
     }
     for (const dst of fw.to) {
-      if (family === 4 || findNetwork(model, dst).ipv6) forward(n, [['in-interface', me]], [['out-interface', iface(dst)]]);
+      if (dst === 'lan') forward(n, [['in-interface', me]], [['out-interface-list', router.lanList]]);
+      else if (family === 4 || findNetwork(model, dst).ipv6) forward(n, [['in-interface', me]], [['out-interface', iface(dst)]]);
     }
     rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['in-interface', me]]);
     rule(drops, n, [['chain', 'forward'], ['action', 'drop'], ['out-interface', me]]);
