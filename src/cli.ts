@@ -76,7 +76,7 @@ export function buildProgram(): Command {
 Examples (with one --target and one --router or --host, stdout is exactly that artifact, ready to pipe):
   flatnet-router generate examples/homelab.yaml --target docker --host nas | sh -e
   flatnet-router generate examples/homelab.yaml --target host --host nas | sudo sh -e
-  flatnet-router generate examples/homelab.yaml --target routeros --router core > flatnet-core.rsc
+  flatnet-router generate examples/homelab.yaml --target routeros --router core > core.rsc
 Everything, as files:
   flatnet-router generate examples/homelab.yaml --out build/`,
     )

@@ -145,6 +145,16 @@ describe('flatnet-router CLI', () => {
     }
   });
 
+  it('the scripts name the file generate --out writes them to', () => {
+    const out = (example: string) => {
+      const dir = mkdtempSync(join(scratch, 'names-'));
+      expect(run(['generate', join(root, 'examples', example), '--out', dir]).code).toBe(0);
+      return dir;
+    };
+    expect(readFileSync(join(out('homelab.yaml'), 'routeros', 'core.rsc'), 'utf8').split('\n')[1]).toContain('/import file-name=core.rsc');
+    expect(readFileSync(join(out('openwrt-vlan.yaml'), 'openwrt', 'edge.uci'), 'utf8').split('\n')[1]).toContain('uci batch < edge.uci');
+  });
+
   it('--help of each command shows an example', () => {
     for (const cmd of ['validate', 'generate', 'schema']) {
       const r = run([cmd, '--help']);

@@ -1,5 +1,5 @@
 # flatnet-router: RouterOS v7 script for router "core" (bridge bridge)
-# Import with: /import file-name=flatnet-core.rsc
+# Import with: /import file-name=core.rsc   (generate --out writes it as routeros/core.rsc)
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
 # and nothing without a flatnet comment is ever changed or removed.
