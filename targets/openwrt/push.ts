@@ -6,12 +6,11 @@
 //   3. confirm, over a NEW connection: proves the router is still reachable and disarms the watchdog.
 // Spec values travel only inside the batch on stdin, never in a command line.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { UserError } from '../../src/errors.js';
 import type { Model, OpenWrtRouter } from '../../src/model.js';
 import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { shellQuote } from '../../src/quote.js';
-import { expandHome } from '../routeros/push.js';
+import { configuredPassword, expandHome } from '../../src/secrets.js';
 import { CONFIGS, planOpenWrt, type ConfigName, type OpenWrtLive, type OpenWrtPlan } from './diff.js';
 import { SshError, SshSession, defaultKnownHosts, type SshOptions } from './ssh.js';
 import { parseUciExport } from './uci.js';
@@ -56,17 +55,7 @@ export class OpenWrtUnit implements PushUnit {
   private sshOptions(): SshOptions {
     const env = this.options.env ?? process.env;
     const r = this.router;
-    let password: string | undefined;
-    if (r.passwordEnv !== undefined) {
-      password = env[r.passwordEnv];
-      if (password === undefined) throw new UserError(`routers.${r.name}.password-env: environment variable ${r.passwordEnv} is not set`);
-    } else if (r.passwordFile !== undefined) {
-      try {
-        password = readFileSync(expandHome(r.passwordFile, env), 'utf8').replace(/\r?\n$/, '');
-      } catch (err) {
-        throw new UserError(`routers.${r.name}.password-file: cannot read ${r.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
+    const password = configuredPassword(r, env);
     if (r.keyFile === undefined && password === undefined && !env.SSH_AUTH_SOCK) {
       throw new UserError(`routers.${r.name}: no key-file, no password and no SSH agent (SSH_AUTH_SOCK): nothing to log in with`);
     }

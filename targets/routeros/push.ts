@@ -2,6 +2,7 @@
 // out the operations level by level, every operation of a level in flight at once (tagged).
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../src/errors.js';
+import { configuredPassword, expandHome } from '../../src/secrets.js';
 import type { Model, RouterOSRouter } from '../../src/model.js';
 import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { RosClient, RosError, type RosConnectOptions, type RosStats } from './api.js';
@@ -17,27 +18,11 @@ export interface RouterOSPushOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** `~/x` → `$HOME/x`, as the spec's file paths are written the way a shell user would. */
-export const expandHome = (path: string, env: NodeJS.ProcessEnv) => (env.HOME ? path.replace(/^~(?=\/)/, env.HOME) : path);
-
-/** The password from password-env or password-file: never from argv, never echoed. */
+/** The API user's password: RouterOS has no other way to log in. */
 export function routerPassword(router: { name: string; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string {
-  const where = `routers.${router.name}`;
-  if (router.passwordEnv !== undefined) {
-    const value = env[router.passwordEnv];
-    if (value === undefined) throw new UserError(`${where}.password-env: environment variable ${router.passwordEnv} is not set`);
-    return value;
-  }
-  if (router.passwordFile !== undefined) {
-    const file = expandHome(router.passwordFile, env);
-    try {
-      // one trailing newline is the file's, not the password's
-      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new UserError(`${where}.password-file: cannot read ${router.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  throw new UserError(`${where}: no password-env or password-file: flatnet needs the API user's password to plan or apply`);
+  const password = configuredPassword(router, env);
+  if (password === undefined) throw new UserError(`routers.${router.name}: no password-env or password-file: flatnet needs the API user's password to plan or apply`);
+  return password;
 }
 
 export class RouterOSUnit implements PushUnit {
