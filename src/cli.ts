@@ -9,7 +9,7 @@ import { UnsafeValueError } from './quote.js';
 import { specJsonSchema } from './spec/schema.js';
 import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
 import { generate } from './targets.js';
-import { runApply, runPlan, type ApplyCommandOptions, type PlanCommandOptions } from './plan/run.js';
+import type { ApplyCommandOptions, PlanCommandOptions } from './plan/run.js';
 
 const DEFAULT_SPEC = './flatnet.yaml';
 
@@ -153,6 +153,8 @@ Example:
   FLATNET_CORE_PASSWORD=... flatnet-router plan examples/routeros-vlan.yaml --router core`,
     )
     .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean }) => {
+      // loaded on use: validate and generate need none of the push code (sockets, TLS, SSH)
+      const { runPlan } = await import('./plan/run.js');
       process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}) });
     });
 
@@ -182,6 +184,7 @@ Example:
         ...(opts.confirmTimeout !== undefined ? { confirmTimeout: opts.confirmTimeout } : {}),
         ...(opts.recreateNetworks ? { recreateNetworks: true } : {}),
       };
+      const { runApply } = await import('./plan/run.js');
       process.exitCode = await runApply(spec, options);
     });
 

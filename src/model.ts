@@ -5,7 +5,7 @@ import { SpecError, type SpecPath, type SpecProblem } from './errors.js';
 import { sortProblems } from './spec/load.js';
 import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
 import type { LoadedSpec } from './spec/load.js';
-import type { NetworkSpec, OpenWrtRouterSpec, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
+import type { NetworkSpec, OpenWrtRouterSpec, PersistMode, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
 
 export type Driver = 'macvlan' | 'ipvlan';
 
@@ -131,7 +131,7 @@ export interface HostModel {
   parent: string;
   address?: string;
   /** how apply makes the host's links survive a reboot */
-  persist: 'systemd' | 'networkd' | 'none';
+  persist: PersistMode;
   attachments: Attachment[];
 }
 

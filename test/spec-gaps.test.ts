@@ -63,7 +63,7 @@ describe('firewall.to: [lan]', () => {
     expect(accept).toBeLessThan(drop);
     // sensors alone (from: [] would otherwise need no LAN list): the list must exist before the rule names it
     const only = modelFromText(readFileSync(fixture, 'utf8').replace(/from: \[lan\]\n/, 'from: []\n'), 'x.yaml');
-    expect(preconditions(only, routeros(only))).toContainEqual({ kind: 'interface-list', name: 'LAN' });
+    expect(preconditions(only, routeros(only))).toContainEqual(expect.objectContaining({ kind: 'interface-list', name: 'LAN', path: ['routers', 'core', 'lan'] }));
   });
 
   it('RouterOS script: the rule is in the generated .rsc', () => {

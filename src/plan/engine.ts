@@ -1,6 +1,6 @@
 // The shared plan/apply engine: runs every selected unit (router or host) concurrently with a bound, keeps
 // one result per unit, and never lets one unit's failure stop or hide another's.
-import { LiveCheckError, PartialApplyError, summarize, type Change, type LiveProblem, type Progress, type PushUnit, type UnitPlan, type UnitRef } from './types.js';
+import { LiveCheckError, PartialApplyError, type Change, type LiveProblem, type Progress, type PushUnit, type UnitPlan, type UnitRef } from './types.js';
 
 export type UnitStatus = 'no-changes' | 'changes' | 'applied' | 'failed' | 'unsupported';
 
@@ -114,8 +114,4 @@ export function exitCode(results: readonly UnitResult[], detailed: boolean): num
   if (results.some((r) => r.status === 'failed' || r.status === 'unsupported')) return 1;
   if (detailed && results.some((r) => r.status === 'changes')) return 2;
   return 0;
-}
-
-export function totals(results: readonly UnitResult[]) {
-  return summarize(results.flatMap((r) => r.plan?.changes ?? []));
 }

@@ -1,7 +1,7 @@
 // `plan` and `apply` as the CLI runs them: load the spec once, plan every selected unit concurrently,
 // show the plan (text or --json), ask, apply, report. Progress goes to stderr, the plan to stdout.
 import { createInterface } from 'node:readline';
-import { formatProblem, type SpecPath } from '../errors.js';
+import { formatProblem } from '../errors.js';
 import { resolveModel } from '../model.js';
 import { pushUnits, type PushOptions } from '../push.js';
 import { loadSpecFile } from '../spec/load.js';
@@ -45,15 +45,8 @@ function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   const loaded = loadSpecFile(spec);
   const model = resolveModel(loaded);
   for (const w of model.warnings) io.stderr.write(`${formatProblem(loaded.file, { ...w, message: `warning: ${w.message}` })}\n`);
-  // a problem on a defaulted key (e.g. routers.core.wan) points at the nearest key the spec does have
-  const locate = (path: SpecPath) => {
-    for (let n = path.length; n >= 0; n--) {
-      const at = loaded.locate(path.slice(0, n));
-      if (at) return at;
-    }
-    return undefined;
-  };
-  const ctx: RenderContext = { file: loaded.file, locate };
+  // loaded.locate falls back to the nearest key the spec has (a defaulted key such as routers.core.wan)
+  const ctx: RenderContext = { file: loaded.file, locate: loaded.locate };
   const pushOptions: PushOptions = {
     env: io.env,
     ...(options.timeout !== undefined ? { connectTimeoutMs: options.timeout * 1000, commandTimeoutMs: options.timeout * 1000 } : {}),

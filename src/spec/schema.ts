@@ -103,6 +103,7 @@ export const routerSchema = z.discriminatedUnion('type', [routerosRouterSchema, 
 });
 
 export const PERSIST_MODES = ['systemd', 'networkd', 'none'] as const;
+export type PersistMode = (typeof PERSIST_MODES)[number];
 
 export const hostSchema = z.strictObject({
   parent: z.string().describe('The host\'s network interface towards the router (e.g. enp3s0)'),

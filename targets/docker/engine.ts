@@ -117,10 +117,6 @@ export class Engine {
     return (await this.request<EngineNetwork[]>('GET', '/networks')).data ?? [];
   }
 
-  async inspect(id: string): Promise<EngineNetwork> {
-    return (await this.request<EngineNetwork>('GET', `/networks/${encodeURIComponent(id)}`)).data;
-  }
-
   async create(spec: NetworkCreate): Promise<string> {
     return (await this.request<{ Id: string }>('POST', '/networks/create', spec)).data.Id;
   }

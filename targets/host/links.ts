@@ -116,8 +116,10 @@ export interface LinkPlanResult {
   parents: IpOp[];
   /** shims: after the Docker networks */
   shims: IpOp[];
-  /** owned links the spec no longer has: last */
-  removals: IpOp[];
+  /** owned shims the spec no longer has */
+  removedShims: IpOp[];
+  /** owned VLAN parents the spec no longer has: after the Docker networks on them */
+  removedParents: IpOp[];
   problems: Array<{ path: Array<string | number>; message: string }>;
 }
 
@@ -137,7 +139,8 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
   const byName = new Map(live.links.map((l) => [l.ifname, l]));
   const parents: IpOp[] = [];
   const shims: IpOp[] = [];
-  const removals: IpOp[] = [];
+  const removedShims: IpOp[] = [];
+  const removedParents: IpOp[] = [];
   const problems: LinkPlanResult['problems'] = [];
   const kindOf = (l: LiveLink) => l.linkinfo?.info_kind;
 
@@ -209,10 +212,12 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
     if (argvs.length > 0) ops(argvs, { action: 'change', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props });
   }
   const wanted = new Set(desired.map((d) => d.name));
-  // shims first, VLAN parents last: a shim sits on its VLAN parent
-  const stale = live.links.filter((l) => owned(l) && !wanted.has(l.ifname)).sort((a, b) => (kindOf(a) === 'vlan' ? 1 : 0) - (kindOf(b) === 'vlan' ? 1 : 0));
-  for (const l of stale) {
-    removals.push({ argv: ['link', 'del', 'dev', l.ifname], report: { action: 'remove', kind: `${kindOf(l) === 'vlan' ? 'VLAN parent' : 'shim'} link`, name: l.ifname, network: (l.ifalias ?? '').slice(ALIAS_PREFIX.length), note: 'its addresses and routes go with it' } });
+  for (const l of live.links.filter((x) => owned(x) && !wanted.has(x.ifname))) {
+    const parent = kindOf(l) === 'vlan';
+    (parent ? removedParents : removedShims).push({
+      argv: ['link', 'del', 'dev', l.ifname],
+      report: { action: 'remove', kind: `${parent ? 'VLAN parent' : 'shim'} link`, name: l.ifname, network: (l.ifalias ?? '').slice(ALIAS_PREFIX.length), note: 'its addresses and routes go with it' },
+    });
   }
-  return { parents, shims, removals, problems };
+  return { parents, shims, removedShims, removedParents, problems };
 }

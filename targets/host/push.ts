@@ -213,18 +213,16 @@ export class HostUnit implements PushUnit {
     const files = this.planFiles(links, problems);
 
     if (problems.length > 0) throw new LiveCheckError(problems);
-    const removedShims = linkPlan.removals.filter((o) => o.report.kind !== 'VLAN parent link');
-    const removedParents = linkPlan.removals.filter((o) => o.report.kind === 'VLAN parent link');
     // Networks that leave the spec go before new ones are made: Docker allows one macvlan network per parent,
     // and apply refuses to remove one that containers still use, so nothing running is cut by this order.
     this.steps = [
       ...linkPlan.parents.map((o) => ({ ip: o })),
       ...removeNetworks.map((d) => ({ docker: d })),
       ...docker.map((d) => ({ docker: d })),
-      ...removedShims.map((o) => ({ ip: o })),
+      ...linkPlan.removedShims.map((o) => ({ ip: o })),
       ...linkPlan.shims.map((o) => ({ ip: o })),
       ...files.map((f) => ({ file: f })),
-      ...removedParents.map((o) => ({ ip: o })),
+      ...linkPlan.removedParents.map((o) => ({ ip: o })),
     ];
     const seen = new Set<Change>();
     this.changes = [];
@@ -325,7 +323,7 @@ export class HostUnit implements PushUnit {
         else if ('docker' in step) await this.applyDocker(step.docker, notes);
         else this.applyFile(step.file);
       } catch (err) {
-        const applied = done.filter((c, i) => done.indexOf(c) === i && c !== report);
+        const applied = done.filter((c) => c !== report);
         throw new PartialApplyError(`${report.action} ${report.kind} ${report.name} failed: ${(err as Error).message.split('\n')[0]}`, applied, this.changes.length - applied.length);
       }
       if (!done.includes(report)) done.push(report);

@@ -8,7 +8,7 @@
 import type { Model, OpenWrtRouter } from '../../src/model.js';
 import { uciName, uciQuote, uciType } from '../../src/quote.js';
 import { routerTarget, type Target } from '../../src/target.js';
-import { desiredState, renderBatch, stateSections, type UciForeignOption, type UciSection } from './index.js';
+import { desiredState, requireGenerateLan, stateSections, type UciForeignOption, type UciSection } from './index.js';
 
 export interface UciConfigFile {
   config: UciSection['config'];
@@ -19,7 +19,7 @@ export interface UciConfigFile {
 export function configSections(model: Model, router: OpenWrtRouter): { sections: UciSection[]; foreign: UciForeignOption[] } {
   // The batch refuses routers whose snippets would cut the LAN off (trunk-ports without lan-ports or
   // lan-interface); the snippets go by the same rule, with the same message.
-  renderBatch(model, router);
+  requireGenerateLan(router);
   const { sections, foreign } = desiredState(model, router);
   const state = stateSections(router, foreign);
   return { sections: [...state, ...sections], foreign };

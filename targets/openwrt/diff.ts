@@ -2,7 +2,7 @@
 // changes, and the one `uci batch` that carries them out (only what differs), with the `uci changes`
 // lines that batch must stage (so a line uci skipped is caught before anything is committed). Pure.
 import { findNetwork, type Model, type OpenWrtRouter } from '../../src/model.js';
-import { contains, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
+import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { uciName, uciQuote } from '../../src/quote.js';
 import { desiredState, SECTION_PREFIX, type UciSection } from './index.js';
@@ -153,10 +153,9 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
       const first = ifaces.get(iface)!.first + start;
       const pool = { first, last: first + limit - 1n };
       if (overlaps(pool, range)) {
-        const ipOf = (v: bigint) => [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 255n)).join('.');
         problems.push({
           path: ['networks', n.name, 'container-range'],
-          message: `${n.ipv4.containerRange} overlaps the DHCP range of interface "${iface}" (${ipOf(pool.first)}-${ipOf(pool.last)}: dhcp.${d.name ?? iface} start ${start}, limit ${limit}): the router could lease a container's address; shrink the range (uci set dhcp.${d.name ?? iface}.limit=…) or move the containers`,
+          message: `${n.ipv4.containerRange} overlaps the DHCP range of interface "${iface}" (${ipText(4, pool.first)}-${ipText(4, pool.last)}: dhcp.${d.name ?? iface} start ${start}, limit ${limit}): the router could lease a container's address; shrink the range (uci set dhcp.${d.name ?? iface}.limit=…) or move the containers`,
         });
       }
     }

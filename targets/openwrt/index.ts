@@ -214,7 +214,8 @@ export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeig
   }));
 }
 
-export function renderBatch(model: Model, router: OpenWrtRouter): string {
+/** Generated config cannot read the router: with trunk-ports it needs lan-ports and lan-interface from the spec. */
+export function requireGenerateLan(router: OpenWrtRouter): void {
   if (router.trunkPorts.length > 0 && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
     // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
     const missing = [router.lanPorts.length === 0 ? 'lan-ports' : '', router.lanInterface === undefined ? 'lan-interface' : ''].filter(Boolean).join(' and ');
@@ -222,6 +223,10 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
       `routers.${router.name}: with trunk-ports, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the router`,
     );
   }
+}
+
+export function renderBatch(model: Model, router: OpenWrtRouter): string {
+  requireGenerateLan(router);
   const { sections, foreign } = desiredState(model, router);
   const state = stateSections(router, foreign);
   return renderTemplate('openwrt', 'batch.uci', {

@@ -296,4 +296,3 @@ function firstMissing(plan: OpenWrtPlan, staged: string): string | undefined {
   return `line ${plan.batch.indexOf(line) + 1} of the batch: ${line}`;
 }
 
-export type { Change };

@@ -14,7 +14,8 @@ export interface RosConnectOptions {
   user: string;
   /** never logged, never part of an error message */
   password: string;
-  tls?: { insecure: boolean; caFile?: string };
+  /** api-ssl: verify against `ca` (PEM, already read) or the file `caFile`, else the system CAs, unless insecure */
+  tls?: { insecure: boolean; ca?: Buffer; caFile?: string };
   /** TCP (and TLS) connect plus login; default 10 s */
   connectTimeoutMs?: number;
   /** each command, from being sent to its `!done`; default 30 s */
@@ -332,8 +333,8 @@ function openSocket(options: RosConnectOptions, where: string, timeoutMs: number
       resolve(socket);
     };
     if (options.tls) {
-      let ca: Buffer | undefined;
-      if (options.tls.caFile !== undefined) {
+      let ca: Buffer | undefined = options.tls.ca;
+      if (ca === undefined && options.tls.caFile !== undefined) {
         try {
           ca = readFileSync(options.tls.caFile);
         } catch (err) {

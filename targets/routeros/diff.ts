@@ -4,7 +4,7 @@
 import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
 import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
-import { desiredObjects, MENU_ORDER, OWNER_PREFIX, type RosMenu, type RosObject } from './index.js';
+import { desiredObjects, MENU_ORDER, OWNER_PREFIX, preconditions, type RosMenu, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
 
@@ -182,22 +182,23 @@ function longestIncreasing(values: readonly number[]): Set<number> {
 function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
-  const at = (...path: Array<string | number>) => ['routers', router.name, ...path];
   const interfaceNames = new Set(live.interfaces.map((r) => r.name));
   const networks = router.networks.map((n) => findNetwork(model, n));
 
+  const lists = new Set(live.interfaceLists.map((r) => r.name));
+  // the script's own prerequisite checks, checked live with their spec paths
+  for (const c of preconditions(model, router)) {
+    if (c.kind === 'interface' && !interfaceNames.has(c.name)) {
+      problems.push({ path: c.path, message: `${c.path.includes('bridge') ? 'bridge' : 'interface'} "${c.name}" not found on the router` });
+    } else if (c.kind === 'interface-list' && !lists.has(c.name)) {
+      const what = c.role === 'WAN' ? "the uplinks' list" : "the trusted LAN's list";
+      problems.push({ path: c.path, message: `interface list "${c.name}" not found on the router (${what}; RouterOS's default config calls it ${c.role})` });
+    } else if (c.kind === 'vlan-free') {
+      const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
+      if (foreign) problems.push({ path: c.path, message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
+    }
+  }
   if (networks.length > 0) {
-    if (!interfaceNames.has(router.bridge)) problems.push({ path: at('bridge'), message: `bridge "${router.bridge}" not found on the router` });
-    router.trunkPorts.forEach((port, i) => {
-      if (!interfaceNames.has(port)) problems.push({ path: at('trunk-ports', i), message: `interface "${port}" not found on the router` });
-    });
-    const lists = new Set(live.interfaceLists.map((r) => r.name));
-    if (networks.some((n) => n.firewall?.internet) && !lists.has(router.wanList)) {
-      problems.push({ path: at('wan'), message: `interface list "${router.wanList}" not found on the router (the uplinks' list; RouterOS's default config calls it WAN)` });
-    }
-    if (networks.some((n) => n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) && !lists.has(router.lanList)) {
-      problems.push({ path: at('lan'), message: `interface list "${router.lanList}" not found on the router (the trusted LAN's list; RouterOS's default config calls it LAN)` });
-    }
     if (router.trunkPorts.length > 0) {
       const bridge = live.bridges.find((b) => b.name === router.bridge);
       if (bridge && !truthy(bridge['vlan-filtering'])) {
@@ -214,8 +215,6 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     return cidr ? [{ row, cidr }] : [];
   });
   for (const n of networks) {
-    const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === router.bridge && r['vlan-id'] === String(n.vlan));
-    if (foreign) problems.push({ path: ['networks', n.name, 'vlan'], message: `VLAN ${n.vlan} already exists on ${router.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
     const gateway = parseIp(n.ipv4.gateway)!;
     const subnet = parseCidr(n.ipv4.subnet)!;
     for (const { row: a, cidr } of addresses) {

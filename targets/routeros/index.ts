@@ -31,24 +31,31 @@ export interface RosObject {
   enableLast?: boolean;
 }
 
-/** What must hold on the router before anything is changed; checked first, so a failed run changes nothing. */
-export type RosPrecondition =
+/**
+ * What must hold on the router before anything is changed: the script checks these first (so a failed import
+ * changes nothing) and plan checks the same list live. Each names the spec key it comes from.
+ */
+export type RosPrecondition = { path: Array<string | number> } & (
   | { kind: 'interface'; name: string }
-  | { kind: 'interface-list'; name: string }
-  | { kind: 'vlan-free'; bridge: string; vlan: number };
+  | { kind: 'interface-list'; name: string; role: 'WAN' | 'LAN' }
+  | { kind: 'vlan-free'; bridge: string; vlan: number }
+);
 
 export function preconditions(model: Model, router: RouterOSRouter): RosPrecondition[] {
   if (router.networks.length === 0) return [];
-  const checks: RosPrecondition[] = [{ kind: 'interface', name: router.bridge }];
-  for (const port of router.trunkPorts) checks.push({ kind: 'interface', name: port });
+  const at = (...p: Array<string | number>) => ['routers', router.name, ...p];
+  const checks: RosPrecondition[] = [{ kind: 'interface', name: router.bridge, path: at('bridge') }];
+  router.trunkPorts.forEach((port, i) => checks.push({ kind: 'interface', name: port, path: at('trunk-ports', i) }));
   const networks = router.networks.map((name) => findNetwork(model, name));
-  const lists = new Set<string>();
+  const lists = new Map<string, RosPrecondition>();
   for (const n of networks) {
-    if (n.firewall?.internet) lists.add(router.wanList);
-    if (n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) lists.add(router.lanList);
+    if (n.firewall?.internet && !lists.has(router.wanList)) lists.set(router.wanList, { kind: 'interface-list', name: router.wanList, role: 'WAN', path: at('wan') });
+    if ((n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) && !lists.has(router.lanList)) {
+      lists.set(router.lanList, { kind: 'interface-list', name: router.lanList, role: 'LAN', path: at('lan') });
+    }
   }
-  for (const name of lists) checks.push({ kind: 'interface-list', name });
-  for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan! });
+  checks.push(...lists.values());
+  for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
   return checks;
 }
 

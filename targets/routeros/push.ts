@@ -43,9 +43,10 @@ export class RouterOSUnit implements PushUnit {
   private async connect(progress: Progress): Promise<RosClient> {
     const env = this.options.env ?? process.env;
     const password = routerPassword(this.router, env);
+    let ca: Buffer | undefined;
     if (this.router.tls && this.router.caFile !== undefined) {
       try {
-        readFileSync(expandHome(this.router.caFile, env));
+        ca = readFileSync(expandHome(this.router.caFile, env));
       } catch (err) {
         throw new UserError(`routers.${this.router.name}.ca-file: cannot read ${this.router.caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
@@ -56,7 +57,7 @@ export class RouterOSUnit implements PushUnit {
       port: this.router.port,
       user: this.router.user,
       password,
-      ...(this.router.tls ? { tls: { insecure: this.router.tlsInsecure, ...(this.router.caFile !== undefined ? { caFile: expandHome(this.router.caFile, this.options.env ?? process.env) } : {}) } } : {}),
+      ...(this.router.tls ? { tls: { insecure: this.router.tlsInsecure, ...(ca ? { ca } : {}) } } : {}),
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
       ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
     };
