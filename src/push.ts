@@ -3,7 +3,7 @@
 import { HostUnit, type HostPushOptions } from '../targets/host/push.js';
 import { OpenWrtUnit, type OpenWrtPushOptions } from '../targets/openwrt/push.js';
 import { RouterOSUnit, type RouterOSPushOptions } from '../targets/routeros/push.js';
-import { UserError } from './errors.js';
+import { checkSelection } from './targets.js';
 import type { Model, RouterModel } from './model.js';
 import { unsupportedUnit } from './plan/engine.js';
 import type { PushUnit } from './plan/types.js';
@@ -23,14 +23,7 @@ const ROUTER_UNITS: Record<RouterModel['type'], (model: Model, router: RouterMod
 };
 
 export function pushUnits(model: Model, selection: UnitSelection, options: PushOptions = {}): PushUnit[] {
-  for (const name of selection.routers ?? []) {
-    if (!model.routers.some((r) => r.name === name)) {
-      throw new UserError(`no router named "${name}" in the spec (routers: ${model.routers.map((r) => r.name).join(', ') || 'none'})`);
-    }
-  }
-  if (selection.host !== undefined && !model.hosts.some((h) => h.name === selection.host)) {
-    throw new UserError(`no host named "${selection.host}" in the spec (hosts: ${model.hosts.map((h) => h.name).join(', ') || 'none'})`);
-  }
+  checkSelection(model, selection.routers ?? [], selection.host);
   const routers = selection.routers?.length
     ? model.routers.filter((r) => selection.routers!.includes(r.name))
     : selection.host !== undefined

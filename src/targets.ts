@@ -23,14 +23,21 @@ export interface GenerateOptions {
   host?: string;
 }
 
-export function generate(model: Model, options: GenerateOptions = {}): Artifact[] {
-  const { router, host } = options;
-  if (router !== undefined && !model.routers.some((r) => r.name === router)) {
-    throw new UserError(`no router named "${router}" in the spec (routers: ${model.routers.map((r) => r.name).join(', ') || 'none'})`);
+/** --router / --host name routers and hosts of the spec (generate, plan and apply alike). */
+export function checkSelection(model: Model, routers: readonly string[], host: string | undefined): void {
+  for (const router of routers) {
+    if (!model.routers.some((r) => r.name === router)) {
+      throw new UserError(`no router named "${router}" in the spec (routers: ${model.routers.map((r) => r.name).join(', ') || 'none'})`);
+    }
   }
   if (host !== undefined && !model.hosts.some((h) => h.name === host)) {
     throw new UserError(`no host named "${host}" in the spec (hosts: ${model.hosts.map((h) => h.name).join(', ') || 'none'})`);
   }
+}
+
+export function generate(model: Model, options: GenerateOptions = {}): Artifact[] {
+  const { router, host } = options;
+  checkSelection(model, router !== undefined ? [router] : [], host);
   const wanted = options.targets ?? TARGETS.map((t) => t.name);
   const targets = TARGETS.filter((t) => wanted.includes(t.name));
   const out: Artifact[] = [];
