@@ -4,25 +4,49 @@ import type { Attachment, Model } from '../../src/model.js';
 import { findNetwork } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { hostTarget, type Target } from '../../src/target.js';
+import type { IpamConfig, NetworkCreate } from './engine.js';
 
 export const FLATNET_LABEL = 'flatnet.network';
 
+/**
+ * The Docker network of one attachment, as the Engine API takes it: the one description that `apply --host`
+ * sends, and that the generated script's create arguments and settings check are derived from.
+ */
+export function dockerNetwork(model: Model, a: Attachment): NetworkCreate {
+  const n = findNetwork(model, a.network);
+  // The shims' addresses are reserved so Docker never hands them to a container; each goes into the
+  // subnet of its family, where Docker keeps it.
+  const aux = (v6: boolean) => Object.fromEntries(a.auxAddresses.filter((x) => x.address.includes(':') === v6).map((x) => [x.name, x.address]));
+  const config: IpamConfig[] = [{ Subnet: n.ipv4.subnet, Gateway: n.ipv4.gateway, IPRange: a.ipv4.ipRange, AuxiliaryAddresses: aux(false) }];
+  if (n.ipv6 && a.ipv6) {
+    const aux6 = aux(true);
+    config.push({ Subnet: n.ipv6.subnet, Gateway: n.ipv6.gateway, ...(a.ipv6.ipRange ? { IPRange: a.ipv6.ipRange } : {}), ...(Object.keys(aux6).length ? { AuxiliaryAddresses: aux6 } : {}) });
+  }
+  return {
+    Name: a.network,
+    Driver: a.driver,
+    CheckDuplicate: true,
+    EnableIPv6: config.length > 1,
+    IPAM: { Driver: 'default', Config: config },
+    Options: { parent: a.link, ...(a.driver === 'ipvlan' ? { ipvlan_mode: 'l2' } : {}) },
+    // the label marks the network as flatnet's: `apply --host` replaces or removes only labelled networks
+    Labels: { [FLATNET_LABEL]: a.network },
+  };
+}
+
 /** The arguments after `docker network create`, in order (the network name last). */
 export function networkCreateArgs(model: Model, a: Attachment): string[] {
-  const n = findNetwork(model, a.network);
-  const args = ['-d', a.driver];
-  args.push(`--subnet=${n.ipv4.subnet}`, `--gateway=${n.ipv4.gateway}`, `--ip-range=${a.ipv4.ipRange}`);
-  if (n.ipv6 && a.ipv6) {
-    args.push('--ipv6', `--subnet=${n.ipv6.subnet}`, `--gateway=${n.ipv6.gateway}`);
-    if (a.ipv6.ipRange) args.push(`--ip-range=${a.ipv6.ipRange}`);
+  const net = dockerNetwork(model, a);
+  const [v4, v6] = net.IPAM.Config;
+  const args = ['-d', net.Driver, `--subnet=${v4!.Subnet}`, `--gateway=${v4!.Gateway}`, `--ip-range=${v4!.IPRange}`];
+  if (v6) {
+    args.push('--ipv6', `--subnet=${v6.Subnet}`, `--gateway=${v6.Gateway}`);
+    if (v6.IPRange) args.push(`--ip-range=${v6.IPRange}`);
   }
-  // The shims' addresses are reserved so Docker never hands them to a container.
-  for (const aux of a.auxAddresses) args.push(`--aux-address=${aux.name}=${aux.address}`);
-  args.push('-o', `parent=${a.link}`);
-  if (a.driver === 'ipvlan') args.push('-o', 'ipvlan_mode=l2');
-  // the label marks the network as flatnet's: `apply --host` replaces or removes only labelled networks
-  args.push(`--label=${FLATNET_LABEL}=${a.network}`);
-  args.push(a.network);
+  for (const c of net.IPAM.Config) for (const [name, address] of Object.entries(c.AuxiliaryAddresses ?? {})) args.push(`--aux-address=${name}=${address}`);
+  for (const [key, value] of Object.entries(net.Options)) args.push('-o', `${key}=${value}`);
+  for (const [key, value] of Object.entries(net.Labels)) args.push(`--label=${key}=${value}`);
+  args.push(net.Name);
   return args;
 }
 
@@ -46,25 +70,19 @@ const byCodeUnit = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 /** What NETWORK_INSPECT_FORMAT prints for the network that networkCreateArgs creates. */
 export function networkSettings(model: Model, a: Attachment): string {
-  const n = findNetwork(model, a.network);
-  const dual = n.ipv6 !== undefined && a.ipv6 !== undefined;
-  const words = [`driver=${a.driver}`];
-  if (a.driver === 'ipvlan') words.push('ipvlan_mode=l2');
-  words.push(`parent=${a.link}`, `ipv6=${dual}`);
-  // Docker puts each aux address into the subnet that holds it; the IPv6 ones contain ':'
-  const aux = (v6: boolean) =>
-    a.auxAddresses
-      .filter((x) => x.address.includes(':') === v6)
-      .sort((x, y) => byCodeUnit(x.name, y.name))
-      .map((x) => `aux-address=${x.name}=${x.address}`);
+  const net = dockerNetwork(model, a);
+  const words = [`driver=${net.Driver}`];
+  // Options and labels in Go's sorted key order, as the format ranges over them
+  for (const key of Object.keys(net.Options).sort(byCodeUnit)) words.push(`${key}=${net.Options[key]}`);
+  words.push(`ipv6=${net.EnableIPv6}`);
   // per subnet in the JSON's key order: AuxiliaryAddresses, Gateway, IPRange, Subnet
-  words.push(...aux(false), `gateway=${n.ipv4.gateway}`, `ip-range=${a.ipv4.ipRange}`, `subnet=${n.ipv4.subnet}`);
-  if (dual) {
-    words.push(...aux(true), `gateway=${n.ipv6!.gateway}`);
-    if (a.ipv6!.ipRange) words.push(`ip-range=${a.ipv6!.ipRange}`);
-    words.push(`subnet=${n.ipv6!.subnet}`);
+  for (const c of net.IPAM.Config) {
+    for (const name of Object.keys(c.AuxiliaryAddresses ?? {}).sort(byCodeUnit)) words.push(`aux-address=${name}=${c.AuxiliaryAddresses![name]}`);
+    words.push(`gateway=${c.Gateway}`);
+    if (c.IPRange) words.push(`ip-range=${c.IPRange}`);
+    words.push(`subnet=${c.Subnet}`);
   }
-  words.push(`label=${FLATNET_LABEL}=${a.network}`);
+  words.push(`label=${FLATNET_LABEL}=${net.Labels[FLATNET_LABEL]}`);
   return words.join(' ');
 }
 

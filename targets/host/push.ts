@@ -10,7 +10,7 @@ import { contains, overlaps, parseCidr, parseIp } from '../../src/ip.js';
 import { renderTemplate } from '../../src/render.js';
 import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type LiveProblem, type Progress, type PropertyChange, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { Engine, dockerSocket, type EngineNetwork, type IpamConfig, type NetworkCreate } from '../docker/engine.js';
-import { FLATNET_LABEL } from '../docker/index.js';
+import { dockerNetwork, FLATNET_LABEL } from '../docker/index.js';
 import { ip, planLinks, readLinks, type IpOp, type LiveHostLinks } from './links.js';
 import { networkdFiles, shimTarget } from './index.js';
 
@@ -40,26 +40,6 @@ interface AttachedContainer {
 type FileOp = { kind: 'write'; path: string; content: string; mode: number; report: Change } | { kind: 'link'; path: string; target: string; report: Change } | { kind: 'remove'; path: string; report: Change };
 
 type Step = { ip: IpOp } | { docker: DockerOp } | { file: FileOp };
-
-export function desiredDockerNetwork(model: Model, a: Attachment): NetworkCreate {
-  const n = findNetwork(model, a.network);
-  const aux = (family: 4 | 6) =>
-    Object.fromEntries(a.auxAddresses.filter((x) => (parseIp(x.address)?.family ?? 4) === family).map((x) => [x.name, x.address]));
-  const config: IpamConfig[] = [{ Subnet: n.ipv4.subnet, Gateway: n.ipv4.gateway, IPRange: a.ipv4.ipRange, AuxiliaryAddresses: aux(4) }];
-  if (n.ipv6 && a.ipv6) {
-    const aux6 = aux(6);
-    config.push({ Subnet: n.ipv6.subnet, Gateway: n.ipv6.gateway, ...(a.ipv6.ipRange ? { IPRange: a.ipv6.ipRange } : {}), ...(Object.keys(aux6).length ? { AuxiliaryAddresses: aux6 } : {}) });
-  }
-  return {
-    Name: a.network,
-    Driver: a.driver,
-    CheckDuplicate: true,
-    EnableIPv6: n.ipv6 !== undefined,
-    IPAM: { Driver: 'default', Config: config },
-    Options: { parent: a.link, ...(a.driver === 'ipvlan' ? { ipvlan_mode: 'l2' } : {}) },
-    Labels: { [FLATNET_LABEL]: a.network },
-  };
-}
 
 const canonicalCidr = (s: string | undefined) => (s ? (parseCidr(s)?.text ?? s) : '');
 const canonicalIp = (s: string | undefined) => (s ? (parseIp(s)?.text ?? s) : '');
@@ -163,7 +143,7 @@ export class HostUnit implements PushUnit {
     const byName = new Map(networks.map((n) => [n.Name, n]));
     const wantedNames = new Set(this.host.attachments.map((a) => a.network));
     for (const a of this.host.attachments) {
-      const want = desiredDockerNetwork(this.model, a);
+      const want = dockerNetwork(this.model, a);
       const have = byName.get(a.network);
       const path = ['networks', a.network];
       const net = findNetwork(this.model, a.network);
