@@ -4,6 +4,7 @@ import type { Attachment, HostModel } from '../../src/model.js';
 import { shellQuote } from '../../src/quote.js';
 import { renderTemplate } from '../../src/render.js';
 import { hostTarget, type Target } from '../../src/target.js';
+import { addrArgv, aliasArgv, desiredLinks, linkAddArgv, routeArgv, upArgv } from './links.js';
 
 export interface HostCommand {
   argv: string[];
@@ -55,28 +56,27 @@ function pruneRoutes(dev: string, family: 4 | 6, keep: string | undefined): Host
  * are deleted, so a run after a spec change leaves exactly the spec's.
  */
 export function shimCommands(a: Attachment): HostCommand[] {
+  // the same links, pieces and alias (ownership) as `apply --host`, as one idempotent script
+  const links = desiredLinks([a]);
+  const ip = (argv: string[]) => ({ argv: ['ip', ...argv] });
   const cmds: HostCommand[] = [];
-  if (a.vlan !== undefined) {
-    // the alias marks the link as flatnet's (`apply --host` changes or removes only links that carry it); a
-    // VLAN link the user made already keeps its own
-    cmds.push({
-      argv: ['ip', 'link', 'add', 'link', a.parent, 'name', a.link, 'type', 'vlan', 'id', String(a.vlan)],
-      unlessLinkExists: a.link,
-      thenWhenCreated: ['ip', 'link', 'set', 'dev', a.link, 'alias', `flatnet:${a.link}`],
-    });
-    cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.link, 'up'] });
+  const vlan = links.find((d) => d.kind === 'vlan');
+  if (vlan) {
+    // a VLAN link the user made already keeps its own alias: ours is set only on a link this script creates
+    cmds.push({ argv: ['ip', ...linkAddArgv(vlan)], unlessLinkExists: vlan.name, thenWhenCreated: ['ip', ...aliasArgv(vlan)] });
+    cmds.push(ip(upArgv(vlan)));
   }
-  const mode = a.driver === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
-  cmds.push({ argv: ['ip', 'link', 'add', 'link', a.link, 'name', a.shimName, ...mode], unlessLinkExists: a.shimName });
-  cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'alias', `flatnet:${a.network}`] });
-  cmds.push(pruneAddresses(a.shimName, [`${a.ipv4.shimAddress}/32`, ...(a.ipv6 ? [`${a.ipv6.shimAddress}/128`] : [])]));
-  cmds.push({ argv: ['ip', 'addr', 'replace', `${a.ipv4.shimAddress}/32`, 'dev', a.shimName] });
-  if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'addr', 'replace', `${a.ipv6.shimAddress}/128`, 'dev', a.shimName, 'nodad'] });
-  cmds.push({ argv: ['ip', 'link', 'set', 'dev', a.shimName, 'up'] });
-  cmds.push({ argv: ['ip', 'route', 'replace', a.ipv4.route, 'dev', a.shimName] });
-  cmds.push(pruneRoutes(a.shimName, 4, a.ipv4.route));
-  if (a.ipv6) cmds.push({ argv: ['ip', '-6', 'route', 'replace', a.ipv6.route, 'dev', a.shimName] });
-  cmds.push(pruneRoutes(a.shimName, 6, a.ipv6?.route));
+  const shim = links.find((d) => d.kind !== 'vlan')!;
+  cmds.push({ argv: ['ip', ...linkAddArgv(shim)], unlessLinkExists: shim.name });
+  cmds.push(ip(aliasArgv(shim)));
+  cmds.push(pruneAddresses(shim.name, shim.addresses));
+  for (const address of shim.addresses) cmds.push(ip(addrArgv('replace', address, shim.name)));
+  cmds.push(ip(upArgv(shim)));
+  for (const family of [4, 6] as const) {
+    const route = shim.routes.find((r) => r.family === family);
+    if (route) cmds.push(ip(routeArgv('replace', family, route.dst, shim.name)));
+    cmds.push(pruneRoutes(shim.name, family, route?.dst));
+  }
   return cmds;
 }
 

@@ -123,15 +123,20 @@ export interface LinkPlanResult {
   problems: Array<{ path: Array<string | number>; message: string }>;
 }
 
+/** `ip` argv (without `ip`) of one link's pieces; the host script uses the same ones. */
+export const linkAddArgv = (d: DesiredLink) => [
+  'link', 'add', 'link', d.lower, 'name', d.name,
+  ...(d.kind === 'vlan' ? ['type', 'vlan', 'id', String(d.vlanId)] : d.kind === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2']),
+];
+export const aliasArgv = (d: DesiredLink) => ['link', 'set', 'dev', d.name, 'alias', d.alias];
+export const upArgv = (d: DesiredLink) => ['link', 'set', 'dev', d.name, 'up'];
+/** IPv6 addresses go without duplicate address detection: the shim's address is reserved in Docker's IPAM. */
+export const addrArgv = (verb: 'replace' | 'del', address: string, dev: string) =>
+  address.includes(':') ? ['-6', 'addr', verb, address, 'dev', dev, ...(verb === 'replace' ? ['nodad'] : [])] : ['addr', verb, address, 'dev', dev];
+export const routeArgv = (verb: 'replace' | 'del', family: 4 | 6, dst: string, dev: string) => [...(family === 6 ? ['-6'] : []), 'route', verb, dst, 'dev', dev];
+
 function createOps(d: DesiredLink): string[][] {
-  const type = d.kind === 'vlan' ? ['type', 'vlan', 'id', String(d.vlanId)] : d.kind === 'macvlan' ? ['type', 'macvlan', 'mode', 'bridge'] : ['type', 'ipvlan', 'mode', 'l2'];
-  return [
-    ['link', 'add', 'link', d.lower, 'name', d.name, ...type],
-    ['link', 'set', 'dev', d.name, 'alias', d.alias],
-    ...d.addresses.map((a) => [...(a.includes(':') ? ['-6'] : []), 'addr', 'replace', a, 'dev', d.name, ...(a.includes(':') ? ['nodad'] : [])]),
-    ['link', 'set', 'dev', d.name, 'up'],
-    ...d.routes.map((r) => [...(r.family === 6 ? ['-6'] : []), 'route', 'replace', r.dst, 'dev', d.name]),
-  ];
+  return [linkAddArgv(d), aliasArgv(d), ...d.addresses.map((a) => addrArgv('replace', a, d.name)), upArgv(d), ...d.routes.map((r) => routeArgv('replace', r.family, r.dst, d.name))];
 }
 
 export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks): LinkPlanResult {
@@ -177,35 +182,35 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
     const props: Change['props'] = [];
     const argvs: string[][] = [];
     if (have.ifalias !== d.alias) {
-      argvs.push(['link', 'set', 'dev', d.name, 'alias', d.alias]);
+      argvs.push(aliasArgv(d));
       props.push({ key: 'alias', from: have.ifalias ?? '', to: d.alias });
     }
     for (const a of d.addresses) {
       if (!have.addresses.includes(a)) {
-        argvs.push([...(a.includes(':') ? ['-6'] : []), 'addr', 'replace', a, 'dev', d.name, ...(a.includes(':') ? ['nodad'] : [])]);
+        argvs.push(addrArgv('replace', a, d.name));
         props.push({ key: 'address', to: a });
       }
     }
     for (const a of have.addresses) {
       if (!d.addresses.includes(a)) {
-        argvs.push([...(a.includes(':') ? ['-6'] : []), 'addr', 'del', a, 'dev', d.name]);
+        argvs.push(addrArgv('del', a, d.name));
         props.push({ key: 'address', from: a });
       }
     }
     if (!isUp(have)) {
-      argvs.push(['link', 'set', 'dev', d.name, 'up']);
+      argvs.push(upArgv(d));
       props.push({ key: 'state', from: 'down', to: 'up' });
     }
     const liveRoutes = live.routes.filter((r) => r.dev === d.name && r.protocol !== 'kernel' && !r.dst.startsWith('fe80:'));
     for (const r of d.routes) {
       if (!liveRoutes.some((x) => x.family === r.family && cidr(x.dst, x.family) === r.dst)) {
-        argvs.push([...(r.family === 6 ? ['-6'] : []), 'route', 'replace', r.dst, 'dev', d.name]);
+        argvs.push(routeArgv('replace', r.family, r.dst, d.name));
         props.push({ key: 'route', to: r.dst });
       }
     }
     for (const x of liveRoutes) {
       if (!d.routes.some((r) => r.family === x.family && r.dst === cidr(x.dst, x.family))) {
-        argvs.push([...(x.family === 6 ? ['-6'] : []), 'route', 'del', x.dst, 'dev', d.name]);
+        argvs.push(routeArgv('del', x.family, x.dst, d.name));
         props.push({ key: 'route', from: x.dst });
       }
     }
