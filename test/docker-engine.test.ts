@@ -67,6 +67,6 @@ describe('Docker Engine client', () => {
     const err = await engine.version().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineError);
     expect((err as Error).message).toBe('Docker did not answer GET /version within 0.3 s');
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
