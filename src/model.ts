@@ -114,6 +114,8 @@ export interface NetworkModel {
   attachments: Attachment[];
   /** only for networks with a VLAN: an untagged network is the router's own LAN, left untouched */
   firewall?: FirewallModel;
+  /** a VLAN network with dhcp-pool: the router serves DHCP on the VLAN from ipv4.dhcpPool */
+  dhcpServer?: { leaseTime: string };
   names: {
     /** RouterOS comment marking ownership */
     comment: string;
@@ -234,6 +236,17 @@ export function resolveModel(loaded: LoadedSpec): Model {
             allowInput: n.firewall?.['allow-input'] ?? ['dns'],
           };
 
+    // a VLAN network's dhcp-pool is served by the router: its clients need the DHCP port open on the router
+    let dhcpServer: { leaseTime: string } | undefined;
+    if (n.vlan !== undefined && n['dhcp-pool'] !== undefined) {
+      dhcpServer = { leaseTime: n['dhcp-lease-time'] ?? '1h' };
+      if (firewall && !firewall.allowInput.includes('dhcp')) {
+        problems.add(n.firewall?.['allow-input'] !== undefined ? [...p.path, 'firewall', 'allow-input'] : [...p.path, 'dhcp-pool'], 'the router serves DHCP from dhcp-pool on this VLAN: add dhcp to firewall.allow-input');
+      }
+    } else if (n['dhcp-lease-time'] !== undefined) {
+      problems.add([...p.path, 'dhcp-lease-time'], n.vlan === undefined ? 'is used only on a VLAN network (the router serves DHCP there); an untagged network keeps the router\'s own DHCP server' : 'is used only with dhcp-pool');
+    }
+
     const attachments = p.subnet && p.gateway && p.range ? attach(p, name, hostSpecs, problems) : [];
     for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
 
@@ -243,6 +256,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       router: n.router,
       vlan: n.vlan,
       driver: n.driver,
+      ...(dhcpServer ? { dhcpServer } : {}),
       ipv4: {
         subnet: p.subnet.text,
         prefixLength: p.subnet.prefixLength,

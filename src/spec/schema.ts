@@ -145,7 +145,15 @@ export const networkSchema = z.strictObject({
   'shim-address': z.string().optional().describe('The host shim\'s IPv4 address (default: first address of the container range that is not the network address or gateway)'),
   'shim-name': z.string().optional().describe('Name of the host\'s shim interface (default fn-<vlan>, or fn-<network> without a vlan)'),
   'vlan-device': z.string().optional().describe('Name of the host\'s 802.1Q VLAN device (default <parent>.<vlan>); set it when that is longer than 15 bytes'),
-  'dhcp-pool': z.string().optional().describe('The router\'s DHCP pool as first-last; checked to stay clear of the containers'),
+  'dhcp-pool': z
+    .string()
+    .optional()
+    .describe('DHCP pool as first-last, clear of the containers: on a VLAN network the router serves DHCP from it; on an untagged network it is the router\'s existing pool (checked)'),
+  'dhcp-lease-time': z
+    .string()
+    .regex(/^(\d+[wdhms])+$/, { error: 'must be a duration such as 30m, 1h, 12h or 1d' })
+    .optional()
+    .describe('Lease time of the DHCP server on a VLAN network with dhcp-pool (default 1h), e.g. 30m, 12h, 1d'),
   driver: z.enum(['macvlan', 'ipvlan'], { error: 'must be macvlan or ipvlan' }).default('macvlan').describe('Docker network driver: macvlan (default) or ipvlan (L2 mode)'),
   ipv6: ipv6Schema.optional().describe('Optional IPv6 (dual stack)'),
   firewall: firewallSchema.optional().describe('Who may talk to the network, only for networks with a vlan'),
