@@ -110,6 +110,7 @@
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=67 comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media place-before=$before
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot place-before=$before
@@ -126,6 +127,7 @@
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan20-media comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=53 comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=tcp dst-port=53 comment=flatnet:media
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=udp dst-port=67 comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan20-media protocol=icmp comment=flatnet:media
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot
