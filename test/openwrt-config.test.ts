@@ -23,7 +23,24 @@ const openwrtExamples = readdirSync(examplesDir)
   .filter((f) => f.endsWith('.yaml'))
   .sort()
   .map((file) => ({ file, model: loadModel(join(examplesDir, file)) }))
-  .filter(({ model }) => model.routers.some((r) => r.type === 'openwrt'));
+  .filter(({ model }) => model.routers.some((r) => r.type === 'openwrt'))
+  .concat([{ file: 'inline: VLAN network with dhcp-pool', model: vlanDhcpModel() }]);
+
+/** No example serves DHCP from an OpenWrt router: one inline spec that does (dhcp.flatnet_apps). */
+function vlanDhcpModel(): Model {
+  const spec = {
+    version: 1,
+    routers: { edge: { type: 'openwrt', address: '192.168.1.1' } },
+    hosts: { nas: { parent: 'enp3s0' } },
+    networks: {
+      apps: {
+        router: 'edge', host: 'nas', vlan: 200, subnet: '192.168.200.0/24', gateway: '192.168.200.1', 'container-range': '192.168.200.192/27',
+        'dhcp-pool': '192.168.200.100-192.168.200.149', firewall: { 'allow-input': ['dns', 'dhcp'] },
+      },
+    },
+  };
+  return modelFromText(stringify(spec));
+}
 
 function openwrtRouters(model: Model): OpenWrtRouter[] {
   return model.routers.filter((r): r is OpenWrtRouter => r.type === 'openwrt');
@@ -70,7 +87,8 @@ describe('openwrt-config: snippets hold exactly the sections the batch sets', ()
     it(file, () => {
       for (const router of openwrtRouters(model)) {
         const files = renderConfigFiles(model, router);
-        expect(files.map((f) => f.config)).toEqual(['network', 'firewall']);
+        const servesDhcp = router.networks.some((n) => model.networks.find((x) => x.name === n)?.dhcpServer !== undefined);
+        expect(files.map((f) => f.config)).toEqual(['network', 'firewall', ...(servesDhcp ? ['dhcp'] : [])]);
         for (const f of files) {
           expect(f.content.split('\n')[0]).toBe(`# /etc/config/${f.config}`);
           expect(f.content).toMatch(/[^\n]\n$/);
@@ -135,6 +153,7 @@ const support = uciSupport();
 // OpenWrt 23.05's defaults, the same the OpenWrt test router starts from
 const DEFAULT_NETWORK = defaultOpenWrtConfig('network');
 const DEFAULT_FIREWALL = defaultOpenWrtConfig('firewall');
+const DEFAULT_DHCP = defaultOpenWrtConfig('dhcp');
 
 describe.skipIf(!support.ok)(
   `openwrt-config with OpenWrt's real uci: snippets appended = batch run${support.ok ? '' : ` (skipped: ${support.reason})`}`,
@@ -158,6 +177,7 @@ describe.skipIf(!support.ok)(
       for (const d of ['config', 'save', 'run']) mkdirSync(join(dir, d), { recursive: true });
       writeFileSync(join(dir, 'config', 'network'), DEFAULT_NETWORK);
       writeFileSync(join(dir, 'config', 'firewall'), DEFAULT_FIREWALL);
+      writeFileSync(join(dir, 'config', 'dhcp'), DEFAULT_DHCP);
       return {
         run(args, input) {
           const r = spawnSync(uci, ['-c', join(dir, 'config'), '-t', join(dir, 'save'), '-C', join(dir, 'run'), ...args], { input, encoding: 'utf8' });
@@ -193,7 +213,7 @@ describe.skipIf(!support.ok)(
             const body = f.content.split('\n\n').slice(1).join('\n\n');
             expect(viaBatch.endsWith(`\n${body}\n`), `${f.config}: export ends with the snippet's sections`).toBe(true);
             // and the defaults are still there
-            expect(viaBatch).toContain(f.config === 'network' ? "config interface 'loopback'" : 'config defaults');
+            expect(viaBatch).toContain({ network: "config interface 'loopback'", firewall: 'config defaults', dhcp: "config dhcp 'lan'" }[f.config]);
           }
           if (r.trunkPorts.length > 0) {
             expect(batch.run(['get', `network.${r.lanInterface}.device`])).toBe(`${r.device}.${r.lanVlan}\n`);

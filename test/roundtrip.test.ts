@@ -84,7 +84,11 @@ function checkRouteros(model: Model): number {
     // every firewall rule twice: before the router's drops, or appended when it has none
     const plain = desired
       .filter((o) => !o.placeBeforeRouterDrops)
-      .map((o) => ({ menu: o.menu, props: o.enableLast ? [...o.props, ['disabled', 'yes'] as [string, string]] : o.props }));
+      .map((o) => ({
+        menu: o.menu,
+        // DHCP servers are added with disabled=no (RouterOS's own default may be disabled)
+        props: o.enableLast ? [...o.props, ['disabled', 'yes'] as [string, string]] : o.menu === '/ip/dhcp-server' ? [...o.props, ['disabled', 'no'] as [string, string]] : o.props,
+      }));
     expect(groups(adds.filter((a) => !a.menu.includes('firewall')))).toEqual(groups(plain));
     if (desired.some((o) => o.enableLast)) {
       expect(script.trimEnd().split('\n').at(-1)).toBe('/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]');

@@ -37,7 +37,7 @@ export function foreignSetLine(f: UciForeignOption): string {
   return `uci set ${uciName(f.config)}.${uciName(f.section)}.${uciName(f.option)}=${uciQuote(f.value)}`;
 }
 
-/** One snippet per config file that flatnet touches (network, firewall), in that order. */
+/** One snippet per config file that flatnet touches (network, firewall, and dhcp when the router serves DHCP), in that order. */
 export function renderConfigFiles(model: Model, router: OpenWrtRouter): UciConfigFile[] {
   const { sections, foreign } = configSections(model, router);
   const configs = [...new Set(sections.map((s) => s.config))];

@@ -136,7 +136,8 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   }
   // Containers must not be leased by the router's DHCP server: every network whose gateway is this router,
   // untagged LAN networks included (OpenWrt's default LAN pool is .100-.249).
-  const dhcp = live.sections.filter((s) => s.config === 'dhcp' && s.type === 'dhcp');
+  // flatnet's own dhcp.flatnet_* sections are left out: their pools come from dhcp-pool, validated clear of the containers
+  const dhcp = live.sections.filter((s) => s.config === 'dhcp' && s.type === 'dhcp' && !isOwned(s));
   for (const n of model.networks.filter((x) => x.router === router.name)) {
     const gateway = parseIp(n.ipv4.gateway)!;
     const range = parseCidr(n.ipv4.containerRange)!;

@@ -6,11 +6,12 @@ import { UserError } from '../../src/errors.js';
 import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec/schema.js';
 import { routerTarget, type Target } from '../../src/target.js';
+import { parseCidr, parseIp } from '../../src/ip.js';
 
 export const SECTION_PREFIX = 'flatnet_';
 
 export interface UciSection {
-  config: 'network' | 'firewall';
+  config: 'network' | 'firewall' | 'dhcp';
   name: string;
   type: string;
   /** options in the order they are written; list-valued options are space-separated (netifd and fw4 split them) */
@@ -193,6 +194,26 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
         sections.push({ config: 'firewall', name: `${n.names.uciSection}_${r.suffix}`, type: 'rule', options });
       }
     }
+  }
+
+  // A VLAN network with dhcp-pool: dnsmasq serves the pool on the network's interface (it offers the router
+  // as gateway and DNS by default). start is counted from the subnet's network address, as uci's dhcp does.
+  for (const n of networks) {
+    if (!n.dhcpServer || !n.ipv4.dhcpPool) continue;
+    const base = parseCidr(n.ipv4.subnet)!.first;
+    const first = parseIp(n.ipv4.dhcpPool.first)!.value;
+    const last = parseIp(n.ipv4.dhcpPool.last)!.value;
+    sections.push({
+      config: 'dhcp',
+      name: n.names.uciSection,
+      type: 'dhcp',
+      options: [
+        ['interface', n.names.uciSection],
+        ['start', String(first - base)],
+        ['limit', String(last - first + 1n)],
+        ['leasetime', n.dhcpServer.leaseTime],
+      ],
+    });
   }
   return { sections, foreign };
 }

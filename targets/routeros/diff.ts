@@ -14,8 +14,6 @@ export interface LiveState {
   interfaces: Row[];
   interfaceLists: Row[];
   bridges: Row[];
-  dhcpServers: Row[];
-  pools: Row[];
   version?: string;
 }
 
@@ -38,8 +36,10 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
   { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name' },
   { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering' },
-  { key: 'dhcpServers', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,disabled' },
-  { key: 'pools', menu: '/ip/pool', proplist: '.id,name,ranges' },
+  // flatnet's own DHCP servers, and everyone's for the live DHCP-overlap check: one print each
+  { key: '/ip/pool', menu: '/ip/pool', proplist: '.id,name,ranges,comment' },
+  { key: '/ip/dhcp-server', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,lease-time,comment,disabled,dynamic' },
+  { key: '/ip/dhcp-server/network', menu: '/ip/dhcp-server/network', proplist: '.id,address,gateway,dns-server,comment,dynamic' },
   { key: 'resource', menu: '/system/resource', proplist: 'version' },
 ];
 
@@ -49,6 +49,9 @@ const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
   '/ip/address': ['address', 'interface'],
   '/ipv6/address': ['address', 'interface', 'advertise'],
   '/interface/bridge/vlan': ['bridge', 'vlan-ids', 'tagged'],
+  '/ip/pool': ['name', 'ranges'],
+  '/ip/dhcp-server': ['name', 'interface', 'address-pool', 'lease-time'],
+  '/ip/dhcp-server/network': ['address', 'gateway', 'dns-server'],
   '/ip/firewall/filter': ['chain', 'action', 'connection-state', 'connection-nat-state', 'in-interface', 'out-interface', 'in-interface-list', 'out-interface-list', 'protocol', 'dst-port'],
   '/ipv6/firewall/filter': ['chain', 'action', 'connection-state', 'connection-nat-state', 'in-interface', 'out-interface', 'in-interface-list', 'out-interface-list', 'protocol', 'dst-port'],
 };
@@ -73,7 +76,12 @@ export function normalizeValue(key: string, value: string): string {
     case 'untagged':
     case 'dst-port':
     case 'vlan-ids':
+    case 'dns-server':
       return sortedList(value);
+    case 'lease-time': {
+      const seconds = durationSeconds(value);
+      return seconds === undefined ? value : String(seconds);
+    }
     case 'protocol':
       return PROTOCOL_NAMES[value] ?? value;
     case 'address': {
@@ -84,6 +92,22 @@ export function normalizeValue(key: string, value: string): string {
     default:
       return value;
   }
+}
+
+/**
+ * A RouterOS duration in seconds: `1h`, `30m`, `1d2h3m4s`, `1w`, `01:00:00`, `1d00:00:00`, `1d 01:00:00`.
+ * undefined when it is none of these.
+ */
+export function durationSeconds(text: string): number | undefined {
+  const units: Record<string, number> = { w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0 };
+  const t = text.trim().toLowerCase();
+  if (/^\d+$/.test(t)) return Number(t); // a bare number is seconds
+  const m = /^((?:\d+(?:ms|[wdhms]))*)\s*(?:(\d+):(\d{1,2}):(\d{1,2})(?:\.\d+)?)?$/.exec(t);
+  if (!m || t === '') return undefined;
+  let total = 0;
+  for (const [, n, unit] of m[1]!.matchAll(/(\d+)(ms|[wdhms])/g)) total += Number(n) * units[unit!]!;
+  if (m[2] !== undefined) total += Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  return total;
 }
 
 // ---- operations ------------------------------------------------------------------------------------------
@@ -98,7 +122,7 @@ export type RosOp =
   | { op: 'enable' | 'disable' | 'remove'; menu: RosMenu; target: IdRef };
 
 export interface PlannedOp {
-  /** 1: interfaces, 2: addresses and bridge VLANs, 3: rules, 4: enable and remove, 5: remove interfaces */
+  /** 1: interfaces, 2: addresses, bridge VLANs and DHCP pools, 3: rules and DHCP servers, 4: enable and remove, 5: remove interfaces */
   level: number;
   op: RosOp;
   /** what this op carries out, for the report of a partial apply */
@@ -127,6 +151,12 @@ function describe(menu: RosMenu, props: ReadonlyArray<readonly [string, string]>
       return `${get('address')} on ${get('interface')}`;
     case '/interface/bridge/vlan':
       return `vlan-ids ${get('vlan-ids')} on ${get('bridge')}`;
+    case '/ip/pool':
+      return `${get('name')} (${get('ranges')})`;
+    case '/ip/dhcp-server':
+      return `${get('name')} on ${get('interface')}`;
+    case '/ip/dhcp-server/network':
+      return `${get('address')} (gateway ${get('gateway')})`;
     default: {
       const keys = MANAGED_KEYS[menu].filter((k) => k !== 'chain' && k !== 'action' && get(k) !== undefined);
       return `${get('chain')} ${get('action')} ${keys.map((k) => `${k}=${get(k)}`).join(' ')}`.trim();
@@ -231,9 +261,10 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     if (n.vlan !== undefined) ifaces.add(n.names.routerosInterface);
     for (const { row: a, cidr } of addresses) if (contains(cidr, gateway.value) && a.interface) ifaces.add(a.interface);
     const range = parseCidr(n.ipv4.containerRange)!;
-    for (const server of live.dhcpServers) {
-      if (truthy(server.disabled) || !ifaces.has(server.interface ?? '')) continue;
-      const pool = live.pools.find((p) => p.name === server['address-pool']);
+    // flatnet's own servers are skipped: validation keeps their pools clear of the container ranges
+    for (const server of live.menus['/ip/dhcp-server']) {
+      if (isOwned(server) || truthy(server.disabled) || !ifaces.has(server.interface ?? '')) continue;
+      const pool = live.menus['/ip/pool'].find((p) => p.name === server['address-pool']);
       if (!pool) continue;
       for (const r of poolRanges(pool.ranges ?? '')) {
         if (overlaps(range, r.range)) {
@@ -325,24 +356,34 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     return copy;
   };
 
-  // 2. addresses and bridge VLAN entries, one per network and menu
-  for (const menu of ['/ip/address', '/ipv6/address', '/interface/bridge/vlan'] as const) {
+  // 2. addresses, bridge VLAN entries and DHCP pools, one per network and menu; 3. the DHCP servers and
+  // their networks (they name the pool and the interface)
+  const perNetwork = [
+    ['/ip/address', 2],
+    ['/ipv6/address', 2],
+    ['/interface/bridge/vlan', 2],
+    ['/ip/pool', 2],
+    ['/ip/dhcp-server', 3],
+    ['/ip/dhcp-server/network', 3],
+  ] as const;
+  for (const [menu, level] of perNetwork) {
     for (const { want, have, extra } of pairByNetwork(menu, desired, live, liveRow)) {
       if (want && !have) {
         const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })) };
         changes.push(change);
-        push(2, { op: 'add', menu, props: want.props }, change);
+        // a DHCP server is added enabled, whatever the RouterOS version's default
+        push(level, { op: 'add', menu, props: menu === '/ip/dhcp-server' ? [...want.props, ['disabled', 'no']] : want.props }, change);
       } else if (want && have) {
         const diff = differences(menu, want.props, have);
         if (diff.length > 0) {
           const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: diff };
           changes.push(change);
-          push(2, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
+          push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
         }
         if (truthy(have.disabled)) {
           const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
           changes.push(change);
-          push(2, { op: 'enable', menu, target: { id: have['.id']! } }, change);
+          push(level, { op: 'enable', menu, target: { id: have['.id']! } }, change);
         }
       }
       for (const row of extra) removeLater(row, menu);

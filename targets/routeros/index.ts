@@ -13,6 +13,9 @@ export type RosMenu =
   | '/ip/address'
   | '/ipv6/address'
   | '/interface/bridge/vlan'
+  | '/ip/pool'
+  | '/ip/dhcp-server'
+  | '/ip/dhcp-server/network'
   | '/ip/firewall/filter'
   | '/ipv6/firewall/filter';
 
@@ -20,7 +23,7 @@ export interface RosObject {
   menu: RosMenu;
   /** the network that owns it (its comment is flatnet:<network>) */
   network: string;
-  /** properties in the order they are written, comment last */
+  /** properties in the order they are written, comment last (a DHCP server is added with disabled=no too, whatever the RouterOS version's default) */
   props: Array<[string, string]>;
   /** firewall rules go before the router's own drop/reject rules of their chain */
   placeBeforeRouterDrops?: boolean;
@@ -65,6 +68,9 @@ export const MENU_ORDER: readonly RosMenu[] = [
   '/ip/address',
   '/ipv6/address',
   '/interface/bridge/vlan',
+  '/ip/pool',
+  '/ip/dhcp-server',
+  '/ip/dhcp-server/network',
   '/ip/firewall/filter',
   '/ipv6/firewall/filter',
 ];
@@ -123,6 +129,24 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
         ['tagged', [router.bridge, ...router.trunkPorts].join(',')],
       ]);
     }
+  }
+  // A VLAN network with dhcp-pool: the router serves DHCP on the VLAN interface (its input rule for UDP 67
+  // comes from allow-input, which validation requires to hold dhcp).
+  for (const n of networks) {
+    if (!n.dhcpServer || !n.ipv4.dhcpPool) continue;
+    const name = `flatnet-${n.name}`;
+    own(n, '/ip/pool', [['name', name], ['ranges', `${n.ipv4.dhcpPool.first}-${n.ipv4.dhcpPool.last}`]]);
+    own(n, '/ip/dhcp-server', [
+      ['name', name],
+      ['interface', n.names.routerosInterface],
+      ['address-pool', name],
+      ['lease-time', n.dhcpServer.leaseTime],
+    ]);
+    own(n, '/ip/dhcp-server/network', [
+      ['address', n.ipv4.subnet],
+      ['gateway', n.ipv4.gateway],
+      ...(n.firewall?.allowInput.includes('dns') ? ([['dns-server', n.ipv4.gateway]] as Array<[string, string]>) : []),
+    ]);
   }
   // Every flatnet VLAN gets its IPv6 drops, dual-stack or not: a router that forwards IPv6 would otherwise
   // route a v4-only VLAN's IPv6 (link-local next hop) past its isolation, and adding or removing `ipv6:` on
@@ -215,7 +239,7 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
     return {
       menu,
       isFirewall: menu.endsWith('/firewall/filter'),
-      plain: items.filter((o) => !o.placeBeforeRouterDrops).map((o) => ({ props: o.enableLast ? [...o.props, ['disabled', 'yes']] : o.props })),
+      plain: items.filter((o) => !o.placeBeforeRouterDrops).map((o) => ({ props: o.enableLast ? [...o.props, ['disabled', 'yes']] : o.menu === '/ip/dhcp-server' ? [...o.props, ['disabled', 'no']] : o.props })),
       chains,
     };
   });

@@ -120,6 +120,29 @@ const CONN_STATE_ORDER = ['established', 'related', 'new', 'invalid', 'untracked
 const NAT_STATE_ORDER = ['srcnat', 'dstnat'];
 const PROTOCOL_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
 
+/** RouterOS v7 prints durations as `1d2h3m4s` (input may be `01:00:00`, `1d00:00:00`, `90m`, seconds). */
+function normDuration(v: string): string {
+  const t = v.trim().toLowerCase();
+  const units: Record<string, number> = { w: 604800, d: 86400, h: 3600, m: 60, s: 1 };
+  let total: number;
+  if (/^\d+$/.test(t)) total = Number(t);
+  else {
+    const m = /^((?:\d+[wdhms])*)(?:(\d+):(\d{1,2}):(\d{1,2}))?$/.exec(t);
+    if (!m || t === '') return v;
+    total = 0;
+    for (const [, n, u] of m[1]!.matchAll(/(\d+)([wdhms])/g)) total += Number(n) * units[u!]!;
+    if (m[2] !== undefined) total += Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  }
+  if (total === 0) return '0s';
+  let out = '';
+  for (const [u, size] of Object.entries(units)) {
+    const n = Math.floor(total / size);
+    if (n > 0) out += `${n}${u}`;
+    total -= n * size;
+  }
+  return out;
+}
+
 function normBool(v: string): string {
   const l = v.toLowerCase();
   if (l === 'yes' || l === 'true') return 'true';
@@ -302,6 +325,7 @@ const MENUS: Record<string, MenuDef> = {
   '/ip/firewall/filter': menu(ALL_OPS, FIREWALL_DEFAULTS, { placeBefore: true, firewall: 4 }),
   '/ipv6/firewall/filter': menu(ALL_OPS, FIREWALL_DEFAULTS, { placeBefore: true, firewall: 6 }),
   '/ip/dhcp-server': menu(ALL_OPS, [['disabled', 'false'], ['lease-time', '30m']]),
+  '/ip/dhcp-server/network': menu(ALL_OPS, [['dns-server', ''], ['dynamic', 'false']]),
   '/ip/pool': menu(ALL_OPS),
   '/system/resource': menu(['print']),
 };
@@ -756,6 +780,7 @@ export class FakeRouterOS {
       if (key === 'src-address' || key === 'dst-address') return normFirewallAddress(value, def.firewall);
     }
     if (row.menu === '/ipv6/address' && key === 'address') return compressV6(value);
+    if (key === 'lease-time') return normDuration(value);
     return value;
   }
 

@@ -28,6 +28,9 @@
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
 /ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
 /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
 /ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
@@ -46,6 +49,12 @@
 /interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
 /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 comment=flatnet:iot
 /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
+
+/ip/pool/add name=flatnet-media ranges=10.20.0.200-10.20.0.250 comment=flatnet:media
+
+/ip/dhcp-server/add name=flatnet-media interface=vlan20-media address-pool=flatnet-media lease-time=1h comment=flatnet:media disabled=no
+
+/ip/dhcp-server/network/add address=10.20.0.0/24 gateway=10.20.0.1 dns-server=10.20.0.1 comment=flatnet:media
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
 # (after its drop of invalid packets, which keeps applying to flatnet's traffic).

@@ -22,6 +22,9 @@
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
 /ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
 /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
 /ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
