@@ -34,6 +34,8 @@ export interface FakeLogEntry {
 
 // ---------------------------------------------------------------------------
 // wire format
+// Written independently of targets/routeros/api.ts on purpose: a fake that shared the client's encoder
+// would agree with the client's bugs instead of catching them.
 
 export function encodeLength(len: number): Buffer {
   if (len < 0x80) return Buffer.from([len]);
