@@ -116,6 +116,8 @@ export interface NetworkModel {
   firewall?: FirewallModel;
   /** a VLAN network with dhcp-pool: the router serves DHCP on the VLAN from ipv4.dhcpPool */
   dhcpServer?: { leaseTime: string };
+  /** router ports that carry the VLAN untagged (PVID); [] for an untagged network */
+  accessPorts: string[];
   names: {
     /** RouterOS comment marking ownership */
     comment: string;
@@ -202,6 +204,8 @@ export function resolveModel(loaded: LoadedSpec): Model {
 
   const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));
   const networks: NetworkModel[] = [];
+  /** `<router>/<port>` → the network whose access port it is */
+  const accessPortOwners = new Map<string, string>();
 
   for (const p of parsed) {
     const name = p.path[1] as string;
@@ -247,6 +251,8 @@ export function resolveModel(loaded: LoadedSpec): Model {
       problems.add([...p.path, 'dhcp-lease-time'], n.vlan === undefined ? 'is used only on a VLAN network (the router serves DHCP there); an untagged network keeps the router\'s own DHCP server' : 'is used only with dhcp-pool');
     }
 
+    accessPortChecks(p, router, accessPortOwners, problems);
+
     const attachments = p.subnet && p.gateway && p.range ? attach(p, name, hostSpecs, problems) : [];
     for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
 
@@ -257,6 +263,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       vlan: n.vlan,
       driver: n.driver,
       ...(dhcpServer ? { dhcpServer } : {}),
+      accessPorts: n.vlan === undefined ? [] : n['access-ports'],
       ipv4: {
         subnet: p.subnet.text,
         prefixLength: p.subnet.prefixLength,
@@ -289,6 +296,38 @@ export function resolveModel(loaded: LoadedSpec): Model {
   const located = (items: SpecProblem[]) => sortProblems(items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })));
   if (problems.items.length > 0) throw new SpecError(loaded.file, located(problems.items));
   return { version: 1, routers, hosts, networks, warnings: located(specWarnings(parsed)) };
+}
+
+/**
+ * An access port carries one VLAN untagged: of one network only, never also tagged (a trunk port carries
+ * every VLAN of the router tagged), and on OpenWrt not also in the untagged LAN's own bridge-vlan.
+ */
+function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, owners: Map<string, string>, problems: ProblemList): void {
+  const ports = p.spec['access-ports'];
+  if (ports.length === 0) return;
+  const name = p.path[1] as string;
+  const at = (...k: Array<string | number>) => [...p.path, 'access-ports', ...k];
+  if (p.spec.vlan === undefined) {
+    problems.add(at(), 'is used only with a vlan: the ports of the untagged LAN are the router\'s own');
+    return;
+  }
+  if (!router) return; // reported under router
+  ports.forEach((port, i) => {
+    if (ports.indexOf(port) !== i) return problems.add(at(i), `"${port}" is listed twice`);
+    if (router.type === 'openwrt' && !/^[A-Za-z0-9_.@-]{1,32}$/.test(port)) {
+      return problems.add(at(i), `"${port}" is not an OpenWrt port name (1-32 characters of letters, digits, ".", "_", "@" or "-")`);
+    }
+    if (router.trunkPorts.includes(port)) {
+      return problems.add(at(i), `"${port}" is a trunk port of router "${router.name}" (it carries every VLAN of the router tagged); a port is either a trunk port or an access port`);
+    }
+    if (router.type === 'openwrt' && router.lanPorts.includes(port)) {
+      return problems.add(at(i), `"${port}" is in lan-ports of router "${router.name}": an access port leaves the untagged LAN; remove it from routers.${router.name}.lan-ports`);
+    }
+    const key = `${router.name}/${port}`;
+    const owner = owners.get(key);
+    if (owner !== undefined) return problems.add(at(i), `"${port}" is already an access port of network "${owner}" on router "${router.name}"; a port carries one VLAN untagged`);
+    owners.set(key, name);
+  });
 }
 
 /** fc00::/7: unique local addresses, not routed on the internet. */

@@ -145,6 +145,10 @@ export const networkSchema = z.strictObject({
   'shim-address': z.string().optional().describe('The host shim\'s IPv4 address (default: first address of the container range that is not the network address or gateway)'),
   'shim-name': z.string().optional().describe('Name of the host\'s shim interface (default fn-<vlan>, or fn-<network> without a vlan)'),
   'vlan-device': z.string().optional().describe('Name of the host\'s 802.1Q VLAN device (default <parent>.<vlan>); set it when that is longer than 15 bytes'),
+  'access-ports': z
+    .array(rosName)
+    .default([])
+    .describe('Router ports that carry this VLAN untagged (PVID), for devices that know nothing of VLANs; their previous PVID is recorded and put back when a port leaves the list'),
   'dhcp-pool': z
     .string()
     .optional()

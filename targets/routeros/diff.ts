@@ -4,7 +4,7 @@
 import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
 import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
-import { desiredObjects, MENU_ORDER, OWNER_PREFIX, preconditions, type RosMenu, type RosObject } from './index.js';
+import { desiredObjects, foreignSettings, MENU_ORDER, OWNER_PREFIX, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
 
@@ -14,6 +14,8 @@ export interface LiveState {
   interfaces: Row[];
   interfaceLists: Row[];
   bridges: Row[];
+  /** the bridges' ports: access ports get their pvid set there */
+  bridgePorts: Row[];
   version?: string;
 }
 
@@ -22,7 +24,7 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   { key: '/interface/vlan', menu: '/interface/vlan', proplist: '.id,name,vlan-id,interface,comment,disabled' },
   { key: '/ip/address', menu: '/ip/address', proplist: '.id,address,interface,comment,disabled,dynamic' },
   { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,comment,disabled,dynamic' },
-  { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,comment,disabled,dynamic' },
+  { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,untagged,comment,disabled,dynamic' },
   {
     key: '/ip/firewall/filter',
     menu: '/ip/firewall/filter',
@@ -36,6 +38,7 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
   { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name' },
   { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering' },
+  { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,dynamic' },
   // flatnet's own DHCP servers, and everyone's for the live DHCP-overlap check: one print each
   { key: '/ip/pool', menu: '/ip/pool', proplist: '.id,name,ranges,comment' },
   { key: '/ip/dhcp-server', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,lease-time,comment,disabled,dynamic' },
@@ -48,7 +51,7 @@ const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
   '/interface/vlan': ['name', 'vlan-id', 'interface'],
   '/ip/address': ['address', 'interface'],
   '/ipv6/address': ['address', 'interface', 'advertise'],
-  '/interface/bridge/vlan': ['bridge', 'vlan-ids', 'tagged'],
+  '/interface/bridge/vlan': ['bridge', 'vlan-ids', 'tagged', 'untagged'],
   '/ip/pool': ['name', 'ranges'],
   '/ip/dhcp-server': ['name', 'interface', 'address-pool', 'lease-time'],
   '/ip/dhcp-server/network': ['address', 'gateway', 'dns-server'],
@@ -59,7 +62,8 @@ const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
 const isFirewall = (menu: RosMenu) => menu.endsWith('/firewall/filter');
 const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
 const isOwned = (row: Row) => (row.comment ?? '').startsWith(OWNER_PREFIX) && !truthy(row.dynamic);
-const networkOf = (row: Row) => (row.comment ?? '').slice(OWNER_PREFIX.length);
+/** the network a flatnet comment names (what follows it is the access ports' record) */
+const networkOf = (row: Row) => (row.comment ?? '').slice(OWNER_PREFIX.length).split(';')[0]!;
 
 const PROTOCOL_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
 const sortedList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean).sort().join(',');
@@ -117,12 +121,16 @@ export type IdRef = { id: string } | { addedBy: RosOp };
 
 export type RosOp =
   | { op: 'add'; menu: RosMenu; props: Array<[string, string]>; placeBefore?: IdRef }
-  | { op: 'set'; menu: RosMenu; id: string; props: Array<[string, string]> }
+  // a bridge port is the one object flatnet sets without owning it (an access port's pvid)
+  | { op: 'set'; menu: RosMenu | '/interface/bridge/port'; id: string; props: Array<[string, string]> }
   | { op: 'move'; menu: RosMenu; id: string; destination?: IdRef }
   | { op: 'enable' | 'disable' | 'remove'; menu: RosMenu; target: IdRef };
 
 export interface PlannedOp {
-  /** 1: interfaces, 2: addresses, bridge VLANs and DHCP pools, 3: rules and DHCP servers, 4: enable and remove, 5: remove interfaces */
+  /**
+   * 1: interfaces, 2: access ports put back, addresses, bridge VLANs and DHCP pools, 3: rules and DHCP
+   * servers, 4: access ports set, enable and remove, 5: remove interfaces
+   */
   level: number;
   op: RosOp;
   /** what this op carries out, for the report of a partial apply */
@@ -223,19 +231,38 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     } else if (c.kind === 'interface-list' && !lists.has(c.name)) {
       const what = c.role === 'WAN' ? "the uplinks' list" : "the trusted LAN's list";
       problems.push({ path: c.path, message: `interface list "${c.name}" not found on the router (${what}; RouterOS's default config calls it ${c.role})` });
+    } else if (c.kind === 'bridge-port' && !live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name)) {
+      problems.push({ path: c.path, message: `"${c.name}" is not a port of bridge "${c.bridge}" on the router (/interface/bridge/port): an access port must be in the bridge` });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
       if (foreign) problems.push({ path: c.path, message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
     }
   }
   if (networks.length > 0) {
-    if (router.trunkPorts.length > 0) {
+    const accessPorts = networks.some((n) => n.accessPorts.length > 0);
+    if (router.trunkPorts.length > 0 || accessPorts) {
       const bridge = live.bridges.find((b) => b.name === router.bridge);
       if (bridge && !truthy(bridge['vlan-filtering'])) {
+        const what = [router.trunkPorts.length > 0 ? 'trunk-ports' : '', accessPorts ? 'access-ports' : ''].filter(Boolean).join(' and ');
         warnings.push(
-          `bridge ${router.bridge} has vlan-filtering=no: the bridge VLAN entries for trunk-ports have no effect until it is on, and tagged frames reach every port. ` +
+          `bridge ${router.bridge} has vlan-filtering=no: the bridge VLAN entries for ${what} have no effect until it is on, and tagged frames reach every port. ` +
             `Turn it on once the untagged ports have their PVIDs (from a port that stays untagged, ideally in safe mode): /interface/bridge/set ${router.bridge} vlan-filtering=yes`,
         );
+      }
+    }
+    for (const n of networks) {
+      for (const port of n.accessPorts) {
+        const row = live.bridgePorts.find((r) => r.bridge === router.bridge && r.interface === port);
+        if (row?.['frame-types'] === 'admit-only-vlan-tagged') {
+          warnings.push(`access port ${port} of network ${n.name} has frame-types=admit-only-vlan-tagged: it drops the untagged frames of the devices on it; set frame-types=admit-all or admit-only-untagged-and-priority-tagged`);
+        }
+        // a VLAN the user's own entry sends untagged on the port would share it with the network
+        for (const entry of live.menus['/interface/bridge/vlan']) {
+          if (isOwned(entry) || truthy(entry.dynamic) || entry.bridge !== router.bridge) continue;
+          if ((entry.untagged ?? '').split(',').map((x) => x.trim()).includes(port)) {
+            warnings.push(`access port ${port} of network ${n.name} is also untagged in bridge VLAN entry vlan-ids=${entry['vlan-ids']} (not flatnet's): its devices would see both VLANs; remove ${port} from that entry's untagged list`);
+          }
+        }
       }
     }
   }
@@ -356,6 +383,10 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     return copy;
   };
 
+  // Access ports: the pvid of a bridge port flatnet does not own. What it was before is recorded in the
+  // comment of the network's bridge VLAN entry before it changes, and put back when the spec drops the port.
+  const access = planAccessPorts(model, router, live, push, changes, warnings);
+
   // 2. addresses, bridge VLAN entries and DHCP pools, one per network and menu; 3. the DHCP servers and
   // their networks (they name the pool and the interface)
   const perNetwork = [
@@ -367,7 +398,10 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     ['/ip/dhcp-server/network', 3],
   ] as const;
   for (const [menu, level] of perNetwork) {
-    for (const { want, have, extra } of pairByNetwork(menu, desired, live, liveRow)) {
+    for (const pair of pairByNetwork(menu, desired, live, liveRow)) {
+      const { have, extra } = pair;
+      // a bridge VLAN entry's comment carries its access ports' recorded PVIDs
+      const want = pair.want && menu === '/interface/bridge/vlan' ? withComment(pair.want, recordComment(valueOf(pair.want.props, 'comment')!, access.records.get(pair.want.network) ?? new Map())) : pair.want;
       if (want && !have) {
         const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })) };
         changes.push(change);
@@ -375,6 +409,8 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
         push(level, { op: 'add', menu, props: menu === '/ip/dhcp-server' ? [...want.props, ['disabled', 'no']] : want.props }, change);
       } else if (want && have) {
         const diff = differences(menu, want.props, have);
+        const comment = valueOf(want.props, 'comment')!;
+        if (menu === '/interface/bridge/vlan' && (have.comment ?? '') !== comment) diff.push({ key: 'comment', from: have.comment ?? '', to: comment });
         if (diff.length > 0) {
           const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: diff };
           changes.push(change);
@@ -393,7 +429,9 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   // 3. firewall rules: pair, then place
   for (const menu of ['/ip/firewall/filter', '/ipv6/firewall/filter'] as const) planRules(menu, desired.filter((o) => o.menu === menu), live.menus[menu].map(liveRow), push, changes, removeLater);
 
-  // 4. enable what was added disabled (its rules are in now), then remove what the spec no longer has
+  // 4. the access ports join their VLAN (its rules are in now, its old PVID recorded), enable what was added
+  // disabled, then remove what the spec no longer has
+  for (const a of access.sets) push(4, a.op, a.change);
   for (const e of enableLater) push(4, { op: 'enable', menu: '/interface/vlan', target: e.target }, e.change);
   // A network that goes away: its VLAN interface is disabled before its rules go, so it never passes
   // traffic unfiltered; the interface itself goes last, once nothing names it.
@@ -411,6 +449,76 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   }
   ops.sort((a, b) => a.level - b.level); // stable: order within a level is kept
   return { changes, ops, problems, warnings, facts };
+}
+
+function withComment(o: RosObject, comment: string): RosObject {
+  return { ...o, props: o.props.map(([k, v]) => [k, k === 'comment' ? comment : v] as [string, string]) };
+}
+
+/**
+ * The access ports' pvid settings and their record: `records` is what each network's bridge VLAN entry
+ * records once the apply is done (port → the PVID it had before flatnet). A port dropped from the spec gets
+ * its recorded PVID back (level 2, before the record goes), unless someone changed it since; a port that
+ * moves to another network keeps its record.
+ */
+function planAccessPorts(
+  model: Model,
+  router: RouterOSRouter,
+  live: LiveState,
+  push: (level: number, op: RosOp, change: Change) => RosOp,
+  changes: Change[],
+  warnings: string[],
+): { records: Map<string, Map<string, string>>; sets: Array<{ op: RosOp; change: Change }> } {
+  const portRow = (port: string) => live.bridgePorts.find((r) => r.bridge === router.bridge && r.interface === port && !truthy(r.dynamic));
+  // what flatnet recorded before, by network, with the VLAN its entry carries
+  const recorded: Array<{ network: string; vlan: string; port: string; pvid: string }> = [];
+  for (const row of live.menus['/interface/bridge/vlan']) {
+    if (!isOwned(row) || row.bridge !== router.bridge) continue;
+    for (const [port, pvid] of parseRecord(row.comment ?? '')) recorded.push({ network: networkOf(row), vlan: row['vlan-ids'] ?? '', port, pvid });
+  }
+  const settings = foreignSettings(model, router);
+  const records = new Map<string, Map<string, string>>();
+  const sets: Array<{ op: RosOp; change: Change }> = [];
+  for (const s of settings) {
+    const row = portRow(s.port)!; // a live check makes sure it is there
+    const before = recorded.find((r) => r.port === s.port && r.network === s.network) ?? recorded.find((r) => r.port === s.port);
+    const was = before?.pvid ?? row.pvid ?? '1';
+    (records.get(s.network) ?? records.set(s.network, new Map()).get(s.network)!).set(s.port, was);
+    if (row.pvid !== s.value) {
+      const change: Change = {
+        action: 'change',
+        kind: '/interface/bridge/port',
+        name: `${s.port} (bridge port, not a flatnet object)`,
+        network: s.network,
+        props: [{ key: 'pvid', ...(row.pvid !== undefined ? { from: row.pvid } : {}), to: s.value }],
+        note: `access port of ${s.network}; PVID ${was} recorded to put back`,
+      };
+      changes.push(change);
+      sets.push({ op: { op: 'set', menu: '/interface/bridge/port', id: row['.id']!, props: [['pvid', s.value]] }, change });
+    }
+  }
+  const stillAccess = new Set(settings.map((s) => s.port));
+  for (const r of recorded) {
+    if (stillAccess.has(r.port)) continue;
+    const row = portRow(r.port);
+    if (!row) {
+      warnings.push(`${r.port} was an access port of ${r.network} (PVID ${r.pvid} before) and is no longer a port of ${router.bridge}: nothing to put back`);
+    } else if (row.pvid === r.vlan && r.pvid !== r.vlan) {
+      const change: Change = {
+        action: 'change',
+        kind: '/interface/bridge/port',
+        name: `${r.port} (bridge port, not a flatnet object)`,
+        network: r.network,
+        props: [{ key: 'pvid', from: row.pvid, to: r.pvid }],
+        note: `no longer an access port of ${r.network}: its PVID before flatnet`,
+      };
+      changes.push(change);
+      push(2, { op: 'set', menu: '/interface/bridge/port', id: row['.id']!, props: [['pvid', r.pvid]] }, change);
+    } else if (row.pvid !== r.pvid) {
+      warnings.push(`${r.port} was an access port of ${r.network} and has pvid ${row.pvid ?? '(none)'} now, not the ${r.vlan} flatnet set: left as it is (its PVID before flatnet was ${r.pvid})`);
+    }
+  }
+  return { records, sets };
 }
 
 interface Pair {

@@ -70,7 +70,7 @@ export class RouterOSUnit implements PushUnit {
     const replies = await Promise.all(READS.map((r) => client.command([`${r.menu}/print`, `=.proplist=${r.proplist}`])));
     this.stats.prints += READS.length;
     const menus = Object.fromEntries(MENU_ORDER.map((m) => [m, [] as Row[]])) as Record<RosMenu, Row[]>;
-    const live: LiveState = { menus, interfaces: [], interfaceLists: [], bridges: [] };
+    const live: LiveState = { menus, interfaces: [], interfaceLists: [], bridges: [], bridgePorts: [] };
     READS.forEach((r, i) => {
       const rows = replies[i]!.rows;
       if (r.key === 'resource') {

@@ -1,0 +1,215 @@
+// Access ports on RouterOS through plan/apply, against the fake RouterOS API: the user's bridge port gets the
+// network's VLAN as pvid (its old PVID recorded in the comment of flatnet's bridge VLAN entry first), the
+// entry lists it untagged, a second apply changes nothing, and dropping the port puts its PVID back.
+import { afterEach, describe, expect, it } from 'vitest';
+import { modelFromText } from '../src/index.js';
+import { LiveCheckError, type Change } from '../src/plan/types.js';
+import { RosClient } from '../targets/routeros/api.js';
+import { planRouter, type LiveState } from '../targets/routeros/diff.js';
+import { RouterOSUnit } from '../targets/routeros/push.js';
+import { FakeRouterOS } from './fakes/routeros-fake.js';
+
+const PASSWORD = 'access';
+const fakes: FakeRouterOS[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+});
+
+interface Net {
+  vlan: number;
+  third: number;
+  access?: string[];
+}
+
+function specText(port: number, nets: Record<string, Net>, trunk: string[] = []): string {
+  return [
+    'version: 1',
+    'routers:',
+    '  core:',
+    '    type: routeros',
+    '    address: 127.0.0.1',
+    `    port: ${port}`,
+    '    password-env: P',
+    ...(trunk.length ? [`    trunk-ports: [${trunk.join(', ')}]`] : []),
+    'hosts:',
+    '  nas:',
+    '    parent: eth0',
+    'networks:',
+    ...Object.entries(nets).flatMap(([name, n]) => [
+      `  ${name}:`,
+      '    router: core',
+      '    host: nas',
+      `    vlan: ${n.vlan}`,
+      `    subnet: 10.${n.third}.0.0/24`,
+      `    gateway: 10.${n.third}.0.1`,
+      `    container-range: 10.${n.third}.0.64/26`,
+      `    vlan-device: eth0.${n.vlan}`,
+      ...(n.access ? [`    access-ports: [${n.access.join(', ')}]`] : []),
+    ]),
+    '',
+  ].join('\n');
+}
+
+async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
+  const fake = new FakeRouterOS({ password: PASSWORD });
+  fake.seedDefaults();
+  fakes.push(fake);
+  return { fake, port: await fake.start() };
+}
+
+async function run(port: number, nets: Record<string, Net>, apply = true, trunk: string[] = []): Promise<{ changes: Change[]; warnings: string[] }> {
+  const model = modelFromText(specText(port, nets, trunk));
+  const unit = new RouterOSUnit(model, model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>, { env: { P: PASSWORD } });
+  try {
+    const plan = await unit.plan(() => {});
+    if (apply && plan.changes.length > 0) await unit.apply(() => {});
+    return { changes: plan.changes, warnings: plan.warnings ?? [] };
+  } finally {
+    unit.close();
+  }
+}
+
+const bridgePort = (fake: FakeRouterOS, name: string) => fake.rows('/interface/bridge/port').find((r) => r.interface === name)!;
+const entries = (fake: FakeRouterOS) => fake.rows('/interface/bridge/vlan').filter((r) => (r.comment ?? '').startsWith('flatnet:'));
+
+async function setByHand(port: number, menu: string, id: string, props: Record<string, string>): Promise<void> {
+  const client = await RosClient.connect({ host: '127.0.0.1', port, user: 'admin', password: PASSWORD, connectTimeoutMs: 2_000, commandTimeoutMs: 2_000 });
+  try {
+    await client.command([`${menu}/set`, `=.id=${id}`, ...Object.entries(props).map(([k, v]) => `=${k}=${v}`)]);
+  } finally {
+    client.close();
+  }
+}
+
+describe('RouterOS access ports', () => {
+  it('sets the pvid, lists the port untagged, records the old PVID; a second apply is empty', async () => {
+    const { fake, port } = await start();
+    const before = bridgePort(fake, 'ether4');
+    const { changes } = await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] } });
+    expect(bridgePort(fake, 'ether4')).toMatchObject({ '.id': before['.id'], pvid: '30', comment: 'defconf' });
+    // the other ports stay on the LAN
+    for (const other of ['ether2', 'ether3', 'ether5']) expect(bridgePort(fake, other).pvid).toBe('1');
+    const entry = entries(fake);
+    expect(entry).toHaveLength(1);
+    expect(entry[0]).toMatchObject({ bridge: 'bridge', 'vlan-ids': '30', tagged: 'bridge', untagged: 'ether4', comment: 'flatnet:cams; was-pvid ether4=1' });
+    const portChange = changes.find((c) => c.kind === '/interface/bridge/port');
+    expect(portChange).toMatchObject({ action: 'change', props: [{ key: 'pvid', from: '1', to: '30' }] });
+    expect((await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] } }, false)).changes).toEqual([]);
+  });
+
+  it('dropping the port puts its recorded PVID back and removes the entry it needed', async () => {
+    const { fake, port } = await start();
+    await run(port, { cams: { vlan: 30, third: 30, access: ['ether4', 'ether5'] } });
+    expect(entries(fake)[0]!.comment).toBe('flatnet:cams; was-pvid ether4=1,ether5=1');
+    // ether5 leaves: only it goes back; the record and the untagged list keep ether4
+    const { changes } = await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] } });
+    expect(bridgePort(fake, 'ether5').pvid).toBe('1');
+    expect(bridgePort(fake, 'ether4').pvid).toBe('30');
+    expect(entries(fake)[0]).toMatchObject({ untagged: 'ether4', comment: 'flatnet:cams; was-pvid ether4=1' });
+    // the PVID goes back before the record that holds it is rewritten
+    const kinds = changes.map((c) => c.kind);
+    expect(kinds.indexOf('/interface/bridge/port')).toBeLessThan(kinds.indexOf('/interface/bridge/vlan'));
+    // no access ports and no trunk ports: the entry goes too, the network stays
+    await run(port, { cams: { vlan: 30, third: 30 } });
+    expect(bridgePort(fake, 'ether4').pvid).toBe('1');
+    expect(entries(fake)).toEqual([]);
+    expect(fake.rows('/interface/vlan').filter((r) => r.comment === 'flatnet:cams')).toHaveLength(1);
+    expect((await run(port, { cams: { vlan: 30, third: 30 } }, false)).changes).toEqual([]);
+  });
+
+  it('records a PVID other than 1 and puts exactly that back when the network goes', async () => {
+    const { fake, port } = await start();
+    await setByHand(port, '/interface/bridge/port', bridgePort(fake, 'ether3')['.id']!, { pvid: '5' });
+    await run(port, { cams: { vlan: 30, third: 30, access: ['ether3'] } });
+    expect(entries(fake)[0]!.comment).toBe('flatnet:cams; was-pvid ether3=5');
+    expect(bridgePort(fake, 'ether3').pvid).toBe('30');
+    await run(port, { iot: { vlan: 40, third: 40 } });
+    expect(bridgePort(fake, 'ether3').pvid).toBe('5');
+    expect(entries(fake)).toEqual([]);
+  });
+
+  it('a port changed by hand since is left as it is, with a warning', async () => {
+    const { fake, port } = await start();
+    await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] } });
+    await setByHand(port, '/interface/bridge/port', bridgePort(fake, 'ether4')['.id']!, { pvid: '7' });
+    const { changes, warnings } = await run(port, { cams: { vlan: 30, third: 30 } });
+    expect(bridgePort(fake, 'ether4').pvid).toBe('7');
+    expect(changes.some((c) => c.kind === '/interface/bridge/port')).toBe(false);
+    expect(warnings.join('\n')).toMatch(/ether4 was an access port of cams and has pvid 7 now/);
+  });
+
+  it('a port moving to another network keeps the PVID it had before flatnet', async () => {
+    const { fake, port } = await start();
+    await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] }, iot: { vlan: 40, third: 40 } });
+    await run(port, { cams: { vlan: 30, third: 30 }, iot: { vlan: 40, third: 40, access: ['ether4'] } });
+    expect(bridgePort(fake, 'ether4').pvid).toBe('40');
+    expect(entries(fake).map((e) => [e['vlan-ids'], e.comment])).toEqual([['40', 'flatnet:iot; was-pvid ether4=1']]);
+    await run(port, { cams: { vlan: 30, third: 30 }, iot: { vlan: 40, third: 40 } });
+    expect(bridgePort(fake, 'ether4').pvid).toBe('1');
+  });
+
+  it('with trunk ports the entry stays and only its untagged list and record change', async () => {
+    const { fake, port } = await start();
+    await run(port, { cams: { vlan: 30, third: 30, access: ['ether4'] } }, true, ['ether2']);
+    const id = entries(fake)[0]!['.id'];
+    expect(entries(fake)[0]!.tagged!.split(',').sort()).toEqual(['bridge', 'ether2']);
+    expect(entries(fake)[0]).toMatchObject({ untagged: 'ether4' });
+    const { changes } = await run(port, { cams: { vlan: 30, third: 30 } }, true, ['ether2']);
+    const entryChange = changes.find((c) => c.kind === '/interface/bridge/vlan')!;
+    expect(entryChange.action).toBe('change');
+    expect(entryChange.props!.map((p) => p.key).sort()).toEqual(['comment', 'untagged']);
+    expect(entries(fake)).toHaveLength(1);
+    expect(entries(fake)[0]).toMatchObject({ '.id': id, comment: 'flatnet:cams' });
+    expect(entries(fake)[0]!.untagged ?? '').toBe('');
+    expect(bridgePort(fake, 'ether4').pvid).toBe('1');
+  });
+
+  it('an access port that is not a port of the bridge fails the live check, naming the spec path', async () => {
+    const { port } = await start();
+    const err = await run(port, { cams: { vlan: 30, third: 30, access: ['ether1'] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LiveCheckError);
+    expect((err as LiveCheckError).problems).toEqual([
+      { path: ['networks', 'cams', 'access-ports', 0], message: expect.stringMatching(/"ether1" is not a port of bridge "bridge"/) },
+    ]);
+  });
+});
+
+describe('RouterOS access-port warnings (pure diff)', () => {
+  const model = modelFromText(specText(8728, { cams: { vlan: 30, third: 30, access: ['ether4'] } }));
+  const router = model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>;
+  const live = (over: Partial<LiveState> = {}): LiveState => ({
+    menus: {
+      '/interface/vlan': [],
+      '/ip/address': [],
+      '/ipv6/address': [],
+      '/interface/bridge/vlan': [],
+      '/ip/pool': [],
+      '/ip/dhcp-server': [],
+      '/ip/dhcp-server/network': [],
+      '/ip/firewall/filter': [],
+      '/ipv6/firewall/filter': [],
+    },
+    interfaces: [{ name: 'bridge' }, { name: 'ether4' }],
+    interfaceLists: [{ name: 'WAN' }, { name: 'LAN' }],
+    bridges: [{ name: 'bridge', 'vlan-filtering': 'true' }],
+    bridgePorts: [{ '.id': '*4', bridge: 'bridge', interface: 'ether4', pvid: '1', 'frame-types': 'admit-all' }],
+    ...over,
+  });
+
+  it('no warning on a plain port with vlan filtering on', () => {
+    expect(planRouter(model, router, live()).warnings).toEqual([]);
+  });
+  it('warns when the port admits only tagged frames', () => {
+    const plan = planRouter(model, router, live({ bridgePorts: [{ '.id': '*4', bridge: 'bridge', interface: 'ether4', pvid: '1', 'frame-types': 'admit-only-vlan-tagged' }] }));
+    expect(plan.warnings.join('\n')).toMatch(/ether4 of network cams has frame-types=admit-only-vlan-tagged/);
+  });
+  it("warns when the user's own entry also sends another VLAN untagged on it", () => {
+    const l = live();
+    l.menus['/interface/bridge/vlan'] = [{ '.id': '*9', bridge: 'bridge', 'vlan-ids': '1', untagged: 'ether3,ether4' }];
+    expect(planRouter(model, router, l).warnings.join('\n')).toMatch(/ether4 of network cams is also untagged in bridge VLAN entry vlan-ids=1/);
+  });
+  it('warns when vlan filtering is off, naming access-ports', () => {
+    const plan = planRouter(model, router, live({ bridges: [{ name: 'bridge', 'vlan-filtering': 'false' }] }));
+    expect(plan.warnings.join('\n')).toMatch(/bridge VLAN entries for access-ports have no effect/);
+  });
+});
