@@ -49,6 +49,16 @@ export interface OpenWrtRouter {
   /** with trunk-ports: the UCI interface of the LAN, moved onto `<device>.<lan-vlan>` */
   lanInterface?: string;
   networks: string[];
+  /** the access ports of all its networks */
+  accessPorts: string[];
+}
+
+/**
+ * An OpenWrt bridge filters VLANs (bridge-vlan sections) when a port carries a VLAN tagged or untagged;
+ * the LAN then needs its own bridge-vlan and device.
+ */
+export function vlanFiltering(router: OpenWrtRouter): boolean {
+  return router.trunkPorts.length > 0 || router.accessPorts.length > 0;
 }
 
 export type RouterModel = RouterOSRouter | OpenWrtRouter;
@@ -229,6 +239,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       firewallZone: `fn_vlan${n.vlan ?? 0}`,
     };
     if (router && n.vlan !== undefined) router.networks.push(name);
+    if (router?.type === 'openwrt' && n.vlan !== undefined) router.accessPorts.push(...n['access-ports']);
 
     const firewall: FirewallModel | undefined =
       n.vlan === undefined
@@ -394,6 +405,7 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
     lanVlan: r['lan-vlan'],
     lanInterface: r['lan-interface'],
     networks: [],
+    accessPorts: [],
   };
 }
 
@@ -598,7 +610,7 @@ function crossChecks(
       if (other) problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is already used by network "${other}" on router "${n.router}"`);
       else seenVlan.set(key, name);
       const router = routers.find((r) => r.name === n.router);
-      if (router?.type === 'openwrt' && router.trunkPorts.length > 0 && router.lanVlan === n.vlan) {
+      if (router?.type === 'openwrt' && vlanFiltering(router) && router.lanVlan === n.vlan) {
         problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of router "${router.name}"`);
       }
     }

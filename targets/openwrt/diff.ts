@@ -1,7 +1,7 @@
 // OpenWrt: the desired UCI sections vs the router's live `uci export` → live-check problems, the plan's
 // changes, and the one `uci batch` that carries them out (only what differs), with the `uci changes`
 // lines that batch must stage (so a line uci skipped is caught before anything is committed). Pure.
-import { findNetwork, type Model, type OpenWrtRouter } from '../../src/model.js';
+import { findNetwork, vlanFiltering, type Model, type OpenWrtRouter } from '../../src/model.js';
 import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { uciName, uciQuote } from '../../src/quote.js';
@@ -71,19 +71,23 @@ export interface DiscoveredLan {
   found: string[];
 }
 
-/** With trunk-ports and no lan-ports/lan-interface in the spec: the bridge's other ports, the interface on the bridge. */
+/**
+ * With trunk- or access-ports and no lan-ports/lan-interface in the spec: the bridge's ports but the access
+ * ports, the interface on the bridge. A port that stops being an access port is back among them.
+ */
 export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): DiscoveredLan {
   const found: string[] = [];
   let ports = router.lanPorts;
   let iface = router.lanInterface;
-  if (router.trunkPorts.length === 0) return { ports, ...(iface !== undefined ? { iface } : {}), found };
+  if (!vlanFiltering(router)) return { ports, ...(iface !== undefined ? { iface } : {}), found };
   const bridge = bridgeDevice(live, router.device);
   if (ports.length === 0 && bridge) {
     const all = bridge.options.get('ports');
     // Every port of the bridge, trunk ports included: the host on a trunk port usually has its own address
     // on the untagged LAN (the spec's hosts.<name>.address), and leaving it out would cut that host off.
-    ports = Array.isArray(all) ? all : uciWords(all).split(' ').filter(Boolean);
-    found.push(`lan-ports read from the router: ${ports.join(' ')} (every port of ${router.device}; trunk ports keep the untagged LAN as well)`);
+    ports = (Array.isArray(all) ? all : uciWords(all).split(' ').filter(Boolean)).filter((p) => !router.accessPorts.includes(p));
+    const but = router.accessPorts.length > 0 ? ` but the access ports ${router.accessPorts.join(' ')}` : '';
+    found.push(`lan-ports read from the router: ${ports.join(' ')} (every port of ${router.device}${but}; trunk ports keep the untagged LAN as well)`);
   }
   if (iface === undefined) {
     const state = live.sections.find((s) => s.config === 'network' && s.name === STATE_SECTION);
@@ -111,13 +115,20 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
     const bridge = bridgeDevice(live, router.device);
     const legacy = network.find((s) => s.type === 'interface' && single(s.options.get('type')) === 'bridge' && `br-${s.name}` === router.device);
     if (!bridge && !legacy) problems.push({ path: at('device'), message: `device "${router.device}" not found in /etc/config/network (no bridge device of that name)` });
-    if (router.trunkPorts.length > 0) {
-      if (!bridge) problems.push({ path: at('trunk-ports'), message: `trunk-ports need a DSA bridge device "${router.device}" (config device, type bridge); this router has none` });
+    if (vlanFiltering(router)) {
+      const why = router.trunkPorts.length > 0 ? 'trunk-ports' : 'access-ports';
+      const whyPath = router.trunkPorts.length > 0 ? at('trunk-ports') : ['networks', networks.find((n) => n.accessPorts.length > 0)!.name, 'access-ports'];
+      if (!bridge) problems.push({ path: whyPath, message: `${why} need a DSA bridge device "${router.device}" (config device, type bridge); this router has none` });
       else {
         const ports = uciWords(bridge.options.get('ports')).split(' ');
         router.trunkPorts.forEach((p, i) => {
           if (!ports.includes(p)) problems.push({ path: at('trunk-ports', i), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
         });
+        for (const n of networks) {
+          n.accessPorts.forEach((p, i) => {
+            if (!ports.includes(p)) problems.push({ path: ['networks', n.name, 'access-ports', i], message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
+          });
+        }
       }
       if (lan.ports.length === 0) problems.push({ path: at('lan-ports'), message: 'not given and not readable from the router: list the ports of the untagged LAN' });
       if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the router (no single interface on ${router.device}): name the LAN's interface` });
@@ -168,6 +179,25 @@ const quoteLine = (config: string, section: string, option: string | undefined, 
   `set ${uciName(config)}.${uciName(section)}${option !== undefined ? `.${uciName(option)}` : ''}=${uciQuote(value)}`;
 const stagedSet = (config: string, section: string, option: string | undefined, value: string) => `${config}.${section}${option !== undefined ? `.${option}` : ''}='${value}'`;
 
+/**
+ * Ports flatnet made access ports that the spec drops while VLAN filtering stays on: with lan-ports read
+ * from the router they rejoin the LAN by themselves; with lan-ports in the spec, one not listed there would
+ * be in no VLAN at all.
+ */
+function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readonly UciSection[]): string[] {
+  if (!vlanFiltering(router)) return [];
+  const portName = (p: string) => p.replace(/:.*$/, '');
+  const kept = new Set(desired.filter((s) => s.type === 'bridge-vlan').flatMap((s) => (s.options.find(([k]) => k === 'ports')?.[1] ?? '').split(' ').filter(Boolean).map(portName)));
+  const out: string[] = [];
+  for (const s of live.sections) {
+    if (!isOwned(s) || s.config !== 'network' || s.type !== 'bridge-vlan' || s.name === `${SECTION_PREFIX}lan_vlan`) continue;
+    for (const p of uciWords(s.options.get('ports')).split(' ').filter((x) => x.includes(':u'))) {
+      if (!kept.has(portName(p))) out.push(`${portName(p)} is no longer an access port (network.${s.name}) and is in no VLAN of ${router.device} now: add it to routers.${router.name}.lan-ports to put it back on the LAN (or leave lan-ports out: plan reads them from the router)`);
+    }
+  }
+  return out;
+}
+
 export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLive): OpenWrtPlan {
   const lan = discoverLan(router, live);
   const { problems, warnings } = liveChecks(model, router, live, lan);
@@ -180,6 +210,7 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
 
   const effective: OpenWrtRouter = { ...router, lanPorts: lan.ports, ...(lan.iface !== undefined ? { lanInterface: lan.iface } : {}) };
   const desired = desiredState(model, effective);
+  warnings.push(...strandedPorts(effective, live, desired.sections));
   const lines: Array<{ config: ConfigName; batch: string; staged: string }> = [];
   const changes: Change[] = [];
   const changed = new Set<ConfigName>();

@@ -1,7 +1,7 @@
 // OpenWrt: the desired UCI sections of one router and the `uci batch` script rendered from them.
 // Only named sections starting flatnet_ are owned; the single exception is network.<lan-interface>.device,
 // set only when the spec names lan-interface (needed once trunk-ports turn on bridge VLAN filtering).
-import { findNetwork, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
+import { findNetwork, vlanFiltering, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
 import { UserError } from '../../src/errors.js';
 import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec/schema.js';
@@ -65,7 +65,7 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
   const networks = router.networks.map((name) => findNetwork(model, name));
   const sections: UciSection[] = [];
   const foreign: UciForeignOption[] = [];
-  const filtering = router.trunkPorts.length > 0;
+  const filtering = vlanFiltering(router);
   const vlanDevice = (n: NetworkModel) => `${router.device}.${n.vlan}`;
 
   if (filtering) {
@@ -76,7 +76,8 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
       options: [
         ['device', router.device],
         ['vlan', String(router.lanVlan)],
-        ['ports', router.lanPorts.map((p) => `${p}:u*`).join(' ')],
+        // an access port leaves the LAN: its PVID is its network's VLAN now
+        ['ports', router.lanPorts.filter((p) => !router.accessPorts.includes(p)).map((p) => `${p}:u*`).join(' ')],
       ],
     });
     foreign.push({
@@ -91,15 +92,14 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
   for (const n of networks) {
     const s = n.names.uciSection;
     if (filtering) {
+      // trunk ports tagged, access ports untagged with this VLAN as their PVID; none at all leaves the
+      // VLAN on the bridge itself (the router's own <device>.<vlan>)
+      const ports = [...router.trunkPorts.map((p) => `${p}:t`), ...n.accessPorts.map((p) => `${p}:u*`)];
       sections.push({
         config: 'network',
         name: `${s}_vlan`,
         type: 'bridge-vlan',
-        options: [
-          ['device', router.device],
-          ['vlan', String(n.vlan)],
-          ['ports', router.trunkPorts.map((p) => `${p}:t`).join(' ')],
-        ],
+        options: [['device', router.device], ['vlan', String(n.vlan)], ...(ports.length > 0 ? ([['ports', ports.join(' ')]] as Array<[string, string]>) : [])],
       });
     } else {
       // Without VLAN filtering an 802.1Q device on the bridge carries the VLAN tagged on every bridge port.
@@ -235,13 +235,13 @@ export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeig
   }));
 }
 
-/** Generated config cannot read the router: with trunk-ports it needs lan-ports and lan-interface from the spec. */
+/** Generated config cannot read the router: with trunk- or access-ports it needs lan-ports and lan-interface from the spec. */
 export function requireGenerateLan(router: OpenWrtRouter): void {
-  if (router.trunkPorts.length > 0 && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
+  if (vlanFiltering(router) && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
     // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
     const missing = [router.lanPorts.length === 0 ? 'lan-ports' : '', router.lanInterface === undefined ? 'lan-interface' : ''].filter(Boolean).join(' and ');
     throw new UserError(
-      `routers.${router.name}: with trunk-ports, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the router`,
+      `routers.${router.name}: with ${router.trunkPorts.length > 0 ? 'trunk-ports' : 'access-ports'}, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the router`,
     );
   }
 }

@@ -485,7 +485,8 @@ export class OpenWrtTestRouter {
   private readonly sshdConfigFile: string;
   private readonly sshdPidFile: string;
   private readonly modeFile: string;
-  private readonly uciBinary: string;
+  /** the real uci this router runs (tests that need its stderr call it themselves) */
+  readonly uciBinary: string;
   private sshd: ChildProcess | undefined;
   private sshdExited: Promise<void> = Promise.resolve();
   private stopped = false;
