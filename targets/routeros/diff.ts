@@ -431,7 +431,10 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
 
   // 4. the access ports join their VLAN (its rules are in now, its old PVID recorded), enable what was added
   // disabled, then remove what the spec no longer has
-  for (const a of access.sets) push(4, a.op, a.change);
+  for (const a of access.sets) {
+    changes.push(a.change);
+    push(4, a.op, a.change);
+  }
   for (const e of enableLater) push(4, { op: 'enable', menu: '/interface/vlan', target: e.target }, e.change);
   // A network that goes away: its VLAN interface is disabled before its rules go, so it never passes
   // traffic unfiltered; the interface itself goes last, once nothing names it.
@@ -493,7 +496,7 @@ function planAccessPorts(
         props: [{ key: 'pvid', ...(row.pvid !== undefined ? { from: row.pvid } : {}), to: s.value }],
         note: `access port of ${s.network}; PVID ${was} recorded to put back`,
       };
-      changes.push(change);
+      // listed where it runs: after the rules
       sets.push({ op: { op: 'set', menu: '/interface/bridge/port', id: row['.id']!, props: [['pvid', s.value]] }, change });
     }
   }
