@@ -174,6 +174,51 @@ describe('RouterOS access ports', () => {
   });
 });
 
+describe('RouterOS access ports: an apply cut off at any change', () => {
+  // Whenever the port is on the VLAN, its old PVID is recorded and the VLAN's drops are in; a rerun converges.
+  const invariant = (fake: FakeRouterOS): string | undefined => {
+    if (bridgePort(fake, 'ether4').pvid !== '30') return undefined;
+    const entry = entries(fake).find((e) => e['vlan-ids'] === '30');
+    if (!entry?.comment?.includes('was-pvid ether4=1')) return `ether4 on VLAN 30 without its record (entry comment: ${entry?.comment ?? 'none'})`;
+    const drops = fake.rows('/ip/firewall/filter').filter((r) => r.comment === 'flatnet:cams' && r.action === 'drop');
+    if (drops.length < 3) return `ether4 on VLAN 30 with ${drops.length} of its 3 drops`;
+    return undefined;
+  };
+
+  for (const [title, before, after] of [
+    ['adding the access port', { vlan: 30, third: 30 } as Net | undefined, { vlan: 30, third: 30, access: ['ether4'] } as Net | undefined],
+    ['dropping the access port', { vlan: 30, third: 30, access: ['ether4'] }, { vlan: 30, third: 30 }],
+    ['removing the network', { vlan: 30, third: 30, access: ['ether4'] }, undefined],
+  ] as const) {
+    it(`${title}: every cut point keeps the invariant, and a rerun converges`, async () => {
+      const nets = (n: Net | undefined) => ({ keep: { vlan: 40, third: 40 }, ...(n ? { cams: n } : {}) });
+      let k = 1;
+      for (;; k++) {
+        const { fake, port } = await start();
+        await run(port, nets(before));
+        const baseline = fake.stats.changes;
+        const seen: string[] = [];
+        fake.options.afterChange = () => {
+          const broken = invariant(fake);
+          if (broken) seen.push(broken);
+        };
+        fake.options.dropAtChange = baseline + k;
+        const cut = await run(port, nets(after)).then(() => false, () => true);
+        fake.options.dropAtChange = undefined;
+        fake.options.afterChange = undefined;
+        expect(seen).toEqual([]);
+        await run(port, nets(after));
+        expect(invariant(fake)).toBeUndefined();
+        expect(bridgePort(fake, 'ether4').pvid).toBe(after?.access ? '30' : '1');
+        expect((await run(port, nets(after), false)).changes).toEqual([]);
+        await fake.stop();
+        if (!cut) break;
+      }
+      expect(k).toBeGreaterThan(1);
+    });
+  }
+});
+
 describe('RouterOS access-port warnings (pure diff)', () => {
   const model = modelFromText(specText(8728, { cams: { vlan: 30, third: 30, access: ['ether4'] } }));
   const router = model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>;
