@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, parse, parseDocument, stringify } from 'yaml';
 import { generate, modelFromText, SpecError, type Model } from '../src/index.js';
+import { UserError } from '../src/errors.js';
 
 const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
 const examples = readdirSync(examplesDir)
@@ -954,6 +955,9 @@ function checkArtifacts(model: Model, inj: Injected): Failure[] {
   try {
     artifacts = generate(model);
   } catch (err) {
+    // the one documented refusal: with VLAN filtering on OpenWrt, generate cannot read lan-ports or
+    // lan-interface from the router (plan/apply can), so it asks for them in one line
+    if (err instanceof UserError && /generate needs (lan-ports|lan-interface)/.test(err.message)) return [];
     return [errorSignature('generate() threw', err)];
   }
   const hostile = [...inj.strings].filter((s) => s.length >= 2 && !SHELL_SAFE.test(s) && s.trim() !== '');

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { loadModel, modelFromText, type Model } from '../src/index.js';
 import { desiredState, renderBatch } from '../targets/openwrt/index.js';
 import { parseUciAssignments, parseUciValue } from '../targets/openwrt/uci.js';
-import { desiredObjects, renderScript, type RosObject } from '../targets/routeros/index.js';
+import { desiredObjects, PVID_RECORD, renderScript, type RosObject } from '../targets/routeros/index.js';
 
 const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
@@ -23,7 +23,16 @@ function parseRosProps(text: string): Array<[string, string]> {
     if (!m) throw new Error(`not a property: ${rest}`);
     rest = rest.slice(m[0].length);
     let value = '';
-    if (rest.startsWith('"')) {
+    if (rest.startsWith('(')) {
+      // an expression the router evaluates: only a bridge VLAN entry's comment with the access ports'
+      // PVIDs before flatnet, read on the router ("flatnet:<net>; was-pvid " . "<port>=" . $var ...);
+      // the desired object's comment is what precedes the record
+      const literal = /^\("((?:[^"\\]|\\.)*)"/.exec(rest);
+      const close = rest.indexOf(')');
+      if (!literal || close < 0 || !literal[1]!.endsWith(PVID_RECORD)) throw new Error(`unexpected expression: ${rest}`);
+      value = literal[1]!.slice(0, -PVID_RECORD.length);
+      rest = rest.slice(close + 1);
+    } else if (rest.startsWith('"')) {
       let i = 1;
       while (i < rest.length && rest[i] !== '"') {
         if (rest[i] === '\\') i++;

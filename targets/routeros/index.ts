@@ -42,6 +42,7 @@ export type RosPrecondition = { path: Array<string | number> } & (
   | { kind: 'interface'; name: string }
   | { kind: 'interface-list'; name: string; role: 'WAN' | 'LAN' }
   | { kind: 'vlan-free'; bridge: string; vlan: number }
+  | { kind: 'bridge-port'; bridge: string; name: string }
 );
 
 export function preconditions(model: Model, router: RouterOSRouter): RosPrecondition[] {
@@ -59,7 +60,50 @@ export function preconditions(model: Model, router: RouterOSRouter): RosPrecondi
   }
   checks.push(...lists.values());
   for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
+  for (const n of networks) {
+    n.accessPorts.forEach((port, i) => checks.push({ kind: 'bridge-port', bridge: router.bridge, name: port, path: ['networks', n.name, 'access-ports', i] }));
+  }
   return checks;
+}
+
+/**
+ * A property flatnet sets on an object it does not own: an access port's `pvid` on the user's bridge port.
+ * The value it had before is recorded in the comment of the network's own bridge VLAN entry
+ * (`flatnet:<network>; was-pvid <port>=<pvid>,...`) and put back when the spec drops the port.
+ */
+export interface RosForeignSetting {
+  menu: '/interface/bridge/port';
+  network: string;
+  bridge: string;
+  port: string;
+  key: 'pvid';
+  value: string;
+}
+
+export function foreignSettings(model: Model, router: RouterOSRouter): RosForeignSetting[] {
+  return router.networks.flatMap((name) => {
+    const n = findNetwork(model, name);
+    return n.accessPorts.map((port) => ({ menu: '/interface/bridge/port' as const, network: n.name, bridge: router.bridge, port, key: 'pvid' as const, value: String(n.vlan) }));
+  });
+}
+
+/** The separator between a flatnet comment and the access ports' recorded PVIDs. */
+export const PVID_RECORD = '; was-pvid ';
+
+export function recordComment(comment: string, record: ReadonlyMap<string, string>): string {
+  return record.size === 0 ? comment : `${comment}${PVID_RECORD}${[...record].map(([port, pvid]) => `${port}=${pvid}`).join(',')}`;
+}
+
+/** The recorded PVIDs of a flatnet comment (port names hold neither "," nor "="). */
+export function parseRecord(comment: string): Map<string, string> {
+  const at = comment.indexOf(PVID_RECORD);
+  const out = new Map<string, string>();
+  if (at < 0) return out;
+  for (const item of comment.slice(at + PVID_RECORD.length).split(',')) {
+    const eq = item.lastIndexOf('=');
+    if (eq > 0) out.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  return out;
 }
 
 /** Menus in the order objects are added; removal runs in reverse (rules before the interfaces they name). */
@@ -120,15 +164,15 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
     // Docker assigns container addresses itself; router advertisements would add SLAAC addresses it does not know.
     if (n.ipv6) own(n, '/ipv6/address', [['address', n.ipv6.gatewayCidr], ['interface', n.names.routerosInterface], ['advertise', 'no']]);
   }
-  if (router.trunkPorts.length > 0) {
-    for (const n of networks) {
-      own(n, '/interface/bridge/vlan', [
-        ['bridge', router.bridge],
-        ['vlan-ids', String(n.vlan)],
-        // the bridge itself is tagged so the VLAN interface on it receives the traffic
-        ['tagged', [router.bridge, ...router.trunkPorts].join(',')],
-      ]);
-    }
+  for (const n of networks) {
+    if (router.trunkPorts.length === 0 && n.accessPorts.length === 0) continue;
+    own(n, '/interface/bridge/vlan', [
+      ['bridge', router.bridge],
+      ['vlan-ids', String(n.vlan)],
+      // the bridge itself is tagged so the VLAN interface on it receives the traffic
+      ['tagged', [router.bridge, ...router.trunkPorts].join(',')],
+      ...(n.accessPorts.length > 0 ? ([['untagged', n.accessPorts.join(',')]] as Array<[string, string]>) : []),
+    ]);
   }
   // A VLAN network with dhcp-pool: the router serves DHCP on the VLAN interface (its input rule for UDP 67
   // comes from allow-input, which validation requires to hold dhcp).
@@ -227,6 +271,33 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
  */
 const DISABLE_FIRST: readonly RosMenu[] = ['/interface/vlan'];
 
+/**
+ * The script's bridge VLAN entries and access ports: the entries are removed and added in one block of their
+ * own, since the PVIDs recorded in the old entries' comments go into the new ones through local variables
+ * (one per access port, `$pvidBefore<i>`), and /import keeps no variable from one top-level line to the next.
+ */
+function scriptAccessPorts(model: Model, router: RouterOSRouter, objects: RosObject[]) {
+  const accessPorts = foreignSettings(model, router).map((s, i) => ({ port: s.port, network: s.network, var: `pvidBefore${i}`, props: [[s.key, s.value]] }));
+  const bridgeVlans = objects
+    .filter((o) => o.menu === '/interface/bridge/vlan')
+    .map((o) => {
+      const ports = accessPorts.filter((a) => a.network === o.network);
+      if (ports.length === 0) return { props: o.props, record: null };
+      const comment = o.props.find(([k]) => k === 'comment')![1];
+      return {
+        props: o.props.filter(([k]) => k !== 'comment'),
+        record: { prefix: `${comment}${PVID_RECORD}`, ports: ports.map((a, i) => ({ label: `${i > 0 ? ',' : ''}${a.port}=`, var: a.var })) },
+      };
+    });
+  return {
+    accessPorts,
+    bridgeVlans,
+    recordRegex: `^${OWNER_PREFIX}.*${PVID_RECORD}`,
+    recordSeparator: PVID_RECORD,
+    recordSeparatorLength: PVID_RECORD.length,
+  };
+}
+
 export function renderScript(model: Model, router: RouterOSRouter): string {
   const objects = desiredObjects(model, router);
   const chainOf = (o: RosObject) => o.props.find(([k]) => k === 'chain')?.[1] ?? '';
@@ -256,6 +327,12 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
           missing: false,
           message: `flatnet: VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet`,
         };
+      case 'bridge-port':
+        return {
+          find: `/interface/bridge/port/find where bridge=${routerosString(c.bridge)} and interface=${routerosString(c.name)}`,
+          missing: true,
+          message: `flatnet: ${c.name} is not a port of bridge ${c.bridge}`,
+        };
     }
   });
   return renderTemplate('routeros', 'script.rsc', {
@@ -265,11 +342,13 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
       return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, iface: n.names.routerosInterface };
     }),
     disableFirst: DISABLE_FIRST,
-    removeMenus: [...MENU_ORDER].reverse(),
+    // the bridge VLAN entries go in the access ports' block
+    removeMenus: [...MENU_ORDER].reverse().filter((m) => m !== '/interface/bridge/vlan'),
     checks,
     enableLast,
     ownerRegex: `^${OWNER_PREFIX}`,
-    menus: menus.filter((m) => m.plain.length > 0 || m.chains.length > 0),
+    ...scriptAccessPorts(model, router, objects),
+    menus: menus.filter((m) => m.menu !== '/interface/bridge/vlan' && (m.plain.length > 0 || m.chains.length > 0)),
   });
 }
 

@@ -5,14 +5,29 @@
 // It knows exactly these constructs and refuses (throws UnsupportedScript) anything else, before the first
 // command runs, so a template change it does not understand fails the tests rather than being skipped:
 //   # comment lines
-//   /menu/add k=v ...                        values bare, "double-quoted" (\\ \" \$ \? escapes) or $var
-//   /menu/remove|enable|disable [<items>]    <items>: [/menu/find where ...], [find where ...] or $var
+//   /menu/add k=v ...                        values bare, "double-quoted" (\\ \" \$ \? escapes), $var,
+//                                             (<expr>) or [<expr>]
+//   /menu/set <items> k=v ...                 values as for add; an empty <items> sends nothing
+//   /menu/remove|enable|disable <items>       <items>: [/menu/find where ...], [find where ...] or $var
 //   { ... }                                   a block (its own scope for :local)
 //   :local name <expr>
-//   :if (<expr> = N|> N) do={ ... } else={ ... }
+//   :set name <expr>                          a variable declared by :local in this block or one around it
+//   :if (<expr> = <expr>|<expr> > <expr>) do={ ... } else={ ... }   = on two numbers or two strings; > on numbers
+//   :foreach name in=<expr> do={ ... }        over an array (each element in turn, in a scope of its own)
 //   :error "message"
-//   expressions: [/menu/find where <cond>], [:len <expr>], [:pick <expr> N], $var, "string", N
-//   <cond>: key=value, key~"regex", !(<cond>), (<cond>), joined by `and` or by `or` (not both unbracketed)
+//   expressions: $var, "string", N (a number), and
+//     [/menu/find where <cond>]               the ids of the matching items, an array
+//     [/menu/get <expr> key]                  an item's property (the id, or an array of one id, from find);
+//                                             nil when unset; vlan-ids, tagged and untagged are arrays, as in v7
+//     [:len <expr>]                           string length or element count
+//     [:pick <expr> <start> [<end>]]          an array's element <start>, or the elements/characters from
+//                                             <start> up to (not including) <end>; one character without <end>
+//     [:find <string> <string>]               the position of the first occurrence, nil when there is none
+//     [:toarray <string>]                     the comma-separated parts (an empty string: no parts)
+//     (<expr> + <expr> ...)                   numbers added
+//     (<expr> . <expr> ...)                   strings and numbers joined into one string
+//   <cond>: key=value, key~"regex", !(<cond>), (<cond>), joined by `and` or by `or` (not both unbracketed);
+//     value: bare, "string" or $var
 import type { RosClient } from '../../targets/routeros/api.js';
 
 /** `:error` ran: RouterOS stops the import there. */
@@ -36,7 +51,7 @@ interface Token {
 
 // The bare-value characters of src/quote.ts (ROS_BARE): anything else must be quoted by the template.
 const BARE = /[A-Za-z0-9_.:/,*-]/;
-const PUNCT = new Set(['{', '}', '[', ']', '(', ')', '=', '~', '!', '>']);
+const PUNCT = new Set(['{', '}', '[', ']', '(', ')', '=', '~', '!', '>', '+']);
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -114,8 +129,11 @@ function tokenize(text: string): Token[] {
 // ---------------------------------------------------------------------------
 // syntax
 
+/** A `where` value: literal, or a variable resolved when the find runs. */
+type WhereValue = { kind: 'str'; value: string } | { kind: 'var'; name: string };
+
 type Where =
-  | { kind: 'cmp'; key: string; op: '=' | '~'; value: string }
+  | { kind: 'cmp'; key: string; op: '=' | '~'; value: WhereValue }
   | { kind: 'not'; of: Where }
   | { kind: 'and' | 'or'; terms: Where[] };
 
@@ -124,15 +142,22 @@ type Expr =
   | { kind: 'num'; value: number }
   | { kind: 'var'; name: string }
   | { kind: 'find'; menu: string; where: Where }
+  | { kind: 'get'; menu: string; item: Expr; key: string }
   | { kind: 'len'; of: Expr }
-  | { kind: 'pick'; of: Expr; index: number };
+  | { kind: 'pick'; of: Expr; start: Expr; end?: Expr }
+  | { kind: 'strfind'; in: Expr; what: Expr }
+  | { kind: 'toarray'; of: Expr }
+  | { kind: 'arith'; op: '+' | '.'; terms: Expr[] };
 
 type Stmt =
   | { kind: 'block'; body: Stmt[]; line: number }
   | { kind: 'local'; name: string; value: Expr; line: number }
+  | { kind: 'assign'; name: string; value: Expr; line: number }
   | { kind: 'if'; left: Expr; op: '=' | '>'; right: Expr; then: Stmt[]; else?: Stmt[]; line: number }
+  | { kind: 'foreach'; name: string; in: Expr; body: Stmt[]; line: number }
   | { kind: 'error'; message: Expr; line: number }
   | { kind: 'add'; menu: string; props: Array<[string, Expr]>; line: number }
+  | { kind: 'set'; menu: string; items: Expr; props: Array<[string, Expr]>; line: number }
   | { kind: 'items'; menu: string; op: 'remove' | 'enable' | 'disable'; items: Expr; line: number };
 
 const MENU_PATH = /^(\/[a-z0-9-]+)+$/;
@@ -199,10 +224,22 @@ class Parser {
     if (t.kind !== 'word') this.fail('expected a command');
     this.next();
     switch (t.text) {
-      case ':local': {
+      case ':local':
+      case ':set': {
         const name = this.expectWord().text;
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.fail(`variable name ${name}`, t);
-        return { kind: 'local', name, value: this.expr(undefined), line: t.line };
+        return { kind: t.text === ':local' ? 'local' : 'assign', name, value: this.expr(undefined), line: t.line };
+      }
+      case ':foreach': {
+        const name = this.expectWord().text;
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.fail(`variable name ${name}`, t);
+        this.expectWord('in');
+        this.expectOp('=', true);
+        if (this.peek().spaced) this.fail('white space after "="');
+        const over = this.expr(undefined);
+        this.expectWord('do');
+        this.expectOp('=', true);
+        return { kind: 'foreach', name, in: over, body: this.block(), line: t.line };
       }
       case ':if': {
         this.expectOp('(');
@@ -228,24 +265,36 @@ class Parser {
     const menu = t.text.slice(0, slash);
     const op = t.text.slice(slash + 1);
     if (slash <= 0 || !MENU_PATH.test(menu)) this.fail('unknown command', t);
-    if (op === 'add') {
-      const props: Array<[string, Expr]> = [];
-      while (this.peek().kind === 'word') {
-        const key = this.next();
-        if (!/^[a-z][a-z0-9-]*$/.test(key.text)) this.fail('not a property name', key);
-        this.expectOp('=', true);
-        const v = this.next();
-        if (v.spaced) this.fail('white space after "="', v);
-        if (v.kind === 'word' || v.kind === 'str') props.push([key.text, { kind: 'str', value: v.text }]);
-        else if (v.kind === 'var') props.push([key.text, { kind: 'var', name: v.text }]);
-        else this.fail('expected a value', v);
-      }
-      return { kind: 'add', menu, props, line: t.line };
+    if (op === 'add') return { kind: 'add', menu, props: this.props(), line: t.line };
+    if (op === 'set') {
+      const items = this.expr(menu);
+      return { kind: 'set', menu, items, props: this.props(), line: t.line };
     }
     if (op === 'remove' || op === 'enable' || op === 'disable') {
       return { kind: 'items', menu, op, items: this.expr(menu), line: t.line };
     }
     return this.fail(`command ${op}`, t);
+  }
+
+  /** `key=value ...` of add and set, up to the end of the command. */
+  private props(): Array<[string, Expr]> {
+    const props: Array<[string, Expr]> = [];
+    while (this.peek().kind === 'word') {
+      const key = this.next();
+      if (!/^[a-z][a-z0-9-]*$/.test(key.text)) this.fail('not a property name', key);
+      this.expectOp('=', true);
+      const v = this.peek();
+      if (v.spaced) this.fail('white space after "="', v);
+      if (v.kind === 'word' || v.kind === 'str') {
+        this.next();
+        props.push([key.text, { kind: 'str', value: v.text }]);
+      } else if (v.kind === 'var' || this.isOp('(', v) || this.isOp('[', v)) {
+        props.push([key.text, this.expr(undefined)]);
+      } else {
+        this.fail('expected a value', v);
+      }
+    }
+    return props;
   }
 
   /** `context`: the menu a bare `find` refers to (the command's own), undefined where none. */
@@ -254,6 +303,21 @@ class Parser {
     if (t.kind === 'str') return { kind: 'str', value: t.text };
     if (t.kind === 'var') return { kind: 'var', name: t.text };
     if (t.kind === 'word' && /^[0-9]+$/.test(t.text)) return { kind: 'num', value: Number(t.text) };
+    if (this.isOp('(', t)) {
+      // (a + b ...) or (a . b ...): one operator per pair of parentheses, RouterOS's precedence is not modelled
+      const terms = [this.expr(undefined)];
+      let op: '+' | '.' | undefined;
+      while (!this.isOp(')')) {
+        const o = this.next();
+        const text = this.isOp('+', o) ? '+' : o.kind === 'word' && o.text === '.' ? '.' : undefined;
+        if (text === undefined) this.fail('expected "+", "." or ")"', o);
+        if (op !== undefined && op !== text) this.fail('"+" and "." mixed without parentheses', o);
+        op = text;
+        terms.push(this.expr(undefined));
+      }
+      this.next();
+      return op === undefined ? terms[0]! : { kind: 'arith', op, terms };
+    }
     if (!this.isOp('[', t)) this.fail('expected an expression', t);
     const head = this.expectWord();
     let e: Expr;
@@ -261,9 +325,20 @@ class Parser {
       e = { kind: 'len', of: this.expr(undefined) };
     } else if (head.text === ':pick') {
       const of = this.expr(undefined);
-      const index = this.expectWord();
-      if (!/^[0-9]+$/.test(index.text)) this.fail('expected an index', index);
-      e = { kind: 'pick', of, index: Number(index.text) };
+      const start = this.expr(undefined);
+      e = this.isOp(']') ? { kind: 'pick', of, start } : { kind: 'pick', of, start, end: this.expr(undefined) };
+    } else if (head.text === ':find') {
+      const where = this.expr(undefined);
+      e = { kind: 'strfind', in: where, what: this.expr(undefined) };
+    } else if (head.text === ':toarray') {
+      e = { kind: 'toarray', of: this.expr(undefined) };
+    } else if (head.text.endsWith('/get')) {
+      const menu = head.text.slice(0, -'/get'.length);
+      if (!MENU_PATH.test(menu)) this.fail('get without a menu', head);
+      const item = this.expr(menu);
+      const key = this.expectWord();
+      if (!/^[a-z.][a-z0-9-]*$/.test(key.text)) this.fail('not a property name', key);
+      e = { kind: 'get', menu, item, key: key.text };
     } else if (head.text === 'find' || head.text.endsWith('/find')) {
       const menu = head.text === 'find' ? context : head.text.slice(0, -'/find'.length);
       if (menu === undefined || !MENU_PATH.test(menu)) this.fail('find without a menu', head);
@@ -308,8 +383,9 @@ class Parser {
     const op = this.next();
     if ((!this.isOp('=', op) && !this.isOp('~', op)) || op.spaced) this.fail('expected "=" or "~" right after the property', op);
     const v = this.next();
-    if ((v.kind !== 'word' && v.kind !== 'str') || v.spaced) this.fail('expected a value right after the operator', v);
-    return { kind: 'cmp', key: key.text, op: op.text as '=' | '~', value: v.text };
+    if ((v.kind !== 'word' && v.kind !== 'str' && v.kind !== 'var') || v.spaced) this.fail('expected a value right after the operator', v);
+    const value: WhereValue = v.kind === 'var' ? { kind: 'var', name: v.text } : { kind: 'str', value: v.text };
+    return { kind: 'cmp', key: key.text, op: op.text as '=' | '~', value };
   }
 }
 
@@ -329,12 +405,17 @@ export function parseStringLiteral(literal: string): string {
 // ---------------------------------------------------------------------------
 // execution
 
-type Value = string | number | string[];
+/** null: nil, what :find gives when there is nothing to find (and get, for an unset property) */
+type Value = string | number | string[] | null;
+
+/** Properties RouterOS v7 scripting gets as arrays (the API prints them comma-separated). */
+const LIST_PROPS = new Set(['vlan-ids', 'tagged', 'untagged']);
 
 const BOOL: Record<string, boolean> = { yes: true, true: true, no: false, false: false };
 
 /** RouterOS compares yes/no with the API's true/false; other values as text. A missing property is "". */
 function whereMatches(w: Where, row: Record<string, string>): boolean {
+  // (values resolved: see resolveWhere)
   switch (w.kind) {
     case 'not':
       return !whereMatches(w.of, row);
@@ -343,12 +424,14 @@ function whereMatches(w: Where, row: Record<string, string>): boolean {
     case 'or':
       return w.terms.some((t) => whereMatches(t, row));
     case 'cmp': {
+      if (w.value.kind !== 'str') throw new Error('where value not resolved');
+      const want = w.value.value;
       const have = row[w.key];
-      if (w.op === '~') return have !== undefined && new RegExp(w.value).test(have);
+      if (w.op === '~') return have !== undefined && new RegExp(want).test(have);
       const hb = BOOL[have ?? ''];
-      const wb = BOOL[w.value];
+      const wb = BOOL[want];
       if (hb !== undefined && wb !== undefined) return hb === wb;
-      return (have ?? '') === w.value;
+      return (have ?? '') === want;
     }
   }
 }
@@ -375,8 +458,7 @@ export async function runScript(client: RosClient, script: string, options: RunO
 
   const lookup = (scopes: Scope[], name: string, line: number): Value => {
     for (let i = scopes.length - 1; i >= 0; i--) {
-      const v = scopes[i]!.get(name);
-      if (v !== undefined) return v;
+      if (scopes[i]!.has(name)) return scopes[i]!.get(name)!;
     }
     throw new UnsupportedScript(`line ${line}: variable $${name} is not set`);
   };
@@ -387,6 +469,35 @@ export async function runScript(client: RosClient, script: string, options: RunO
     await options.onChange?.(words);
   };
 
+  const fail = (line: number, why: string): never => {
+    throw new UnsupportedScript(`line ${line}: ${why}`);
+  };
+  const show = (v: Value) => JSON.stringify(v);
+  const asNumber = (v: Value, line: number): number => (typeof v === 'number' ? v : fail(line, `expected a number, got ${show(v)}`));
+  const asString = (v: Value, line: number): string => (typeof v === 'string' ? v : fail(line, `expected a string, got ${show(v)}`));
+  /** the ids a command or get acts on: one id, or an array of them (from find) */
+  const asIds = (v: Value, line: number): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : fail(line, `expected item ids, got ${show(v)}`));
+
+  /** A where with its $variables replaced by their values. */
+  const resolveWhere = (w: Where, scopes: Scope[], line: number): Where => {
+    switch (w.kind) {
+      case 'not':
+        return { kind: 'not', of: resolveWhere(w.of, scopes, line) };
+      case 'and':
+      case 'or':
+        return { kind: w.kind, terms: w.terms.map((t) => resolveWhere(t, scopes, line)) };
+      case 'cmp': {
+        if (w.value.kind === 'str') return w;
+        const v = lookup(scopes, w.value.name, line);
+        // a number compares as the API prints it
+        const text = typeof v === 'number' ? String(v) : asString(v, line);
+        return { ...w, value: { kind: 'str', value: text } };
+      }
+    }
+  };
+
+  const rowsOf = async (menu: string): Promise<Array<Record<string, string>>> => (await client.command([`${menu}/print`])).rows;
+
   const evaluate = async (e: Expr, scopes: Scope[], line: number): Promise<Value> => {
     switch (e.kind) {
       case 'str':
@@ -396,22 +507,55 @@ export async function runScript(client: RosClient, script: string, options: RunO
         return lookup(scopes, e.name, line);
       case 'find': {
         // find = print everything, then filter here: the fake's API queries need not know RouterOS's regexes
-        const { rows } = await client.command([`${e.menu}/print`]);
-        return rows.filter((r) => whereMatches(e.where, r)).map((r) => {
+        const where = resolveWhere(e.where, scopes, line);
+        return (await rowsOf(e.menu)).filter((r) => whereMatches(where, r)).map((r) => {
           const id = r['.id'];
           if (id === undefined) throw new Error(`${e.menu}/print returned a row without .id`);
           return id;
         });
       }
+      case 'get': {
+        // get = print everything, then pick the item: RouterOS wants exactly one
+        const ids = asIds(await evaluate(e.item, scopes, line), line);
+        if (ids.length !== 1) fail(line, `get of ${ids.length} items`);
+        const row = (await rowsOf(e.menu)).find((r) => r['.id'] === ids[0]);
+        if (!row) throw new ScriptError(`line ${line}: no such item ${ids[0]!} in ${e.menu}`);
+        const v = row[e.key];
+        if (v === undefined) return null;
+        if (LIST_PROPS.has(e.key)) return v === '' ? [] : v.split(',');
+        return v;
+      }
       case 'len': {
         const v = await evaluate(e.of, scopes, line);
-        if (typeof v === 'number') throw new UnsupportedScript(`line ${line}: :len of a number`);
+        if (typeof v !== 'string' && !Array.isArray(v)) return fail(line, `:len of ${show(v)}`);
         return v.length;
       }
       case 'pick': {
         const v = await evaluate(e.of, scopes, line);
-        if (!Array.isArray(v) || e.index >= v.length) throw new UnsupportedScript(`line ${line}: :pick ${e.index} of ${JSON.stringify(v)}`);
-        return v[e.index]!;
+        const start = asNumber(await evaluate(e.start, scopes, line), line);
+        const end = e.end === undefined ? undefined : asNumber(await evaluate(e.end, scopes, line), line);
+        if (typeof v === 'string') return v.slice(start, end ?? start + 1);
+        if (!Array.isArray(v)) return fail(line, `:pick of ${show(v)}`);
+        if (end !== undefined) return v.slice(start, end);
+        if (start >= v.length) fail(line, `:pick ${start} of ${show(v)}`);
+        return v[start]!;
+      }
+      case 'strfind': {
+        const where = asString(await evaluate(e.in, scopes, line), line);
+        const at = where.indexOf(asString(await evaluate(e.what, scopes, line), line));
+        return at < 0 ? null : at;
+      }
+      case 'toarray': {
+        const v = await evaluate(e.of, scopes, line);
+        if (Array.isArray(v)) return v;
+        const text = asString(v, line);
+        return text === '' ? [] : text.split(',');
+      }
+      case 'arith': {
+        const values = [];
+        for (const t of e.terms) values.push(await evaluate(t, scopes, line));
+        if (e.op === '+') return values.reduce<number>((sum, v) => sum + asNumber(v, line), 0);
+        return values.map((v) => (typeof v === 'number' ? String(v) : asString(v, line))).join('');
       }
     }
   };
@@ -419,6 +563,12 @@ export async function runScript(client: RosClient, script: string, options: RunO
   const asText = (v: Value, line: number): string => {
     if (typeof v === 'string') return v;
     throw new UnsupportedScript(`line ${line}: expected a single value, got ${JSON.stringify(v)}`);
+  };
+
+  const propWords = async (props: Array<[string, Expr]>, scopes: Scope[], line: number): Promise<string[]> => {
+    const words: string[] = [];
+    for (const [k, v] of props) words.push(`=${k}=${asText(await evaluate(v, scopes, line), line)}`);
+    return words;
   };
 
   const exec = async (body: Stmt[], scopes: Scope[]): Promise<void> => {
@@ -430,27 +580,43 @@ export async function runScript(client: RosClient, script: string, options: RunO
         case 'local':
           scopes[scopes.length - 1]!.set(s.name, await evaluate(s.value, scopes, s.line));
           break;
+        case 'assign': {
+          const value = await evaluate(s.value, scopes, s.line);
+          const scope = [...scopes].reverse().find((sc) => sc.has(s.name));
+          if (!scope) fail(s.line, `:set of $${s.name}, which no :local declared`);
+          scope!.set(s.name, value);
+          break;
+        }
         case 'if': {
           const l = await evaluate(s.left, scopes, s.line);
           const r = await evaluate(s.right, scopes, s.line);
-          if (typeof l !== 'number' || typeof r !== 'number') throw new UnsupportedScript(`line ${s.line}: :if compares non-numbers`);
-          const holds = s.op === '=' ? l === r : l > r;
+          const comparable = s.op === '=' ? (typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string') : typeof l === 'number' && typeof r === 'number';
+          if (!comparable) fail(s.line, `:if compares ${show(l)} ${s.op} ${show(r)}`);
+          const holds = s.op === '=' ? l === r : (l as number) > (r as number);
           const branch = holds ? s.then : s.else;
           if (branch) await exec(branch, [...scopes, new Map()]);
           break;
         }
+        case 'foreach': {
+          const over = await evaluate(s.in, scopes, s.line);
+          if (!Array.isArray(over)) fail(s.line, `:foreach over ${show(over)}`);
+          for (const item of over as string[]) await exec(s.body, [...scopes, new Map([[s.name, item]])]);
+          break;
+        }
         case 'error':
           throw new ScriptError(asText(await evaluate(s.message, scopes, s.line), s.line));
-        case 'add': {
-          const words = [`${s.menu}/add`];
-          for (const [k, v] of s.props) words.push(`=${k}=${asText(await evaluate(v, scopes, s.line), s.line)}`);
-          await change(words);
+        case 'add':
+          await change([`${s.menu}/add`, ...(await propWords(s.props, scopes, s.line))]);
+          break;
+        case 'set': {
+          const ids = asIds(await evaluate(s.items, scopes, s.line), s.line);
+          const props = await propWords(s.props, scopes, s.line);
+          // like remove: nothing to set, nothing sent
+          if (ids.length > 0) await change([`${s.menu}/set`, `=numbers=${ids.join(',')}`, ...props]);
           break;
         }
         case 'items': {
-          const v = await evaluate(s.items, scopes, s.line);
-          const ids = typeof v === 'string' ? [v] : v;
-          if (typeof ids === 'number') throw new UnsupportedScript(`line ${s.line}: ${s.op} of a number`);
+          const ids = asIds(await evaluate(s.items, scopes, s.line), s.line);
           // RouterOS does nothing for an empty list, so neither is anything sent
           if (ids.length > 0) await change([`${s.menu}/${s.op}`, `=numbers=${ids.join(',')}`]);
           break;

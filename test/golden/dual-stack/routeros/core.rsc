@@ -2,7 +2,7 @@
 # Import with: /import file-name=core.rsc   (generate --out writes it as routeros/core.rsc)
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
-# and nothing without a flatnet comment is ever changed or removed.
+# and nothing without a flatnet comment is ever changed or removed, but for the pvid of access ports (below).
 # It fails closed: the flatnet VLAN interfaces are disabled before any rule is removed and enabled only
 # after every new rule is in, so no flatnet VLAN is ever up without the rules that isolate it. The price:
 # each import interrupts the flatnet networks briefly, and one that stops halfway leaves them down until
@@ -19,13 +19,35 @@
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
 /interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
 
+# Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
+# carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
+# VLAN entry records the PVID it had before: "flatnet:<network>; was-pvid <port>=<pvid>,...". This block
+# reads those records before it replaces the entries (its variables carry them from the old to the new):
+# - a port an earlier import made an access port and this spec does not list gets its recorded PVID back,
+#   unless its pvid is no longer the VLAN flatnet set (someone changed it since: left as it is);
+# - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
+#   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
+{
+  :foreach entry in=[/interface/bridge/vlan/find where bridge="bridge" and comment~"^flatnet:.*; was-pvid "] do={
+    :local entryComment [/interface/bridge/vlan/get $entry comment]
+    :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
+    :foreach recorded in=[:toarray [:pick $entryComment ([:find $entryComment "; was-pvid "] + 11) [:len $entryComment]]] do={
+      :local recordedPort [:pick $recorded 0 [:find $recorded "="]]
+      :local recordedPvid [:pick $recorded ([:find $recorded "="] + 1) [:len $recorded]]
+      :foreach entryVlan in=$entryVlans do={
+        /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface=$recordedPort and pvid=$entryVlan] pvid=$recordedPvid
+      }
+    }
+  }
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
+}
+
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
 /ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
 /ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
 /ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
 /ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
 /ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
 /interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]

@@ -2,7 +2,7 @@
 # Import with: /import file-name=core.rsc   (generate --out writes it as routeros/core.rsc)
 # Every object this script creates carries a comment starting "flatnet:". It first removes the
 # flatnet objects already there, then adds the desired ones: importing it again gives the same state,
-# and nothing without a flatnet comment is ever changed or removed.
+# and nothing without a flatnet comment is ever changed or removed, but for the pvid of access ports (below).
 # It fails closed: the flatnet VLAN interfaces are disabled before any rule is removed and enabled only
 # after every new rule is in, so no flatnet VLAN is ever up without the rules that isolate it. The price:
 # each import interrupts the flatnet networks briefly, and one that stops halfway leaves them down until
@@ -21,9 +21,38 @@
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5"]] = 0) do={ :error "flatnet: ether5 is not a port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
 /interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+
+# Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
+# carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
+# VLAN entry records the PVID it had before: "flatnet:<network>; was-pvid <port>=<pvid>,...". This block
+# reads those records before it replaces the entries (its variables carry them from the old to the new):
+# - a port an earlier import made an access port and this spec does not list gets its recorded PVID back,
+#   unless its pvid is no longer the VLAN flatnet set (someone changed it since: left as it is);
+# - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
+#   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
+{
+  :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5"] pvid]
+  :foreach entry in=[/interface/bridge/vlan/find where bridge="bridge" and comment~"^flatnet:.*; was-pvid "] do={
+    :local entryComment [/interface/bridge/vlan/get $entry comment]
+    :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
+    :foreach recorded in=[:toarray [:pick $entryComment ([:find $entryComment "; was-pvid "] + 11) [:len $entryComment]]] do={
+      :local recordedPort [:pick $recorded 0 [:find $recorded "="]]
+      :local recordedPvid [:pick $recorded ([:find $recorded "="] + 1) [:len $recorded]]
+      :if ($recordedPort = "ether5") do={ :set pvidBefore0 $recordedPvid }
+      :foreach entryVlan in=$entryVlans do={
+        /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface=$recordedPort and pvid=$entryVlan and !(interface="ether5")] pvid=$recordedPvid
+      }
+    }
+  }
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
+  /interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
+  /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 untagged=ether5 comment=("flatnet:iot; was-pvid " . "ether5=" . $pvidBefore0)
+  /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
+}
 
 # Remove what flatnet created before (rules first, interfaces last).
 /ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
@@ -31,7 +60,6 @@
 /ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
 /ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
 /ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
 /ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
 /ip/address/remove [/ip/address/find where comment~"^flatnet:"]
 /interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
@@ -46,15 +74,14 @@
 
 /ipv6/address/add address=2001:db8:40::1/64 interface=vlan40-dmz advertise=no comment=flatnet:dmz
 
-/interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
-/interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 comment=flatnet:iot
-/interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
-
 /ip/pool/add name=flatnet-media ranges=10.20.0.200-10.20.0.250 comment=flatnet:media
+/ip/pool/add name=flatnet-iot ranges=10.30.0.200-10.30.0.250 comment=flatnet:iot
 
 /ip/dhcp-server/add name=flatnet-media interface=vlan20-media address-pool=flatnet-media lease-time=1h comment=flatnet:media disabled=no
+/ip/dhcp-server/add name=flatnet-iot interface=vlan30-iot address-pool=flatnet-iot lease-time=1h comment=flatnet:iot disabled=no
 
 /ip/dhcp-server/network/add address=10.20.0.0/24 gateway=10.20.0.1 dns-server=10.20.0.1 comment=flatnet:media
+/ip/dhcp-server/network/add address=10.30.0.0/24 gateway=10.30.0.1 dns-server=10.30.0.1 comment=flatnet:iot
 
 # /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
 # (after its drop of invalid packets, which keeps applying to flatnet's traffic).
@@ -124,6 +151,7 @@
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=67 comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot place-before=$before
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz place-before=$before
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz place-before=$before
@@ -141,6 +169,7 @@
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-iot comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=53 comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=tcp dst-port=53 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=67 comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-iot protocol=udp dst-port=123 comment=flatnet:iot
     /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-dmz comment=flatnet:dmz
     /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-dmz protocol=udp dst-port=53 comment=flatnet:dmz
@@ -205,6 +234,9 @@
     /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-dmz comment=flatnet:dmz
   }
 }
+
+# The access ports join their VLAN now that its rules are in (the PVID each had before is recorded above).
+/interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5"] pvid=30
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
 /interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]

@@ -20,3 +20,13 @@ ip route replace 192.168.30.128/28 dev fn-300
 ip route show dev fn-300 | while read -r dst rest; do case "$dst $rest " in '192.168.30.128/28 '*|*' proto kernel '*) ;; *) ip route del "$dst" dev fn-300 ;; esac; done
 ip -6 route replace fd00:30::/64 dev fn-300
 ip -6 route show dev fn-300 2>/dev/null | while read -r dst rest; do case "$dst $rest " in 'fd00:30::/64 '*|*' proto kernel '*) ;; *) ip -6 route del "$dst" dev fn-300 ;; esac; done
+ip link show dev enp3s0.400 >/dev/null 2>&1 || { ip link add link enp3s0 name enp3s0.400 type vlan id 400 && ip link set dev enp3s0.400 alias flatnet:enp3s0.400; }
+ip link set dev enp3s0.400 up
+ip link show dev fn-400 >/dev/null 2>&1 || ip link add link enp3s0.400 name fn-400 type macvlan mode bridge
+ip link set dev fn-400 alias flatnet:cams
+ip -o addr show dev fn-400 scope global | while read -r _ _ _ addr _; do case $addr in 192.168.40.16/32) ;; *) ip addr del "$addr" dev fn-400 ;; esac; done
+ip addr replace 192.168.40.16/32 dev fn-400
+ip link set dev fn-400 up
+ip route replace 192.168.40.16/28 dev fn-400
+ip route show dev fn-400 | while read -r dst rest; do case "$dst $rest " in '192.168.40.16/28 '*|*' proto kernel '*) ;; *) ip route del "$dst" dev fn-400 ;; esac; done
+ip -6 route show dev fn-400 2>/dev/null | while read -r dst rest; do case "$dst $rest " in *' proto kernel '*) ;; *) ip -6 route del "$dst" dev fn-400 ;; esac; done
