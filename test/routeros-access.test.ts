@@ -253,6 +253,14 @@ describe('RouterOS access-port warnings (pure diff)', () => {
     l.menus['/interface/bridge/vlan'] = [{ '.id': '*9', bridge: 'bridge', 'vlan-ids': '1', untagged: 'ether3,ether4' }];
     expect(planRouter(model, router, l).warnings.join('\n')).toMatch(/ether4 of network cams is also untagged in bridge VLAN entry vlan-ids=1/);
   });
+  it('a record on a bridge the spec no longer names still puts that port back', () => {
+    const plain = modelFromText(specText(8728, { cams: { vlan: 30, third: 30 } }));
+    const l = live({ bridgePorts: [{ '.id': '*7', bridge: 'old', interface: 'ether4', pvid: '30' }] });
+    l.interfaces.push({ name: 'old' });
+    l.menus['/interface/bridge/vlan'] = [{ '.id': '*9', bridge: 'old', 'vlan-ids': '30', tagged: 'old', untagged: 'ether4', comment: 'flatnet:cams; was-pvid ether4=1' }];
+    const plan = planRouter(plain, plain.routers[0] as typeof router, l);
+    expect(plan.ops.map((o) => o.op).filter((o) => o.op === 'set')).toEqual([{ op: 'set', menu: '/interface/bridge/port', id: '*7', props: [['pvid', '1']] }]);
+  });
   it('warns when vlan filtering is off, naming access-ports', () => {
     const plan = planRouter(model, router, live({ bridges: [{ name: 'bridge', 'vlan-filtering': 'false' }] }));
     expect(plan.warnings.join('\n')).toMatch(/bridge VLAN entries for access-ports have no effect/);

@@ -472,19 +472,21 @@ function planAccessPorts(
   changes: Change[],
   warnings: string[],
 ): { records: Map<string, Map<string, string>>; sets: Array<{ op: RosOp; change: Change }> } {
-  const portRow = (port: string) => live.bridgePorts.find((r) => r.bridge === router.bridge && r.interface === port && !truthy(r.dynamic));
-  // what flatnet recorded before, by network, with the VLAN its entry carries
-  const recorded: Array<{ network: string; vlan: string; port: string; pvid: string }> = [];
+  const portRow = (port: string, bridge = router.bridge) => live.bridgePorts.find((r) => r.bridge === bridge && r.interface === port && !truthy(r.dynamic));
+  // what flatnet recorded before, by network, with the bridge and VLAN of its entry (a spec that names
+  // another bridge now still puts back the ports of the old one)
+  const recorded: Array<{ network: string; bridge: string; vlan: string; port: string; pvid: string }> = [];
   for (const row of live.menus['/interface/bridge/vlan']) {
-    if (!isOwned(row) || row.bridge !== router.bridge) continue;
-    for (const [port, pvid] of parseRecord(row.comment ?? '')) recorded.push({ network: networkOf(row), vlan: row['vlan-ids'] ?? '', port, pvid });
+    if (!isOwned(row)) continue;
+    for (const [port, pvid] of parseRecord(row.comment ?? '')) recorded.push({ network: networkOf(row), bridge: row.bridge ?? '', vlan: row['vlan-ids'] ?? '', port, pvid });
   }
+  const onBridge = recorded.filter((r) => r.bridge === router.bridge);
   const settings = foreignSettings(model, router);
   const records = new Map<string, Map<string, string>>();
   const sets: Array<{ op: RosOp; change: Change }> = [];
   for (const s of settings) {
     const row = portRow(s.port)!; // a live check makes sure it is there
-    const before = recorded.find((r) => r.port === s.port && r.network === s.network) ?? recorded.find((r) => r.port === s.port);
+    const before = onBridge.find((r) => r.port === s.port && r.network === s.network) ?? onBridge.find((r) => r.port === s.port);
     const was = before?.pvid ?? row.pvid ?? '1';
     (records.get(s.network) ?? records.set(s.network, new Map()).get(s.network)!).set(s.port, was);
     if (row.pvid !== s.value) {
@@ -502,10 +504,10 @@ function planAccessPorts(
   }
   const stillAccess = new Set(settings.map((s) => s.port));
   for (const r of recorded) {
-    if (stillAccess.has(r.port)) continue;
-    const row = portRow(r.port);
+    if (r.bridge === router.bridge && stillAccess.has(r.port)) continue;
+    const row = portRow(r.port, r.bridge);
     if (!row) {
-      warnings.push(`${r.port} was an access port of ${r.network} (PVID ${r.pvid} before) and is no longer a port of ${router.bridge}: nothing to put back`);
+      warnings.push(`${r.port} was an access port of ${r.network} (PVID ${r.pvid} before) and is no longer a port of ${r.bridge}: nothing to put back`);
     } else if (row.pvid === r.vlan && r.pvid !== r.vlan) {
       const change: Change = {
         action: 'change',
