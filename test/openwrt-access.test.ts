@@ -1,9 +1,8 @@
 // Access ports on OpenWrt (DSA): `<port>:u*` in the network's bridge-vlan and the port out of the LAN's own
 // bridge-vlan; the pure parts, then plan/apply through the CLI against the OpenWrt test router (OpenSSH's
 // sshd on 127.0.0.1 running OpenWrt's own uci on a scratch root).
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +11,10 @@ import { modelFromText, type OpenWrtRouter } from '../src/index.js';
 import { planOpenWrt } from '../targets/openwrt/diff.js';
 import { desiredState, renderBatch } from '../targets/openwrt/index.js';
 import { parseUciExport } from '../targets/openwrt/uci.js';
+import { OpenWrtCli } from './fakes/openwrt-cli.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'flatnet-router.js');
 
 const camsNet = (extra: Record<string, unknown> = {}) => ({
   router: 'edge',
@@ -97,58 +96,20 @@ describe('OpenWrt access ports: desired sections', () => {
 // through the CLI against the OpenWrt test router
 
 const support = openwrtTestSupport();
-let scratch = '';
-let home = '';
-const routers: OpenWrtTestRouter[] = [];
-
-async function router(): Promise<OpenWrtTestRouter> {
-  const r = await OpenWrtTestRouter.start();
-  routers.push(r);
-  home = mkdtempSync(join(scratch, 'home-'));
-  mkdirSync(join(home, '.ssh'), { recursive: true });
-  writeFileSync(join(home, '.ssh', 'known_hosts'), `${r.knownHostsLine}\n`);
-  return r;
-}
-
-function specFile(r: OpenWrtTestRouter, extraRouter: Record<string, unknown>, cams: Record<string, unknown>): string {
-  const file = join(scratch, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-  const spec = {
-    version: 1,
-    routers: { edge: { type: 'openwrt', address: '127.0.0.1', port: r.port, user: r.user, 'key-file': r.clientKeyFile, ...extraRouter } },
-    hosts: { nas: { parent: 'eth0' } },
-    networks: { cams: camsNet(cams) },
-  };
-  writeFileSync(file, stringify(spec));
-  return file;
-}
-
-function cli(r: OpenWrtTestRouter, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', FLATNET_TEST_REMOTE_ROOT: r.root }, timeout: 90_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+let harness: OpenWrtCli;
+const router = () => harness.router();
+const specFile = (r: OpenWrtTestRouter, extraRouter: Record<string, unknown>, cams: Record<string, unknown>) => harness.specFile(r, { cams: camsNet(cams) }, extraRouter);
+const cli = (r: OpenWrtTestRouter, args: string[]) => harness.cli(r, args);
 
 const get = (r: OpenWrtTestRouter, key: string) => r.uci(['-q', 'get', key]);
 
 describe.skipIf(!support.ok)(`OpenWrt access ports, applied over SSH${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
   beforeAll(() => {
     if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) throw new Error('run tsc first (npm test does)');
-    scratch = mkdtempSync(join(tmpdir(), 'flatnet-owrt-access-'));
+    harness = new OpenWrtCli('flatnet-owrt-access-');
   });
-  afterAll(() => {
-    if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    await Promise.all(routers.splice(0).map((r) => r.stop()));
-  });
+  afterAll(() => harness?.remove());
+  afterEach(() => harness.stopRouters());
 
   it('with a trunk port: lan3 leaves the LAN bridge-vlan for the network one and comes back; the LAN stays untagged on its other ports', async () => {
     const r = await router();
@@ -173,8 +134,7 @@ describe.skipIf(!support.ok)(`OpenWrt access ports, applied over SSH${support.ok
     expect((await cli(r, ['plan', without, '--detailed-exitcode'])).code).toBe(0);
 
     // and without the network at all the router is as it was
-    const file2 = join(scratch, 'empty.yaml');
-    writeFileSync(file2, stringify({ version: 1, routers: { edge: { type: 'openwrt', address: '127.0.0.1', port: r.port, user: r.user, 'key-file': r.clientKeyFile } }, hosts: { nas: { parent: 'eth0' } }, networks: {} }));
+    const file2 = harness.specFile(r, {});
     const gone = await cli(r, ['apply', file2, '--yes', '--confirm-timeout', '20']);
     expect(gone.code, gone.stdout + gone.stderr).toBe(0);
     expect(r.uci(['show', 'network'])).toBe(networkBefore);
@@ -208,7 +168,6 @@ describe.skipIf(!support.ok)(`OpenWrt access ports, applied over SSH${support.ok
 // the generated batch, through OpenWrt's own uci: no error line
 describe.skipIf(!support.ok)('OpenWrt access ports: the generated batch in real uci', () => {
   it('runs without an error and stages the access port', async () => {
-    scratch ||= mkdtempSync(join(tmpdir(), 'flatnet-owrt-access-'));
     const r = await OpenWrtTestRouter.start();
     try {
       const model = modelFromText(stringify(pureSpec({ 'trunk-ports': ['lan1'], 'lan-ports': ['lan1', 'lan2'], 'lan-interface': 'lan' }, { 'access-ports': ['lan3'] })));

@@ -1,9 +1,7 @@
 // The router serves DHCP on a VLAN network with dhcp-pool: dhcp.flatnet_<network> (dnsmasq), planned, applied
 // and removed through the CLI against the OpenWrt test router (OpenSSH's sshd on 127.0.0.1 running OpenWrt's
 // own uci on a scratch root), plus the pure parts (desiredState, batch, config snippets).
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +11,10 @@ import { renderConfigFiles } from '../targets/openwrt/config.js';
 import { planOpenWrt } from '../targets/openwrt/diff.js';
 import { desiredState, renderBatch } from '../targets/openwrt/index.js';
 import { parseUciExport } from '../targets/openwrt/uci.js';
+import { OpenWrtCli } from './fakes/openwrt-cli.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'flatnet-router.js');
 
 function pureSpec(extra: Record<string, unknown> = {}) {
   return {
@@ -106,30 +104,10 @@ describe('OpenWrt DHCP on a VLAN network: desired sections', () => {
 // through the CLI against the OpenWrt test router
 
 const support = openwrtTestSupport();
-let scratch = '';
-let home = '';
-const routers: OpenWrtTestRouter[] = [];
-
-async function router(): Promise<OpenWrtTestRouter> {
-  const r = await OpenWrtTestRouter.start();
-  routers.push(r);
-  home = mkdtempSync(join(scratch, 'home-'));
-  mkdirSync(join(home, '.ssh'), { recursive: true });
-  writeFileSync(join(home, '.ssh', 'known_hosts'), `${r.knownHostsLine}\n`);
-  return r;
-}
-
-function specFile(r: OpenWrtTestRouter, networks: Record<string, unknown>): string {
-  const file = join(scratch, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-  const spec = {
-    version: 1,
-    routers: { edge: { type: 'openwrt', address: '127.0.0.1', port: r.port, user: r.user, 'key-file': r.clientKeyFile } },
-    hosts: { nas: { parent: 'eth0' } },
-    networks,
-  };
-  writeFileSync(file, stringify(spec));
-  return file;
-}
+let harness: OpenWrtCli;
+const router = () => harness.router();
+const specFile = (r: OpenWrtTestRouter, networks: Record<string, unknown>) => harness.specFile(r, networks);
+const cli = (r: OpenWrtTestRouter, args: string[]) => harness.cli(r, args);
 
 const vlanNet = (extra: Record<string, unknown> = {}) => ({
   router: 'edge',
@@ -142,33 +120,15 @@ const vlanNet = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function cli(r: OpenWrtTestRouter, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', FLATNET_TEST_REMOTE_ROOT: r.root }, timeout: 90_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
 const dhcpLines = (r: OpenWrtTestRouter) => r.uci(['show', 'dhcp']).split('\n').filter((l) => l !== '');
 
 describe.skipIf(!support.ok)(`OpenWrt DHCP on a VLAN network, applied over SSH${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
   beforeAll(() => {
     if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) throw new Error('run tsc first (npm test does)');
-    scratch = mkdtempSync(join(tmpdir(), 'flatnet-owrt-dhcp-'));
+    harness = new OpenWrtCli('flatnet-owrt-dhcp-');
   });
-  afterAll(() => {
-    if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    await Promise.all(routers.splice(0).map((r) => r.stop()));
-  });
+  afterAll(() => harness?.remove());
+  afterEach(() => harness.stopRouters());
 
   it('apply adds dhcp.flatnet_<net> and reloads dnsmasq; plan again is empty; dropping dhcp-pool removes exactly that section', async () => {
     const r = await router();

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { modelFromText, type Model } from '../src/index.js';
 import { RosClient } from '../targets/routeros/api.js';
 import { renderScript } from '../targets/routeros/index.js';
-import { RouterOSUnit } from '../targets/routeros/push.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { planRouterOS, vlanSpecText, type VlanNet } from './fakes/routeros-harness.js';
 import { runScript, ScriptError } from './fakes/routeros-script.js';
 
 type RouterOS = Extract<Model['routers'][number], { type: 'routeros' }>;
@@ -21,40 +21,8 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
 });
 
-interface Net {
-  vlan: number;
-  third: number;
-  access?: string[];
-}
-
-function specText(port: number, nets: Record<string, Net>, trunk: string[]): string {
-  return [
-    'version: 1',
-    'routers:',
-    '  core:',
-    '    type: routeros',
-    '    address: 127.0.0.1',
-    `    port: ${port}`,
-    '    password-env: P',
-    ...(trunk.length > 0 ? [`    trunk-ports: [${trunk.join(', ')}]`] : []),
-    'hosts:',
-    '  nas:',
-    '    parent: eth0',
-    Object.keys(nets).length > 0 ? 'networks:' : 'networks: {}',
-    ...Object.entries(nets).flatMap(([name, n]) => [
-      `  ${name}:`,
-      '    router: core',
-      '    host: nas',
-      `    vlan: ${n.vlan}`,
-      `    subnet: 10.${n.third}.0.0/24`,
-      `    gateway: 10.${n.third}.0.1`,
-      `    container-range: 10.${n.third}.0.64/26`,
-      `    vlan-device: eth0.${n.vlan}`,
-      ...(n.access ? [`    access-ports: [${n.access.join(', ')}]`] : []),
-    ]),
-    '',
-  ].join('\n');
-}
+type Net = VlanNet;
+const specText = vlanSpecText;
 
 interface Router {
   fake: FakeRouterOS;
@@ -89,13 +57,7 @@ async function importSpec(r: Router, nets: Record<string, Net>, trunk: string[] 
 
 /** What `flatnet-router plan` would change now: 0 means the script left what apply would have. */
 async function planned(r: Router, nets: Record<string, Net>, trunk: string[] = []): Promise<number> {
-  const model = modelFromText(specText(r.port, nets, trunk));
-  const unit = new RouterOSUnit(model, model.routers[0] as RouterOS, { env: { P: PASSWORD } });
-  try {
-    return (await unit.plan(() => {})).changes.length;
-  } finally {
-    unit.close();
-  }
+  return (await planRouterOS(specText(r.port, nets, trunk), PASSWORD, false)).changes.length;
 }
 
 const bridgePort = (r: Router, name: string) => r.fake.rows('/interface/bridge/port').find((p) => p.interface === name)!;

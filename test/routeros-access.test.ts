@@ -3,11 +3,11 @@
 // entry lists it untagged, a second apply changes nothing, and dropping the port puts its PVID back.
 import { afterEach, describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
-import { LiveCheckError, type Change } from '../src/plan/types.js';
+import { LiveCheckError } from '../src/plan/types.js';
 import { RosClient } from '../targets/routeros/api.js';
 import { planRouter, type LiveState } from '../targets/routeros/diff.js';
-import { RouterOSUnit } from '../targets/routeros/push.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { planRouterOS, vlanSpecText, type VlanNet } from './fakes/routeros-harness.js';
 
 const PASSWORD = 'access';
 const fakes: FakeRouterOS[] = [];
@@ -15,40 +15,8 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
 });
 
-interface Net {
-  vlan: number;
-  third: number;
-  access?: string[];
-}
-
-function specText(port: number, nets: Record<string, Net>, trunk: string[] = []): string {
-  return [
-    'version: 1',
-    'routers:',
-    '  core:',
-    '    type: routeros',
-    '    address: 127.0.0.1',
-    `    port: ${port}`,
-    '    password-env: P',
-    ...(trunk.length ? [`    trunk-ports: [${trunk.join(', ')}]`] : []),
-    'hosts:',
-    '  nas:',
-    '    parent: eth0',
-    'networks:',
-    ...Object.entries(nets).flatMap(([name, n]) => [
-      `  ${name}:`,
-      '    router: core',
-      '    host: nas',
-      `    vlan: ${n.vlan}`,
-      `    subnet: 10.${n.third}.0.0/24`,
-      `    gateway: 10.${n.third}.0.1`,
-      `    container-range: 10.${n.third}.0.64/26`,
-      `    vlan-device: eth0.${n.vlan}`,
-      ...(n.access ? [`    access-ports: [${n.access.join(', ')}]`] : []),
-    ]),
-    '',
-  ].join('\n');
-}
+type Net = VlanNet;
+const specText = vlanSpecText;
 
 async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
   const fake = new FakeRouterOS({ password: PASSWORD });
@@ -57,17 +25,7 @@ async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
   return { fake, port: await fake.start() };
 }
 
-async function run(port: number, nets: Record<string, Net>, apply = true, trunk: string[] = []): Promise<{ changes: Change[]; warnings: string[] }> {
-  const model = modelFromText(specText(port, nets, trunk));
-  const unit = new RouterOSUnit(model, model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>, { env: { P: PASSWORD } });
-  try {
-    const plan = await unit.plan(() => {});
-    if (apply && plan.changes.length > 0) await unit.apply(() => {});
-    return { changes: plan.changes, warnings: plan.warnings ?? [] };
-  } finally {
-    unit.close();
-  }
-}
+const run = (port: number, nets: Record<string, Net>, apply = true, trunk: string[] = []) => planRouterOS(specText(port, nets, trunk), PASSWORD, apply);
 
 const bridgePort = (fake: FakeRouterOS, name: string) => fake.rows('/interface/bridge/port').find((r) => r.interface === name)!;
 const entries = (fake: FakeRouterOS) => fake.rows('/interface/bridge/vlan').filter((r) => (r.comment ?? '').startsWith('flatnet:'));

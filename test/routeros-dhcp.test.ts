@@ -1,11 +1,10 @@
 // A VLAN network with dhcp-pool: the router serves DHCP on the VLAN (pool, server, DHCP network), applied
 // in place against the fake RouterOS, idempotent, edited with one `set`, and removed with the pool.
 import { afterEach, describe, expect, it } from 'vitest';
-import { modelFromText } from '../src/index.js';
 import { LiveCheckError, type Change } from '../src/plan/types.js';
 import { durationSeconds, normalizeValue } from '../targets/routeros/diff.js';
-import { RouterOSUnit } from '../targets/routeros/push.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { planRouterOS } from './fakes/routeros-harness.js';
 
 const PASSWORD = 'dhcp';
 const fakes: FakeRouterOS[] = [];
@@ -58,17 +57,7 @@ async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
   return { fake, port: await fake.start() };
 }
 
-async function run(port: number, o: Opts, apply = true): Promise<Change[]> {
-  const model = modelFromText(specText(port, o));
-  const unit = new RouterOSUnit(model, model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>, { env: { P: PASSWORD } });
-  try {
-    const plan = await unit.plan(() => {});
-    if (apply && plan.changes.length > 0) await unit.apply(() => {});
-    return plan.changes;
-  } finally {
-    unit.close();
-  }
-}
+const run = async (port: number, o: Opts, apply = true): Promise<Change[]> => (await planRouterOS(specText(port, o), PASSWORD, apply)).changes;
 
 const owned = (fake: FakeRouterOS, menu: string) => fake.rows(menu).filter((r) => r.comment === 'flatnet:cams');
 const udp67 = (fake: FakeRouterOS) => owned(fake, '/ip/firewall/filter').filter((r) => r.chain === 'input' && r.protocol === 'udp' && r['dst-port'] === '67');
