@@ -81,6 +81,15 @@ describe('OpenWrt access ports: desired sections', () => {
     expect(plan.problems).toEqual([{ path: ['networks', 'cams', 'access-ports', 0], message: expect.stringMatching(/port "lan9" is not a port of br-lan/) }]);
   });
 
+  it("warns when one of the router's own bridge-vlan sections also has the access port", () => {
+    const model = modelFromText(stringify(pureSpec({}, { 'access-ports': ['lan3'] })));
+    const theirs = parseUciExport("config bridge-vlan 'guest'\n\toption device 'br-lan'\n\toption vlan '50'\n\tlist ports 'lan3:t'\n", 'network');
+    const plan = planOpenWrt(model, routerOf(model), { sections: [...liveDefaults(), ...theirs], hasUbus: true, staged: [] });
+    expect(plan.warnings.join('\n')).toMatch(/access port lan3 of network cams is also in network\.guest \(VLAN 50, as lan3:t\)/);
+    const clean = planOpenWrt(model, routerOf(model), { sections: liveDefaults(), hasUbus: true, staged: [] });
+    expect(clean.warnings).toEqual([]);
+  });
+
   it('with lan-ports in the spec, a port dropped from access-ports and not listed is reported stranded', () => {
     const withPort = modelFromText(stringify(pureSpec({ 'trunk-ports': ['lan1'], 'lan-ports': ['lan1', 'lan2'], 'lan-interface': 'lan' }, { 'access-ports': ['lan3'] })));
     const live = [...liveDefaults(), ...parseUciExport("config bridge-vlan 'flatnet_cams_vlan'\n\toption device 'br-lan'\n\toption vlan '30'\n\toption ports 'lan1:t lan3:u*'\n", 'network')];

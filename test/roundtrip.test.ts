@@ -78,6 +78,8 @@ function groups(objects: Array<{ menu: string; props: Array<[string, string]> }>
     const key = chain ? `${o.menu} ${chain}` : o.menu;
     (out[key] ??= []).push(JSON.stringify(o.props));
   }
+  // the script updates the entries that record access ports first: their order is not the desired one
+  out['/interface/bridge/vlan']?.sort();
   return out;
 }
 

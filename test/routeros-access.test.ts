@@ -132,48 +132,58 @@ describe('RouterOS access ports', () => {
   });
 });
 
-describe('RouterOS access ports: an apply cut off at any change', () => {
-  // Whenever the port is on the VLAN, its old PVID is recorded and the VLAN's drops are in; a rerun converges.
+describe('RouterOS access ports: an apply cut off or refused at any change', () => {
+  // Whenever ether4 is on a flatnet VLAN, its PVID before flatnet (1) is recorded on that VLAN's entry and
+  // the network's drops are in; a rerun converges.
   const invariant = (fake: FakeRouterOS): string | undefined => {
-    if (bridgePort(fake, 'ether4').pvid !== '30') return undefined;
-    const entry = entries(fake).find((e) => e['vlan-ids'] === '30');
-    if (!entry?.comment?.includes('was-pvid ether4=1')) return `ether4 on VLAN 30 without its record (entry comment: ${entry?.comment ?? 'none'})`;
-    const drops = fake.rows('/ip/firewall/filter').filter((r) => r.comment === 'flatnet:cams' && r.action === 'drop');
-    if (drops.length < 3) return `ether4 on VLAN 30 with ${drops.length} of its 3 drops`;
+    const pvid = bridgePort(fake, 'ether4').pvid!;
+    if (pvid === '1') return undefined;
+    const entry = entries(fake).find((e) => e['vlan-ids'] === pvid);
+    if (!entry?.comment?.includes('was-pvid ether4=1')) return `ether4 on VLAN ${pvid} without its record (entry comment: ${entry?.comment ?? 'none'})`;
+    const network = entry.comment.slice('flatnet:'.length).split(';')[0];
+    const drops = fake.rows('/ip/firewall/filter').filter((r) => r.comment === `flatnet:${network}` && r.action === 'drop');
+    if (drops.length < 3) return `ether4 on VLAN ${pvid} with ${drops.length} of its 3 drops`;
     return undefined;
   };
 
-  for (const [title, before, after] of [
-    ['adding the access port', { vlan: 30, third: 30 } as Net | undefined, { vlan: 30, third: 30, access: ['ether4'] } as Net | undefined],
-    ['dropping the access port', { vlan: 30, third: 30, access: ['ether4'] }, { vlan: 30, third: 30 }],
-    ['removing the network', { vlan: 30, third: 30, access: ['ether4'] }, undefined],
-  ] as const) {
-    it(`${title}: every cut point keeps the invariant, and a rerun converges`, async () => {
-      const nets = (n: Net | undefined) => ({ keep: { vlan: 40, third: 40 }, ...(n ? { cams: n } : {}) });
-      let k = 1;
-      for (;; k++) {
-        const { fake, port } = await start();
-        await run(port, nets(before));
-        const baseline = fake.stats.changes;
-        const seen: string[] = [];
-        fake.options.afterChange = () => {
-          const broken = invariant(fake);
-          if (broken) seen.push(broken);
-        };
-        fake.options.dropAtChange = baseline + k;
-        const cut = await run(port, nets(after)).then(() => false, () => true);
-        fake.options.dropAtChange = undefined;
-        fake.options.afterChange = undefined;
-        expect(seen).toEqual([]);
-        await run(port, nets(after));
-        expect(invariant(fake)).toBeUndefined();
-        expect(bridgePort(fake, 'ether4').pvid).toBe(after?.access ? '30' : '1');
-        expect((await run(port, nets(after), false)).changes).toEqual([]);
-        await fake.stop();
-        if (!cut) break;
-      }
-      expect(k).toBeGreaterThan(1);
-    });
+  type Nets = Record<string, Net>;
+  const cases: Array<[string, Nets, Nets, string]> = [
+    ['adding the access port', { cams: { vlan: 30, third: 30 } }, { cams: { vlan: 30, third: 30, access: ['ether4'] } }, '30'],
+    ['dropping the access port', { cams: { vlan: 30, third: 30, access: ['ether4'] } }, { cams: { vlan: 30, third: 30 } }, '1'],
+    ['removing the network', { cams: { vlan: 30, third: 30, access: ['ether4'] }, keep: { vlan: 50, third: 50 } }, { keep: { vlan: 50, third: 50 } }, '1'],
+    ['moving the port to another network', { cams: { vlan: 30, third: 30, access: ['ether4'] }, iot: { vlan: 40, third: 40 } }, { cams: { vlan: 30, third: 30 }, iot: { vlan: 40, third: 40, access: ['ether4'] } }, '40'],
+  ];
+  for (const mode of ['reset', 'trap'] as const) {
+    for (const [title, before, after, finalPvid] of cases) {
+      it(`${title}, ${mode === 'reset' ? 'connection reset' : 'command refused'} at each change: the invariant holds, a rerun converges`, async () => {
+        let k = 1;
+        for (;; k++) {
+          const { fake, port } = await start();
+          await run(port, before);
+          const baseline = fake.stats.changes;
+          const seen: string[] = [];
+          fake.options.afterChange = () => {
+            const broken = invariant(fake);
+            if (broken) seen.push(broken);
+          };
+          if (mode === 'reset') fake.options.dropAtChange = baseline + k;
+          else fake.options.trapAtChange = { k: baseline + k, message: 'failure: refused by the test' };
+          const cut = await run(port, after).then(() => false, () => true);
+          fake.options.dropAtChange = undefined;
+          fake.options.trapAtChange = undefined;
+          fake.options.afterChange = undefined;
+          expect(seen, `cut at change ${k}`).toEqual([]);
+          expect(invariant(fake), `after the cut at change ${k}`).toBeUndefined();
+          await run(port, after);
+          expect(invariant(fake)).toBeUndefined();
+          expect(bridgePort(fake, 'ether4').pvid, `rerun after the cut at change ${k}`).toBe(finalPvid);
+          expect((await run(port, after, false)).changes).toEqual([]);
+          await fake.stop();
+          if (!cut) break;
+        }
+        expect(k).toBeGreaterThan(1);
+      });
+    }
   }
 });
 
@@ -218,6 +228,11 @@ describe('RouterOS access-port warnings (pure diff)', () => {
     l.menus['/interface/bridge/vlan'] = [{ '.id': '*9', bridge: 'old', 'vlan-ids': '30', tagged: 'old', untagged: 'ether4', comment: 'flatnet:cams; was-pvid ether4=1' }];
     const plan = planRouter(plain, plain.routers[0] as typeof router, l);
     expect(plan.ops.map((o) => o.op).filter((o) => o.op === 'set')).toEqual([{ op: 'set', menu: '/interface/bridge/port', id: '*7', props: [['pvid', '1']] }]);
+  });
+  it('a dynamic bridge port (wireless, CAPsMAN) is refused at its spec path, not planned', () => {
+    const plan = planRouter(model, router, live({ bridgePorts: [{ '.id': '*4', bridge: 'bridge', interface: 'ether4', pvid: '1', dynamic: 'true' }] }));
+    expect(plan.problems).toEqual([{ path: ['networks', 'cams', 'access-ports', 0], message: expect.stringMatching(/"ether4" is a dynamic port of bridge "bridge"/) }]);
+    expect(plan.ops).toEqual([]);
   });
   it('warns when vlan filtering is off, naming access-ports', () => {
     const plan = planRouter(model, router, live({ bridges: [{ name: 'bridge', 'vlan-filtering': 'false' }] }));

@@ -124,9 +124,15 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
         router.trunkPorts.forEach((p, i) => {
           if (!ports.includes(p)) problems.push({ path: at('trunk-ports', i), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
         });
+        // your own bridge-vlan sections on the bridge: a port in one of them would carry that VLAN too
+        const foreignVlans = network.filter((s) => s.type === 'bridge-vlan' && !isOwned(s) && single(s.options.get('device')) === router.device);
         for (const n of networks) {
           n.accessPorts.forEach((p, i) => {
             if (!ports.includes(p)) problems.push({ path: ['networks', n.name, 'access-ports', i], message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
+            for (const v of foreignVlans) {
+              const member = uciWords(v.options.get('ports')).split(' ').find((x) => x.replace(/:.*$/, '') === p);
+              if (member) warnings.push(`access port ${p} of network ${n.name} is also in ${v.name ? `network.${v.name}` : 'an anonymous bridge-vlan section'} (VLAN ${single(v.options.get('vlan')) ?? '?'}, as ${member}), not flatnet's: its devices would see that VLAN too; remove ${p} there`);
+            }
           });
         }
       }

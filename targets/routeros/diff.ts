@@ -128,8 +128,8 @@ export type RosOp =
 
 export interface PlannedOp {
   /**
-   * 1: interfaces, 2: access ports put back, addresses, bridge VLANs and DHCP pools, 3: rules and DHCP
-   * servers, 4: access ports set, enable and remove, 5: remove interfaces
+   * 1: interfaces and access ports put back, 2: addresses, bridge VLANs and DHCP pools, 3: rules and DHCP
+   * servers, 4: access ports set, enable and remove, 5: remove interfaces, and records no longer needed
    */
   level: number;
   op: RosOp;
@@ -231,8 +231,14 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     } else if (c.kind === 'interface-list' && !lists.has(c.name)) {
       const what = c.role === 'WAN' ? "the uplinks' list" : "the trusted LAN's list";
       problems.push({ path: c.path, message: `interface list "${c.name}" not found on the router (${what}; RouterOS's default config calls it ${c.role})` });
-    } else if (c.kind === 'bridge-port' && !live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name)) {
-      problems.push({ path: c.path, message: `"${c.name}" is not a port of bridge "${c.bridge}" on the router (/interface/bridge/port): an access port must be in the bridge` });
+    } else if (c.kind === 'bridge-port' && !live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name && !truthy(r.dynamic))) {
+      const dynamic = live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name);
+      problems.push({
+        path: c.path,
+        message: dynamic
+          ? `"${c.name}" is a dynamic port of bridge "${c.bridge}" (added by wireless or CAPsMAN): its pvid is not kept; set the VLAN where that port is made (e.g. the wireless interface's vlan-id)`
+          : `"${c.name}" is not a port of bridge "${c.bridge}" on the router (/interface/bridge/port): an access port must be in the bridge`,
+      });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
       if (foreign) problems.push({ path: c.path, message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
@@ -397,11 +403,36 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     ['/ip/dhcp-server', 3],
     ['/ip/dhcp-server/network', 3],
   ] as const;
+  // A bridge VLAN entry's comment carries its access ports' recorded PVIDs. A record the entry no longer
+  // needs goes only in step 5, once the ports it covers are back (step 1) or recorded in their new
+  // network's entry (step 2) and on its VLAN (step 4): a step that fails never leaves a port on a VLAN
+  // whose entry does not record it.
+  const shrinkLater: Array<{ id: string; comment: string; change: Change }> = [];
   for (const [menu, level] of perNetwork) {
     for (const pair of pairByNetwork(menu, desired, live, liveRow)) {
       const { have, extra } = pair;
-      // a bridge VLAN entry's comment carries its access ports' recorded PVIDs
       const want = pair.want && menu === '/interface/bridge/vlan' ? withComment(pair.want, recordComment(valueOf(pair.want.props, 'comment')!, access.records.get(pair.want.network) ?? new Map())) : pair.want;
+      if (want && have && menu === '/interface/bridge/vlan') {
+        const finalComment = valueOf(want.props, 'comment')!;
+        const finalRecord = access.records.get(want.network) ?? new Map<string, string>();
+        const kept = [...parseRecord(have.comment ?? '')].filter(([port]) => !finalRecord.has(port));
+        if (kept.length > 0) {
+          const staged = recordComment(valueOf(pair.want!.props, 'comment')!, new Map([...finalRecord, ...kept]));
+          const diff = differences(menu, want.props, have);
+          if (staged !== (have.comment ?? '')) diff.push({ key: 'comment', from: have.comment ?? '', to: staged });
+          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [...diff.filter((d) => d.key !== 'comment'), { key: 'comment', from: have.comment ?? '', to: finalComment }] };
+          changes.push(change);
+          if (diff.length > 0) push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change, false);
+          shrinkLater.push({ id: have['.id']!, comment: finalComment, change });
+          if (truthy(have.disabled)) {
+            const enable: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
+            changes.push(enable);
+            push(level, { op: 'enable', menu, target: { id: have['.id']! } }, enable);
+          }
+          for (const row of extra) removeLater(row, menu);
+          continue;
+        }
+      }
       if (want && !have) {
         const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })) };
         changes.push(change);
@@ -435,6 +466,8 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     changes.push(a.change);
     push(4, a.op, a.change);
   }
+  // a record goes once its port is where the spec wants it (step 4 done): step 5
+  for (const s of shrinkLater) push(5, { op: 'set', menu: '/interface/bridge/vlan', id: s.id, props: [['comment', s.comment]] }, s.change);
   for (const e of enableLater) push(4, { op: 'enable', menu: '/interface/vlan', target: e.target }, e.change);
   // A network that goes away: its VLAN interface is disabled before its rules go, so it never passes
   // traffic unfiltered; the interface itself goes last, once nothing names it.
@@ -447,7 +480,9 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     for (const { row } of removals.filter((r) => r.menu === menu)) {
       const change: Change = { action: 'remove', kind: menu, name: describe(menu, row), network: networkOf(row) };
       changes.push(change);
-      push(menu === '/interface/vlan' ? 5 : 4, { op: 'remove', menu, target: { id: row['.id']! } }, change);
+      // an entry that still records access ports goes with the interfaces, after the ports have moved
+      const holdsRecord = menu === '/interface/bridge/vlan' && parseRecord(row.comment ?? '').size > 0;
+      push(menu === '/interface/vlan' || holdsRecord ? 5 : 4, { op: 'remove', menu, target: { id: row['.id']! } }, change);
     }
   }
   ops.sort((a, b) => a.level - b.level); // stable: order within a level is kept
@@ -461,8 +496,8 @@ function withComment(o: RosObject, comment: string): RosObject {
 /**
  * The access ports' pvid settings and their record: `records` is what each network's bridge VLAN entry
  * records once the apply is done (port → the PVID it had before flatnet). A port dropped from the spec gets
- * its recorded PVID back (level 2, before the record goes), unless someone changed it since; a port that
- * moves to another network keeps its record.
+ * its recorded PVID back (level 1, a step before any record changes), unless someone changed it since; a
+ * port that moves to another network keeps its record.
  */
 function planAccessPorts(
   model: Model,
@@ -503,12 +538,22 @@ function planAccessPorts(
     }
   }
   const stillAccess = new Set(settings.map((s) => s.port));
+  // one decision per port: an apply cut off while a port moved can leave it recorded in two entries
+  const byPort = new Map<string, typeof recorded>();
   for (const r of recorded) {
-    if (r.bridge === router.bridge && stillAccess.has(r.port)) continue;
-    const row = portRow(r.port, r.bridge);
+    const key = `${r.bridge}\u0000${r.port}`;
+    (byPort.get(key) ?? byPort.set(key, []).get(key)!).push(r);
+  }
+  for (const group of byPort.values()) {
+    const first = group[0]!;
+    if (first.bridge === router.bridge && stillAccess.has(first.port)) continue;
+    const row = portRow(first.port, first.bridge);
+    const r = group.find((x) => x.vlan === row?.pvid) ?? first;
     if (!row) {
       warnings.push(`${r.port} was an access port of ${r.network} (PVID ${r.pvid} before) and is no longer a port of ${r.bridge}: nothing to put back`);
-    } else if (row.pvid === r.vlan && r.pvid !== r.vlan) {
+    } else if (group.some((x) => x.pvid === row.pvid)) {
+      // back already (an earlier apply stopped before its record went)
+    } else if (row.pvid === r.vlan) {
       const change: Change = {
         action: 'change',
         kind: '/interface/bridge/port',
@@ -518,8 +563,9 @@ function planAccessPorts(
         note: `no longer an access port of ${r.network}: its PVID before flatnet`,
       };
       changes.push(change);
-      push(2, { op: 'set', menu: '/interface/bridge/port', id: row['.id']!, props: [['pvid', r.pvid]] }, change);
-    } else if (row.pvid !== r.pvid) {
+      // step 1, a step of its own before any record changes: a refused restore stops the apply with the record kept
+      push(1, { op: 'set', menu: '/interface/bridge/port', id: row['.id']!, props: [['pvid', r.pvid]] }, change);
+    } else {
       warnings.push(`${r.port} was an access port of ${r.network} and has pvid ${row.pvid ?? '(none)'} now, not the ${r.vlan} flatnet set: left as it is (its PVID before flatnet was ${r.pvid})`);
     }
   }

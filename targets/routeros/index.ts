@@ -272,23 +272,34 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
 const DISABLE_FIRST: readonly RosMenu[] = ['/interface/vlan'];
 
 /**
- * The script's bridge VLAN entries and access ports: the entries are removed and added in one block of their
- * own, since the PVIDs recorded in the old entries' comments go into the new ones through local variables
- * (one per access port, `$pvidBefore<i>`), and /import keeps no variable from one top-level line to the next.
+ * The script's bridge VLAN entries and access ports, in one block of their own: the PVIDs recorded in the
+ * old entries' comments go into the new ones through local variables (one per access port,
+ * `$pvidBefore<i>`), and /import keeps no variable from one top-level line to the next. Each network's entry
+ * is updated in place (added when missing) and only then are the entries no network keeps removed, so an
+ * import that stops halfway never leaves a port on its VLAN with its record gone.
  */
 function scriptAccessPorts(model: Model, router: RouterOSRouter, objects: RosObject[]) {
   const accessPorts = foreignSettings(model, router).map((s, i) => ({ port: s.port, network: s.network, var: `pvidBefore${i}`, props: [[s.key, s.value]] }));
   const bridgeVlans = objects
     .filter((o) => o.menu === '/interface/bridge/vlan')
-    .map((o) => {
+    .map((o, i) => {
       const ports = accessPorts.filter((a) => a.network === o.network);
-      if (ports.length === 0) return { props: o.props, record: null };
       const comment = o.props.find(([k]) => k === 'comment')![1];
+      const props = o.props.filter(([k]) => k !== 'comment');
       return {
-        props: o.props.filter(([k]) => k !== 'comment'),
-        record: { prefix: `${comment}${PVID_RECORD}`, ports: ports.map((a, i) => ({ label: `${i > 0 ? ',' : ''}${a.port}=`, var: a.var })) },
+        var: `entry${i}`,
+        props,
+        // a set clears what the entry no longer has: untagged ports that left
+        setProps: props.some(([k]) => k === 'untagged') ? props : [...props, ['untagged', '']],
+        // the network's entry, with or without a record (network names are [a-z0-9-]: nothing to escape)
+        own: { comment, recordRegex: `^${comment}${PVID_RECORD}` },
+        comment: ports.length === 0 ? comment : null,
+        record: ports.length === 0 ? null : { prefix: `${comment}${PVID_RECORD}`, ports: ports.map((a, k) => ({ label: `${k > 0 ? ',' : ''}${a.port}=`, var: a.var })) },
       };
-    });
+    })
+    // entries with access ports first: a port moving to another network is recorded in its new entry before
+    // its old one (without access ports now) drops the record
+    .sort((a, b) => Number(a.record === null) - Number(b.record === null));
   return {
     accessPorts,
     bridgeVlans,
@@ -329,9 +340,9 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
         };
       case 'bridge-port':
         return {
-          find: `/interface/bridge/port/find where bridge=${routerosString(c.bridge)} and interface=${routerosString(c.name)}`,
+          find: `/interface/bridge/port/find where bridge=${routerosString(c.bridge)} and interface=${routerosString(c.name)} and dynamic=no`,
           missing: true,
-          message: `flatnet: ${c.name} is not a port of bridge ${c.bridge}`,
+          message: `flatnet: ${c.name} is not a (static) port of bridge ${c.bridge}`,
         };
     }
   });

@@ -317,7 +317,7 @@ const MENUS: Record<string, MenuDef> = {
   '/interface': menu(['print', 'set', 'enable', 'disable', 'unset']),
   '/interface/ethernet': menu(['print', 'set', 'enable', 'disable', 'unset'], [['disabled', 'false'], ['running', 'true']], { iface: 'ether' }),
   '/interface/bridge': menu(ALL_OPS, [['vlan-filtering', 'false'], ['disabled', 'false']], { iface: 'bridge' }),
-  '/interface/bridge/port': menu(ALL_OPS, [['pvid', '1'], ['disabled', 'false']]),
+  '/interface/bridge/port': menu(ALL_OPS, [['pvid', '1'], ['disabled', 'false'], ['dynamic', 'false']]),
   '/interface/bridge/vlan': menu(ALL_OPS, [['disabled', 'false'], ['dynamic', 'false']]),
   '/interface/vlan': menu(ALL_OPS, [['disabled', 'false'], ['running', 'true']], { iface: 'vlan' }),
   '/interface/list': menu(ALL_OPS),

@@ -22,20 +22,22 @@
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
 # VLAN entry records the PVID it had before: "flatnet:<network>; was-pvid <port>=<pvid>,...". This block
-# reads those records before it replaces the entries (its variables carry them from the old to the new):
+# reads those records first (its variables carry them from the old entries to the new), then updates each
+# network's entry in place, and removes the entries no network keeps only after that:
 # - a port an earlier import made an access port and this spec does not list gets its recorded PVID back,
 #   unless its pvid is no longer the VLAN flatnet set (someone changed it since: left as it is);
 # - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
 #   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
 {
-  :foreach entry in=[/interface/bridge/vlan/find where bridge="bridge" and comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+    :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
     :foreach recorded in=[:toarray [:pick $entryComment ([:find $entryComment "; was-pvid "] + 11) [:len $entryComment]]] do={
       :local recordedPort [:pick $recorded 0 [:find $recorded "="]]
       :local recordedPvid [:pick $recorded ([:find $recorded "="] + 1) [:len $recorded]]
       :foreach entryVlan in=$entryVlans do={
-        /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface=$recordedPort and pvid=$entryVlan] pvid=$recordedPvid
+        /interface/bridge/port/set [/interface/bridge/port/find where bridge=$entryBridge and interface=$recordedPort and pvid=$entryVlan and dynamic=no] pvid=$recordedPvid
       }
     }
   }

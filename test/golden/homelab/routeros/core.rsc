@@ -21,7 +21,7 @@
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5"]] = 0) do={ :error "flatnet: ether5 is not a port of bridge bridge" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no]] = 0) do={ :error "flatnet: ether5 is not a (static) port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
 /interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
@@ -29,14 +29,16 @@
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
 # VLAN entry records the PVID it had before: "flatnet:<network>; was-pvid <port>=<pvid>,...". This block
-# reads those records before it replaces the entries (its variables carry them from the old to the new):
+# reads those records first (its variables carry them from the old entries to the new), then updates each
+# network's entry in place, and removes the entries no network keeps only after that:
 # - a port an earlier import made an access port and this spec does not list gets its recorded PVID back,
 #   unless its pvid is no longer the VLAN flatnet set (someone changed it since: left as it is);
 # - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
 #   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
 {
-  :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5"] pvid]
-  :foreach entry in=[/interface/bridge/vlan/find where bridge="bridge" and comment~"^flatnet:.*; was-pvid "] do={
+  :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid]
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+    :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
     :foreach recorded in=[:toarray [:pick $entryComment ([:find $entryComment "; was-pvid "] + 11) [:len $entryComment]]] do={
@@ -44,14 +46,32 @@
       :local recordedPvid [:pick $recorded ([:find $recorded "="] + 1) [:len $recorded]]
       :if ($recordedPort = "ether5") do={ :set pvidBefore0 $recordedPvid }
       :foreach entryVlan in=$entryVlans do={
-        /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface=$recordedPort and pvid=$entryVlan and !(interface="ether5")] pvid=$recordedPvid
+        /interface/bridge/port/set [/interface/bridge/port/find where bridge=$entryBridge and interface=$recordedPort and pvid=$entryVlan and dynamic=no and !(interface="ether5")] pvid=$recordedPvid
       }
     }
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
-  /interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
-  /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 untagged=ether5 comment=("flatnet:iot; was-pvid " . "ether5=" . $pvidBefore0)
-  /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
+  :local entry1 [/interface/bridge/vlan/find where comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid "]
+  :if ([:len $entry1] > 0) do={
+    /interface/bridge/vlan/set [:pick $entry1 0] bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 untagged=ether5 comment=("flatnet:iot; was-pvid " . "ether5=" . $pvidBefore0)
+    /interface/bridge/vlan/remove [:pick $entry1 1 [:len $entry1]]
+  } else={
+    /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2,ether3 untagged=ether5 comment=("flatnet:iot; was-pvid " . "ether5=" . $pvidBefore0)
+  }
+  :local entry0 [/interface/bridge/vlan/find where comment="flatnet:media" or comment~"^flatnet:media; was-pvid "]
+  :if ([:len $entry0] > 0) do={
+    /interface/bridge/vlan/set [:pick $entry0 0] bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 untagged="" comment=flatnet:media
+    /interface/bridge/vlan/remove [:pick $entry0 1 [:len $entry0]]
+  } else={
+    /interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=bridge,ether2,ether3 comment=flatnet:media
+  }
+  :local entry2 [/interface/bridge/vlan/find where comment="flatnet:dmz" or comment~"^flatnet:dmz; was-pvid "]
+  :if ([:len $entry2] > 0) do={
+    /interface/bridge/vlan/set [:pick $entry2 0] bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 untagged="" comment=flatnet:dmz
+    /interface/bridge/vlan/remove [:pick $entry2 1 [:len $entry2]]
+  } else={
+    /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
+  }
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ") and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ") and !(comment="flatnet:dmz" or comment~"^flatnet:dmz; was-pvid ")]
 }
 
 # Remove what flatnet created before (rules first, interfaces last).
@@ -236,7 +256,7 @@
 }
 
 # The access ports join their VLAN now that its rules are in (the PVID each had before is recorded above).
-/interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5"] pvid=30
+/interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid=30
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
 /interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
