@@ -5,7 +5,7 @@ import { SpecError, type SpecPath, type SpecProblem } from './errors.js';
 import { sortProblems } from './spec/load.js';
 import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
 import type { LoadedSpec } from './spec/load.js';
-import type { NetworkSpec, OpenWrtRouterSpec, PersistMode, RouterOSRouterSpec, ServiceName } from './spec/schema.js';
+import { UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type PersistMode, type RouterOSRouterSpec, type ServiceName } from './spec/schema.js';
 
 export type Driver = 'macvlan' | 'ipvlan';
 
@@ -325,7 +325,7 @@ function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, own
   if (!router) return; // reported under router
   ports.forEach((port, i) => {
     if (ports.indexOf(port) !== i) return problems.add(at(i), `"${port}" is listed twice`);
-    if (router.type === 'openwrt' && !/^[A-Za-z0-9_.@-]{1,32}$/.test(port)) {
+    if (router.type === 'openwrt' && !UCI_WORD.test(port)) {
       return problems.add(at(i), `"${port}" is not an OpenWrt port name (1-32 characters of letters, digits, ".", "_", "@" or "-")`);
     }
     if (router.trunkPorts.includes(port)) {

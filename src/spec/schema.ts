@@ -27,7 +27,8 @@ const rosName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:@+ -]{0,63}$/, {
 });
 
 /** An interface or zone name on OpenWrt: UCI values are single-quoted, so no quote may appear in them. */
-const uciWord = z.string().regex(/^[A-Za-z0-9_.@-]{1,32}$/, {
+export const UCI_WORD = /^[A-Za-z0-9_.@-]{1,32}$/;
+const uciWord = z.string().regex(UCI_WORD, {
   error: 'must be 1-32 characters of letters, digits, ".", "_", "@" or "-"',
 });
 

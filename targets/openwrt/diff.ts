@@ -130,7 +130,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
           n.accessPorts.forEach((p, i) => {
             if (!ports.includes(p)) problems.push({ path: ['networks', n.name, 'access-ports', i], message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
             for (const v of foreignVlans) {
-              const member = uciWords(v.options.get('ports')).split(' ').find((x) => x.replace(/:.*$/, '') === p);
+              const member = bridgeVlanMembers(v.options.get('ports')).find((m) => m.port === p)?.member;
               if (member) warnings.push(`access port ${p} of network ${n.name} is also in ${v.name ? `network.${v.name}` : 'an anonymous bridge-vlan section'} (VLAN ${single(v.options.get('vlan')) ?? '?'}, as ${member}), not flatnet's: its devices would see that VLAN too; remove ${p} there`);
             }
           });
@@ -185,6 +185,11 @@ const quoteLine = (config: string, section: string, option: string | undefined, 
   `set ${uciName(config)}.${uciName(section)}${option !== undefined ? `.${uciName(option)}` : ''}=${uciQuote(value)}`;
 const stagedSet = (config: string, section: string, option: string | undefined, value: string) => `${config}.${section}${option !== undefined ? `.${option}` : ''}='${value}'`;
 
+/** A bridge-vlan's `ports` (`lan1:t lan3:u*`, option or list): each member as written, with its port's name. */
+function bridgeVlanMembers(ports: string | string[] | undefined): Array<{ port: string; member: string }> {
+  return uciWords(ports).split(' ').filter(Boolean).map((member) => ({ port: member.replace(/:.*$/, ''), member }));
+}
+
 /**
  * Ports flatnet made access ports that the spec drops while VLAN filtering stays on: with lan-ports read
  * from the router they rejoin the LAN by themselves; with lan-ports in the spec, one not listed there would
@@ -192,13 +197,12 @@ const stagedSet = (config: string, section: string, option: string | undefined, 
  */
 function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readonly UciSection[]): string[] {
   if (!vlanFiltering(router)) return [];
-  const portName = (p: string) => p.replace(/:.*$/, '');
-  const kept = new Set(desired.filter((s) => s.type === 'bridge-vlan').flatMap((s) => (s.options.find(([k]) => k === 'ports')?.[1] ?? '').split(' ').filter(Boolean).map(portName)));
+  const kept = new Set(desired.filter((s) => s.type === 'bridge-vlan').flatMap((s) => bridgeVlanMembers(s.options.find(([k]) => k === 'ports')?.[1]).map((m) => m.port)));
   const out: string[] = [];
   for (const s of live.sections) {
     if (!isOwned(s) || s.config !== 'network' || s.type !== 'bridge-vlan' || s.name === `${SECTION_PREFIX}lan_vlan`) continue;
-    for (const p of uciWords(s.options.get('ports')).split(' ').filter((x) => x.includes(':u'))) {
-      if (!kept.has(portName(p))) out.push(`${portName(p)} is no longer an access port (network.${s.name}) and is in no VLAN of ${router.device} now: add it to routers.${router.name}.lan-ports to put it back on the LAN (or leave lan-ports out: plan reads them from the router)`);
+    for (const { port, member } of bridgeVlanMembers(s.options.get('ports'))) {
+      if (member.includes(':u') && !kept.has(port)) out.push(`${port} is no longer an access port (network.${s.name}) and is in no VLAN of ${router.device} now: add it to routers.${router.name}.lan-ports to put it back on the LAN (or leave lan-ports out: plan reads them from the router)`);
     }
   }
   return out;

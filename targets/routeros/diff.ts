@@ -412,27 +412,6 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     for (const pair of pairByNetwork(menu, desired, live, liveRow)) {
       const { have, extra } = pair;
       const want = pair.want && menu === '/interface/bridge/vlan' ? withComment(pair.want, recordComment(valueOf(pair.want.props, 'comment')!, access.records.get(pair.want.network) ?? new Map())) : pair.want;
-      if (want && have && menu === '/interface/bridge/vlan') {
-        const finalComment = valueOf(want.props, 'comment')!;
-        const finalRecord = access.records.get(want.network) ?? new Map<string, string>();
-        const kept = [...parseRecord(have.comment ?? '')].filter(([port]) => !finalRecord.has(port));
-        if (kept.length > 0) {
-          const staged = recordComment(valueOf(pair.want!.props, 'comment')!, new Map([...finalRecord, ...kept]));
-          const diff = differences(menu, want.props, have);
-          if (staged !== (have.comment ?? '')) diff.push({ key: 'comment', from: have.comment ?? '', to: staged });
-          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [...diff.filter((d) => d.key !== 'comment'), { key: 'comment', from: have.comment ?? '', to: finalComment }] };
-          changes.push(change);
-          if (diff.length > 0) push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change, false);
-          shrinkLater.push({ id: have['.id']!, comment: finalComment, change });
-          if (truthy(have.disabled)) {
-            const enable: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
-            changes.push(enable);
-            push(level, { op: 'enable', menu, target: { id: have['.id']! } }, enable);
-          }
-          for (const row of extra) removeLater(row, menu);
-          continue;
-        }
-      }
       if (want && !have) {
         const change: Change = { action: 'add', kind: menu, name: describe(menu, want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })) };
         changes.push(change);
@@ -440,12 +419,23 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
         push(level, { op: 'add', menu, props: menu === '/ip/dhcp-server' ? [...want.props, ['disabled', 'no']] : want.props }, change);
       } else if (want && have) {
         const diff = differences(menu, want.props, have);
-        const comment = valueOf(want.props, 'comment')!;
-        if (menu === '/interface/bridge/vlan' && (have.comment ?? '') !== comment) diff.push({ key: 'comment', from: have.comment ?? '', to: comment });
-        if (diff.length > 0) {
-          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: diff };
+        // the final comment once step 5 has dropped the records this entry keeps until then
+        let shrinkTo: string | undefined;
+        if (menu === '/interface/bridge/vlan') {
+          const finalComment = valueOf(want.props, 'comment')!;
+          const finalRecord = access.records.get(want.network) ?? new Map<string, string>();
+          const kept = [...parseRecord(have.comment ?? '')].filter(([port]) => !finalRecord.has(port));
+          const staged = kept.length > 0 ? recordComment(valueOf(pair.want!.props, 'comment')!, new Map([...finalRecord, ...kept])) : finalComment;
+          if (staged !== (have.comment ?? '')) diff.push({ key: 'comment', from: have.comment ?? '', to: staged });
+          if (staged !== finalComment) shrinkTo = finalComment;
+        }
+        if (diff.length > 0 || shrinkTo !== undefined) {
+          // the plan shows the comment as it ends up
+          const shown = shrinkTo === undefined ? diff : [...diff.filter((d) => d.key !== 'comment'), { key: 'comment', from: have.comment ?? '', to: shrinkTo }];
+          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: shown };
           changes.push(change);
-          push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
+          if (diff.length > 0) push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change, shrinkTo === undefined);
+          if (shrinkTo !== undefined) shrinkLater.push({ id: have['.id']!, comment: shrinkTo, change });
         }
         if (truthy(have.disabled)) {
           const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: [{ key: 'disabled', from: have.disabled!, to: 'false' }] };
