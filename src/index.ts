@@ -1,11 +1,11 @@
 // Library entry: load a spec, resolve it, generate artifacts.
-import { loadSpecFile, parseSpecText } from './spec/load.js';
+import { loadSpecFile, parseSpecText } from './spec-file/load.js';
 import { resolveModel, type Model } from './model.js';
 
 export { SpecError, UserError, formatProblem, formatPath } from './errors.js';
 export type { SpecProblem } from './errors.js';
-export { parseSpecText, loadSpecFile } from './spec/load.js';
-export { specSchema, specJsonSchema } from './spec/schema.js';
+export { parseSpecText, loadSpecFile } from './spec-file/load.js';
+export { specSchema, specJsonSchema } from './spec-file/schema.js';
 export { resolveModel } from './model.js';
 export type * from './model.js';
 export { generate, TARGETS } from './targets.js';

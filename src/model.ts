@@ -2,14 +2,43 @@
 // Every target renders from this model only, never from the raw YAML.
 import { linuxNameProblem, ProblemList } from './checks.js';
 import { SpecError, type SpecPath, type SpecProblem } from './errors.js';
-import { sortProblems } from './spec/load.js';
+import { sortProblems } from './spec-file/load.js';
 import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
-import type { LoadedSpec } from './spec/load.js';
-import { UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type PersistMode, type RouterOSRouterSpec, type ServiceName } from './spec/schema.js';
+import type { LoadedSpec } from './spec-file/load.js';
+import { CONNECTED_TO, ROS_NAME, UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type OpenWrtSwitchSpec, type PersistMode, type RouterOSRouterSpec, type RouterOSSwitchSpec, type ServiceName } from './spec-file/schema.js';
+import { capabilities, type DeviceKind } from './devices.js';
+
+/** A port of a router or switch, where one end of a cable is. */
+export interface PortRef {
+  device: string;
+  port: string;
+}
+
+/** The ports of one bridge device that carry one VLAN network. */
+export interface VlanPorts {
+  /** tagged: a router's trunk-ports, and the ports on the path from the network's hosts and switches */
+  tagged: string[];
+  /** untagged, with the VLAN as PVID: the network's access ports on this device */
+  untagged: string[];
+}
+
+/** Fields every bridge device (router or switch) has, whatever its type. */
+interface BridgeDeviceFields {
+  /** router: the gateway of VLAN networks; switch: carries them between router and hosts */
+  kind: Exclude<DeviceKind, 'host'>;
+  /** switch: its port towards the router (or an upstream switch) */
+  uplink?: string;
+  /** switch: the upstream device's port the uplink is cabled to */
+  upstream?: PortRef;
+  /** per VLAN network carried on this device's bridge (router: every network it is the gateway of) */
+  vlanPorts: Record<string, VlanPorts>;
+  /** where in the spec each port this device carries VLANs on is named (live checks report there) */
+  portPaths: Record<string, SpecPath>;
+}
 
 export type Driver = 'macvlan' | 'ipvlan';
 
-export interface RouterOSRouter {
+export interface RouterOSRouter extends BridgeDeviceFields {
   type: 'routeros';
   name: string;
   address: string;
@@ -25,11 +54,11 @@ export interface RouterOSRouter {
   wanList: string;
   lanList: string;
   trunkPorts: string[];
-  /** names of the VLAN networks this router is the gateway of, in spec order */
+  /** names of the VLAN networks this router is the gateway of (a switch: that it carries), in spec order */
   networks: string[];
 }
 
-export interface OpenWrtRouter {
+export interface OpenWrtRouter extends BridgeDeviceFields {
   type: 'openwrt';
   name: string;
   address: string;
@@ -58,10 +87,32 @@ export interface OpenWrtRouter {
  * the LAN then needs its own bridge-vlan and device.
  */
 export function vlanFiltering(router: OpenWrtRouter): boolean {
-  return router.trunkPorts.length > 0 || router.accessPorts.length > 0;
+  return router.trunkPorts.length > 0 || router.accessPorts.length > 0 || Object.values(router.vlanPorts).some((v) => v.tagged.length > 0);
 }
 
+/** A router or a switch: a device with a bridge that carries VLANs (the model has no other difference). */
 export type RouterModel = RouterOSRouter | OpenWrtRouter;
+export type BridgeDevice = RouterModel;
+
+/** The ports of `device` that carry `network` tagged: trunk-ports and the derived ones. */
+export function taggedPorts(device: BridgeDevice, network: string): string[] {
+  return device.vlanPorts[network]?.tagged ?? [];
+}
+
+/** The access ports of `network` on `device`. */
+export function untaggedPorts(device: BridgeDevice, network: string): string[] {
+  return device.vlanPorts[network]?.untagged ?? [];
+}
+
+/** A cable of the path, from the lower end (a host NIC or a switch uplink) to the upper one. */
+export interface Cable {
+  /** the host or switch end */
+  from: PortRef;
+  /** the router or switch port it is cabled to */
+  to: PortRef;
+  /** VLAN networks carried tagged on it, in spec order */
+  networks: string[];
+}
 
 export interface Ipv4Model {
   subnet: string;
@@ -143,6 +194,8 @@ export interface NetworkModel {
 export interface HostModel {
   name: string;
   parent: string;
+  /** the router or switch port the parent NIC is cabled to */
+  connectedTo?: PortRef;
   address?: string;
   /** how apply makes the host's links survive a reboot */
   persist: PersistMode;
@@ -155,6 +208,10 @@ export type SpecWarning = SpecProblem;
 export interface Model {
   version: 1;
   routers: RouterModel[];
+  /** managed switches between routers and hosts: bridge devices without layer 3 */
+  switches: BridgeDevice[];
+  /** every cable the spec describes (hosts' and switches' connected-to) */
+  cables: Cable[];
   hosts: HostModel[];
   networks: NetworkModel[];
   /** located (line/col) when the spec text is known; sorted like problems */
@@ -163,6 +220,11 @@ export interface Model {
 
 export function findRouter(model: Model, name: string): RouterModel | undefined {
   return model.routers.find((r) => r.name === name);
+}
+
+/** A router or switch by name. */
+export function findBridgeDevice(model: Model, name: string): BridgeDevice | undefined {
+  return model.routers.find((r) => r.name === name) ?? model.switches.find((s) => s.name === name);
 }
 const networkIndex = new WeakMap<Model, Map<string, NetworkModel>>();
 /** Looks a network up by name (indexed once per model: targets call this for every reference). */
@@ -201,6 +263,10 @@ export function resolveModel(loaded: LoadedSpec): Model {
   const routers: RouterModel[] = Object.entries(spec.routers).map(([name, r]) =>
     r.type === 'routeros' ? routerosRouter(name, r, problems) : openwrtRouter(name, r, problems),
   );
+  const switches: BridgeDevice[] = Object.entries(spec.switches).map(([name, s]) =>
+    s.type === 'routeros' ? routerosSwitch(name, s, problems) : openwrtSwitch(name, s, problems),
+  );
+  namespaceChecks(spec, problems);
 
   // A Map, not the parsed object: a name such as "constructor" must not find Object.prototype's.
   const hostSpecs = new Map(Object.entries(spec.hosts));
@@ -209,7 +275,8 @@ export function resolveModel(loaded: LoadedSpec): Model {
     problems.linuxName(['hosts', name, 'parent'], h.parent);
     const address = h.address === undefined ? undefined : problems.interfaceAddress(['hosts', name, 'address'], h.address);
     if (address) hostAddress.set(name, address.address);
-    return { name, parent: h.parent, address: address ? `${address.address.text}/${address.prefixLength}` : undefined, persist: h.persist, attachments: [] };
+    const connectedTo = h['connected-to'] === undefined ? undefined : portRef(h['connected-to']);
+    return { name, parent: h.parent, ...(connectedTo ? { connectedTo } : {}), address: address ? `${address.address.text}/${address.prefixLength}` : undefined, persist: h.persist, attachments: [] };
   });
 
   const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));
@@ -221,8 +288,11 @@ export function resolveModel(loaded: LoadedSpec): Model {
     const name = p.path[1] as string;
     const n = p.spec;
     if (RESERVED_NETWORK_NAMES.has(name)) problems.add(p.path, `"${name}" is reserved (firewall.from uses "lan"); choose another network name`);
-    const router = n.router === undefined ? undefined : routers.find((r) => r.name === n.router);
-    if (n.router !== undefined && !router) problems.add([...p.path, 'router'], `router "${n.router}" is not defined under routers`);
+    const router = n.router === undefined ? undefined : routers.find((r) => r.name === n.router && capabilities(r).layer3);
+    if (n.router !== undefined && !router) {
+      const other = switches.find((s) => s.name === n.router);
+      problems.add([...p.path, 'router'], other ? `"${n.router}" is a switch: the gateway of a network is a router (the switch carries its VLAN when the path goes through it)` : `router "${n.router}" is not defined under routers`);
+    }
     if (n.router === undefined && n.vlan !== undefined) problems.add([...p.path, 'router'], 'is required for a network with a vlan (the router is its gateway)');
     if (n.vlan === undefined && n.firewall !== undefined) {
       problems.add([...p.path, 'firewall'], 'needs a vlan: an untagged network is the router\'s existing LAN, which flatnet leaves untouched');
@@ -239,7 +309,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       firewallZone: `fn_vlan${n.vlan ?? 0}`,
     };
     if (router && n.vlan !== undefined) router.networks.push(name);
-    if (router?.type === 'openwrt' && n.vlan !== undefined) router.accessPorts.push(...n['access-ports']);
+    if (router?.type === 'openwrt' && n.vlan !== undefined) router.accessPorts.push(...routerAccessPorts(n['access-ports'], switches));
 
     const firewall: FirewallModel | undefined =
       n.vlan === undefined
@@ -262,7 +332,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       problems.add([...p.path, 'dhcp-lease-time'], n.vlan === undefined ? 'is used only on a VLAN network (the router serves DHCP there); an untagged network keeps the router\'s own DHCP server' : 'is used only with dhcp-pool');
     }
 
-    accessPortChecks(p, router, accessPortOwners, problems);
+    accessPortChecks(p, router, new Set(switches.map((x) => x.name)), accessPortOwners, problems);
 
     const attachments = p.subnet && p.gateway && p.range ? attach(p, name, hostSpecs, problems) : [];
     for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
@@ -274,7 +344,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
       vlan: n.vlan,
       driver: n.driver,
       ...(dhcpServer ? { dhcpServer } : {}),
-      accessPorts: n.vlan === undefined ? [] : n['access-ports'],
+      accessPorts: n.vlan === undefined ? [] : routerAccessPorts(n['access-ports'], switches),
       ipv4: {
         subnet: p.subnet.text,
         prefixLength: p.subnet.prefixLength,
@@ -303,17 +373,18 @@ export function resolveModel(loaded: LoadedSpec): Model {
 
   crossChecks(parsed, routers, hostSpecs, hostAddress, problems);
   firewallChecks(parsed, problems);
+  const cables = derivePaths(routers, switches, spec.switches, hosts, parsed, networks, problems);
 
   const located = (items: SpecProblem[]) => sortProblems(items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })));
   if (problems.items.length > 0) throw new SpecError(loaded.file, located(problems.items));
-  return { version: 1, routers, hosts, networks, warnings: located(specWarnings(parsed)) };
+  return { version: 1, routers, switches, cables, hosts, networks, warnings: located(specWarnings(parsed)) };
 }
 
 /**
  * An access port carries one VLAN untagged: of one network only, never also tagged (a trunk port carries
  * every VLAN of the router tagged), and on OpenWrt not also in the untagged LAN's own bridge-vlan.
  */
-function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, owners: Map<string, string>, problems: ProblemList): void {
+function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, switchNames: ReadonlySet<string>, owners: Map<string, string>, problems: ProblemList): void {
   const ports = p.spec['access-ports'];
   if (ports.length === 0) return;
   const name = p.path[1] as string;
@@ -325,6 +396,7 @@ function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, own
   if (!router) return; // reported under router
   ports.forEach((port, i) => {
     if (ports.indexOf(port) !== i) return problems.add(at(i), `"${port}" is listed twice`);
+    if (switchPort(port, switchNames) !== undefined) return; // a switch's port: checked with the path
     if (router.type === 'openwrt' && !UCI_WORD.test(port)) {
       return problems.add(at(i), `"${port}" is not an OpenWrt port name (1-32 characters of letters, digits, ".", "_", "@" or "-")`);
     }
@@ -365,6 +437,9 @@ function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemLi
   if (!r.tls && r['tls-insecure']) problems.add(['routers', name, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
   return {
     type: 'routeros',
+    kind: 'router',
+    vlanPorts: {},
+    portPaths: {},
     name,
     address: r.address,
     port: r.port ?? (r.tls ? 8729 : 8728),
@@ -389,6 +464,9 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
   // generate (which cannot) asks for them then.
   return {
     type: 'openwrt',
+    kind: 'router',
+    vlanPorts: {},
+    portPaths: {},
     name,
     address: r.address,
     port: r.port ?? 22,
@@ -742,4 +820,316 @@ function firewallChecks(parsed: ParsedNetwork[], problems: ProblemList): void {
     }
     if (new Set(fw['allow-input']).size !== fw['allow-input'].length) problems.add([...p.path, 'firewall', 'allow-input'], 'lists a service twice');
   }
+}
+
+// ---- the path: switches, cables, derived trunking ---------------------------------------------------------
+
+function routerosSwitch(name: string, s: RouterOSSwitchSpec, problems: ProblemList): RouterOSRouter {
+  if (!s.tls && s['ca-file'] !== undefined) problems.add(['switches', name, 'ca-file'], 'is used only with tls: true (api-ssl)');
+  if (!s.tls && s['tls-insecure']) problems.add(['switches', name, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
+  return {
+    type: 'routeros',
+    kind: 'switch',
+    vlanPorts: {},
+    portPaths: {},
+    ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
+    name,
+    address: s.address,
+    port: s.port ?? (s.tls ? 8729 : 8728),
+    tls: s.tls,
+    tlsInsecure: s['tls-insecure'],
+    caFile: s['ca-file'],
+    user: s.user ?? 'admin',
+    passwordEnv: s['password-env'],
+    passwordFile: s['password-file'],
+    bridge: s.bridge,
+    // a switch has no firewall: the lists are never read
+    wanList: 'WAN',
+    lanList: 'LAN',
+    trunkPorts: [],
+    networks: [],
+  };
+}
+
+function openwrtSwitch(name: string, s: OpenWrtSwitchSpec, problems: ProblemList): OpenWrtRouter {
+  problems.linuxName(['switches', name, 'device'], s.device);
+  return {
+    type: 'openwrt',
+    kind: 'switch',
+    vlanPorts: {},
+    portPaths: {},
+    ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
+    name,
+    address: s.address,
+    port: s.port ?? 22,
+    user: s.user ?? 'root',
+    keyFile: s['key-file'],
+    passwordEnv: s['password-env'],
+    passwordFile: s['password-file'],
+    hostKey: s['host-key'],
+    device: s.device,
+    // a switch has no firewall: the zones are never read
+    wanZone: 'wan',
+    lanZone: 'lan',
+    trunkPorts: [],
+    lanPorts: s['lan-ports'] ?? [],
+    lanVlan: s['lan-vlan'],
+    lanInterface: s['lan-interface'],
+    networks: [],
+    accessPorts: [],
+  };
+}
+
+/** `<device>:<port>` (the schema checked the form). */
+function portRef(text: string): PortRef {
+  const m = CONNECTED_TO.exec(text)!;
+  return { device: m[1]!, port: m[2]! };
+}
+
+/** An access-ports entry `<switch>:<port>`; undefined for a port of the network's router. */
+function switchPort(entry: string, switchNames: ReadonlySet<string>): PortRef | undefined {
+  const m = CONNECTED_TO.exec(entry);
+  return m && switchNames.has(m[1]!) ? { device: m[1]!, port: m[2]! } : undefined;
+}
+
+/** The access-ports entries that name ports of the network's router. */
+function routerAccessPorts(entries: readonly string[], switches: readonly BridgeDevice[]): string[] {
+  const names = new Set(switches.map((s) => s.name));
+  return entries.filter((e) => switchPort(e, names) === undefined);
+}
+
+/** Routers, switches and hosts share one name space: a cable's `<device>:<port>` must name one device. */
+function namespaceChecks(spec: LoadedSpec['spec'], problems: ProblemList): void {
+  const seen = new Map<string, string>();
+  for (const [section, names] of [
+    ['routers', Object.keys(spec.routers)],
+    ['switches', Object.keys(spec.switches)],
+    ['hosts', Object.keys(spec.hosts)],
+  ] as const) {
+    for (const name of names) {
+      const other = seen.get(name);
+      if (other !== undefined) problems.add([section, name], `"${name}" is also defined under ${other}: routers, switches and hosts share one name space`);
+      else seen.set(name, section);
+    }
+  }
+}
+
+/** Why a port name cannot be a port of this device, or undefined. */
+function portNameProblem(device: BridgeDevice, port: string): string | undefined {
+  if (device.type === 'routeros' && !ROS_NAME.test(port)) return `"${port}" is not a RouterOS interface name`;
+  if (device.type === 'openwrt' && !UCI_WORD.test(port)) return `"${port}" is not an OpenWrt port name (1-32 characters of letters, digits, ".", "_", "@" or "-")`;
+  const bridge = device.type === 'routeros' ? device.bridge : device.device;
+  if (port === bridge) return `"${port}" is the bridge of ${device.kind} "${device.name}" itself, not one of its ports`;
+  return undefined;
+}
+
+const specPathText = (path: SpecPath) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1).replace(/\.\[/g, '[');
+
+/**
+ * Checks the cabling (switches' uplink + connected-to, hosts' connected-to, switch access ports) and derives
+ * which ports carry each VLAN network tagged: from each host of the network, and each switch with one of its
+ * access ports, up to the network's router. Fills each device's vlanPorts and portPaths, and the switches'
+ * networks; returns the cables.
+ */
+function derivePaths(
+  routers: RouterModel[],
+  switches: BridgeDevice[],
+  switchSpecs: Record<string, { 'connected-to'?: string }>,
+  hosts: HostModel[],
+  parsed: ParsedNetwork[],
+  networks: NetworkModel[],
+  problems: ProblemList,
+): Cable[] {
+  const devices = new Map<string, BridgeDevice>([...routers, ...switches].map((d) => [d.name, d]));
+  const hostNames = new Set(hosts.map((h) => h.name));
+  const switchNames = new Set(switches.map((s) => s.name));
+
+  // One cable per port: every use of a device port, with where it is named.
+  type Use = { path: SpecPath; what: string; routerAccess: boolean };
+  const used = new Map<string, Use>();
+  const use = (device: BridgeDevice, port: string, u: Use) => {
+    const key = `${device.name}\u0000${port}`;
+    const first = used.get(key);
+    if (!first) return void used.set(key, u);
+    // a router's access ports are checked against each other with their network (accessPortChecks)
+    if (first.routerAccess && u.routerAccess) return;
+    problems.add(u.path, `port ${port} of ${device.kind} "${device.name}" is already ${first.what} (${specPathText(first.path)}): one cable per port`);
+  };
+
+  const cableEnd = (text: string, path: SpecPath, self?: string): PortRef | undefined => {
+    const ref = portRef(text);
+    const device = devices.get(ref.device);
+    if (!device) {
+      problems.add(path, hostNames.has(ref.device) ? `"${ref.device}" is a host: a cable ends on a port of a router or switch` : `"${ref.device}" is not a router or switch of the spec`);
+      return undefined;
+    }
+    if (!capabilities(device).cablePorts) return void problems.add(path, `"${ref.device}" has no ports to cable to`);
+    if (ref.device === self) return void problems.add(path, `a switch cannot be cabled to itself`);
+    const bad = portNameProblem(device, ref.port);
+    if (bad) return void problems.add(path, bad);
+    return ref;
+  };
+
+  for (const h of hosts) {
+    if (!h.connectedTo) continue;
+    const path = ['hosts', h.name, 'connected-to'];
+    const ref = cableEnd(`${h.connectedTo.device}:${h.connectedTo.port}`, path);
+    if (!ref) {
+      delete h.connectedTo;
+      continue;
+    }
+    use(devices.get(ref.device)!, ref.port, { path, what: `the port of host "${h.name}"`, routerAccess: false });
+  }
+  // switches: uplink and connected-to come together
+  for (const s of switches) {
+    const at = (k: string) => ['switches', s.name, k];
+    const text = switchSpecs[s.name]?.['connected-to'];
+    if (s.uplink === undefined && text === undefined) {
+      problems.add(['switches', s.name], 'has neither uplink nor connected-to: a switch reaches its router through its uplink, cabled to <device>:<port>');
+      continue;
+    }
+    if (s.uplink === undefined) {
+      problems.add(at('connected-to'), 'needs uplink: the port of this switch the cable is plugged into');
+      continue;
+    }
+    if (text === undefined) {
+      problems.add(at('uplink'), 'needs connected-to: the router or switch port the uplink is cabled to (<device>:<port>)');
+      continue;
+    }
+    const bad = portNameProblem(s, s.uplink);
+    if (bad) problems.add(at('uplink'), bad);
+    const ref = cableEnd(text, at('connected-to'), s.name);
+    if (bad || !ref) continue;
+    use(s, s.uplink, { path: at('uplink'), what: `the uplink of switch "${s.name}"`, routerAccess: false });
+    use(devices.get(ref.device)!, ref.port, { path: at('connected-to'), what: `the port switch "${s.name}" is cabled to`, routerAccess: false });
+    s.upstream = ref;
+  }
+
+  // where each switch's chain of uplinks ends: a router, or undefined (reported here once)
+  const rootOf = new Map<string, RouterModel | undefined>();
+  const reportedLoops = new Set<string>();
+  for (const s of switches) {
+    const chain: BridgeDevice[] = [s];
+    let cur: BridgeDevice = s;
+    let root: RouterModel | undefined;
+    for (;;) {
+      if (cur.kind === 'router') {
+        root = cur;
+        break;
+      }
+      if (!cur.upstream) {
+        // cur's own problem is reported above; the switches below it are told why they reach no router
+        if (cur !== s) problems.add(['switches', s.name, 'connected-to'], `reaches no router: its chain of uplinks ends at switch "${cur.name}", which is cabled to nothing`);
+        break;
+      }
+      const next = devices.get(cur.upstream.device)!;
+      const loopAt = chain.indexOf(next);
+      if (loopAt >= 0) {
+        const loop = chain.slice(loopAt).map((d) => d.name);
+        const key = [...loop].sort().join(' ');
+        if (!reportedLoops.has(key)) {
+          reportedLoops.add(key);
+          problems.add(['switches', s.name, 'connected-to'], `the chain of uplinks is a loop (${[...loop, next.name].join(' → ')}): it never reaches a router`);
+        } else if (loopAt > 0) {
+          problems.add(['switches', s.name, 'connected-to'], `reaches no router: its chain of uplinks runs into a loop of switches`);
+        }
+        break;
+      }
+      chain.push(next);
+      cur = next;
+    }
+    rootOf.set(s.name, root);
+  }
+  const routerOf = (device: BridgeDevice) => (device.kind === 'router' ? device : rootOf.get(device.name));
+
+  // access ports on switches
+  const switchAccess = new Map<string, Array<{ ref: PortRef; path: SpecPath }>>();
+  for (const p of parsed) {
+    const name = p.path[1] as string;
+    const router = p.spec.router === undefined ? undefined : devices.get(p.spec.router);
+    p.spec['access-ports'].forEach((entry, i) => {
+      const path: SpecPath = [...p.path, 'access-ports', i];
+      const ref = switchPort(entry, switchNames);
+      if (!ref) {
+        if (router && p.spec.vlan !== undefined) use(router, entry, { path, what: `an access port of network "${name}"`, routerAccess: true });
+        return;
+      }
+      if (p.spec.vlan === undefined) return; // reported: access ports need a vlan
+      const sw = devices.get(ref.device)!;
+      if (!capabilities(sw).accessPorts) return problems.add(path, `switch "${sw.name}" cannot carry access ports`);
+      const bad = portNameProblem(sw, ref.port);
+      if (bad) return problems.add(path, bad);
+      if (ref.port === sw.uplink) {
+        return problems.add(path, `${ref.port} is the uplink of switch "${sw.name}": as an access port it would carry one VLAN untagged and cut the switch off from its router; choose another port`);
+      }
+      use(sw, ref.port, { path, what: `an access port of network "${name}"`, routerAccess: false });
+      (switchAccess.get(name) ?? switchAccess.set(name, []).get(name)!).push({ ref, path });
+    });
+  }
+
+  // Derived trunking: walk from each host and each switch with an access port up to the network's router.
+  const entry = (device: BridgeDevice, network: string) => (device.vlanPorts[network] ??= { tagged: [], untagged: [] });
+  const tag = (device: BridgeDevice, network: string, port: string, path: SpecPath) => {
+    const e = entry(device, network);
+    if (!e.tagged.includes(port)) e.tagged.push(port);
+    device.portPaths[port] ??= path;
+  };
+  for (const n of networks) {
+    if (n.vlan === undefined || n.router === undefined) continue;
+    const router = routers.find((r) => r.name === n.router);
+    if (!router) continue;
+    const own = entry(router, n.name);
+    router.trunkPorts.forEach((port, i) => {
+      if (!own.tagged.includes(port)) own.tagged.push(port);
+      router.portPaths[port] ??= ['routers', router.name, 'trunk-ports', i];
+    });
+    n.accessPorts.forEach((port) => {
+      own.untagged.push(port);
+      router.portPaths[port] ??= ['networks', n.name, 'access-ports', n.accessPorts.indexOf(port)];
+    });
+    const walk = (start: BridgeDevice, firstPort: { port: string; path: SpecPath } | undefined, origin: SpecPath, who: string) => {
+      const root = routerOf(start);
+      if (!root) return; // reported with the switch
+      if (root.name !== router.name) {
+        const via = start.kind === 'switch' ? ` (through switch "${start.name}")` : '';
+        problems.add(origin, `${who} is cabled to router "${root.name}"${via}, but network "${n.name}" has router "${router.name}": the VLAN must reach its own router`);
+        return;
+      }
+      if (firstPort) tag(start, n.name, firstPort.port, firstPort.path);
+      let cur = start;
+      while (cur.kind === 'switch' && cur.upstream) {
+        tag(cur, n.name, cur.uplink!, ['switches', cur.name, 'uplink']);
+        const up = devices.get(cur.upstream.device)!;
+        tag(up, n.name, cur.upstream.port, ['switches', cur.name, 'connected-to']);
+        cur = up;
+      }
+    };
+    for (const hostName of n.hosts) {
+      const h = hosts.find((x) => x.name === hostName);
+      if (!h?.connectedTo) continue;
+      const path = ['hosts', h.name, 'connected-to'];
+      walk(devices.get(h.connectedTo.device)!, { port: h.connectedTo.port, path }, path, `host "${h.name}"`);
+    }
+    for (const { ref, path } of switchAccess.get(n.name) ?? []) {
+      const sw = devices.get(ref.device)!;
+      const before = problems.items.length;
+      walk(sw, undefined, path, `switch "${sw.name}" (access port ${ref.port})`);
+      if (problems.items.length !== before || !routerOf(sw)) continue;
+      entry(sw, n.name).untagged.push(ref.port);
+      sw.portPaths[ref.port] ??= path;
+    }
+  }
+
+  for (const s of switches) {
+    s.networks = networks.filter((n) => s.vlanPorts[n.name]).map((n) => n.name);
+    if (s.type === 'openwrt') s.accessPorts = s.networks.flatMap((n) => s.vlanPorts[n]!.untagged);
+  }
+  const carried = (end: PortRef) => {
+    const device = devices.get(end.device)!;
+    return networks.filter((n) => device.vlanPorts[n.name]?.tagged.includes(end.port)).map((n) => n.name);
+  };
+  const cables: Cable[] = [];
+  for (const h of hosts) if (h.connectedTo) cables.push({ from: { device: h.name, port: h.parent }, to: h.connectedTo, networks: carried(h.connectedTo) });
+  for (const s of switches) if (s.upstream) cables.push({ from: { device: s.name, port: s.uplink! }, to: s.upstream, networks: carried(s.upstream) });
+  return cables;
 }

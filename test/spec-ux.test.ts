@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SpecError, formatProblem, generate, loadSpecFile, modelFromText, parseSpecText, UserError } from '../src/index.js';
-import { editDistance, suggestKey } from '../src/spec/load.js';
+import { editDistance, suggestKey } from '../src/spec-file/load.js';
 
 // Root reads every file, so EACCES is simulated for one path; everything else is the real node:fs.
 const DENIED = '/flatnet-test/denied.yaml';

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { formatProblem } from '../errors.js';
 import { resolveModel } from '../model.js';
 import { pushUnits, type PushOptions } from '../push.js';
-import { loadSpecFile } from '../spec/load.js';
+import { loadSpecFile } from '../spec-file/load.js';
 import { applyUnits, closeUnits, exitCode, planUnits, type UnitResult } from './engine.js';
 import { planJson, renderOutcome, renderPlan, summaryLine, useColor, type RenderContext } from './render.js';
 import type { UnitRef } from './types.js';

@@ -4,7 +4,7 @@
 import { findNetwork, vlanFiltering, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
 import { UserError } from '../../src/errors.js';
 import { renderTemplate } from '../../src/render.js';
-import type { ServiceName } from '../../src/spec/schema.js';
+import type { ServiceName } from '../../src/spec-file/schema.js';
 import { routerTarget, type Target } from '../../src/target.js';
 import { parseCidr, parseIp } from '../../src/ip.js';
 

@@ -237,7 +237,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
         path: c.path,
         message: dynamic
           ? `"${c.name}" is a dynamic port of bridge "${c.bridge}" (added by wireless or CAPsMAN): its pvid is not kept; set the VLAN where that port is made (e.g. the wireless interface's vlan-id)`
-          : `"${c.name}" is not a port of bridge "${c.bridge}" on the router (/interface/bridge/port): an access port must be in the bridge`,
+          : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${router.kind} (/interface/bridge/port): a port that carries a VLAN must be in the bridge`,
       });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));

@@ -1,10 +1,11 @@
 // RouterOS: the desired objects (menu path + ordered properties) of one router, and the /import script
 // rendered from them. Every object carries comment=flatnet:<network>; nothing else is ever touched.
-import { findNetwork, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
+import { capabilities } from '../../src/devices.js';
+import { findNetwork, taggedPorts, untaggedPorts, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { routerTarget, type Target } from '../../src/target.js';
 import { routerosString } from '../../src/quote.js';
-import type { ServiceName } from '../../src/spec/schema.js';
+import type { ServiceName } from '../../src/spec-file/schema.js';
 
 export const OWNER_PREFIX = 'flatnet:';
 
@@ -47,21 +48,29 @@ export type RosPrecondition = { path: Array<string | number> } & (
 
 export function preconditions(model: Model, router: RouterOSRouter): RosPrecondition[] {
   if (router.networks.length === 0) return [];
-  const at = (...p: Array<string | number>) => ['routers', router.name, ...p];
+  const at = (...p: Array<string | number>) => [router.kind === 'router' ? 'routers' : 'switches', router.name, ...p];
   const checks: RosPrecondition[] = [{ kind: 'interface', name: router.bridge, path: at('bridge') }];
   router.trunkPorts.forEach((port, i) => checks.push({ kind: 'interface', name: port, path: at('trunk-ports', i) }));
   const networks = router.networks.map((name) => findNetwork(model, name));
-  const lists = new Map<string, RosPrecondition>();
-  for (const n of networks) {
-    if (n.firewall?.internet && !lists.has(router.wanList)) lists.set(router.wanList, { kind: 'interface-list', name: router.wanList, role: 'WAN', path: at('wan') });
-    if ((n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) && !lists.has(router.lanList)) {
-      lists.set(router.lanList, { kind: 'interface-list', name: router.lanList, role: 'LAN', path: at('lan') });
+  if (capabilities(router).layer3) {
+    const lists = new Map<string, RosPrecondition>();
+    for (const n of networks) {
+      if (n.firewall?.internet && !lists.has(router.wanList)) lists.set(router.wanList, { kind: 'interface-list', name: router.wanList, role: 'WAN', path: at('wan') });
+      if ((n.firewall?.from.includes('lan') || n.firewall?.to.includes('lan')) && !lists.has(router.lanList)) {
+        lists.set(router.lanList, { kind: 'interface-list', name: router.lanList, role: 'LAN', path: at('lan') });
+      }
     }
+    checks.push(...lists.values());
+    for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
   }
-  checks.push(...lists.values());
-  for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
+  // every port the path or an access port puts on a VLAN must be a port of the bridge (trunk-ports: any interface)
+  const seen = new Set(router.trunkPorts);
   for (const n of networks) {
-    n.accessPorts.forEach((port, i) => checks.push({ kind: 'bridge-port', bridge: router.bridge, name: port, path: ['networks', n.name, 'access-ports', i] }));
+    for (const port of [...taggedPorts(router, n.name), ...untaggedPorts(router, n.name)]) {
+      if (seen.has(port)) continue;
+      seen.add(port);
+      checks.push({ kind: 'bridge-port', bridge: router.bridge, name: port, path: [...(router.portPaths[port] ?? at('bridge'))] });
+    }
   }
   return checks;
 }
@@ -83,7 +92,7 @@ export interface RosForeignSetting {
 export function foreignSettings(model: Model, router: RouterOSRouter): RosForeignSetting[] {
   return router.networks.flatMap((name) => {
     const n = findNetwork(model, name);
-    return n.accessPorts.map((port) => ({ menu: '/interface/bridge/port' as const, network: n.name, bridge: router.bridge, port, key: 'pvid' as const, value: String(n.vlan) }));
+    return untaggedPorts(router, n.name).map((port) => ({ menu: '/interface/bridge/port' as const, network: n.name, bridge: router.bridge, port, key: 'pvid' as const, value: String(n.vlan) }));
   });
 }
 
@@ -151,7 +160,9 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
   const own = (n: NetworkModel, menu: RosMenu, props: Array<[string, string]>, placeBeforeRouterDrops = false) =>
     objects.push({ menu, network: n.name, props: [...props, ['comment', n.names.comment]], ...(placeBeforeRouterDrops ? { placeBeforeRouterDrops } : {}) });
 
+  const layer3 = capabilities(router).layer3;
   for (const n of networks) {
+    if (!layer3) break;
     own(n, '/interface/vlan', [
       ['name', n.names.routerosInterface],
       ['vlan-id', String(n.vlan)],
@@ -159,25 +170,28 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
     ]);
     objects[objects.length - 1]!.enableLast = true;
   }
-  for (const n of networks) own(n, '/ip/address', [['address', n.ipv4.gatewayCidr], ['interface', n.names.routerosInterface]]);
+  for (const n of networks) if (layer3) own(n, '/ip/address', [['address', n.ipv4.gatewayCidr], ['interface', n.names.routerosInterface]]);
   for (const n of networks) {
     // Docker assigns container addresses itself; router advertisements would add SLAAC addresses it does not know.
-    if (n.ipv6) own(n, '/ipv6/address', [['address', n.ipv6.gatewayCidr], ['interface', n.names.routerosInterface], ['advertise', 'no']]);
+    if (layer3 && n.ipv6) own(n, '/ipv6/address', [['address', n.ipv6.gatewayCidr], ['interface', n.names.routerosInterface], ['advertise', 'no']]);
   }
   for (const n of networks) {
-    if (router.trunkPorts.length === 0 && n.accessPorts.length === 0) continue;
+    const tagged = taggedPorts(router, n.name);
+    const untagged = untaggedPorts(router, n.name);
+    if (tagged.length === 0 && untagged.length === 0) continue;
     own(n, '/interface/bridge/vlan', [
       ['bridge', router.bridge],
       ['vlan-ids', String(n.vlan)],
-      // the bridge itself is tagged so the VLAN interface on it receives the traffic
-      ['tagged', [router.bridge, ...router.trunkPorts].join(',')],
-      ...(n.accessPorts.length > 0 ? ([['untagged', n.accessPorts.join(',')]] as Array<[string, string]>) : []),
+      // a router's bridge itself is tagged so the VLAN interface on it receives the traffic; a switch only
+      // passes the VLAN between its ports
+      ['tagged', [...(layer3 ? [router.bridge] : []), ...tagged].join(',')],
+      ...(untagged.length > 0 ? ([['untagged', untagged.join(',')]] as Array<[string, string]>) : []),
     ]);
   }
   // A VLAN network with dhcp-pool: the router serves DHCP on the VLAN interface (its input rule for UDP 67
   // comes from allow-input, which validation requires to hold dhcp).
   for (const n of networks) {
-    if (!n.dhcpServer || !n.ipv4.dhcpPool) continue;
+    if (!layer3 || !n.dhcpServer || !n.ipv4.dhcpPool) continue;
     const name = `flatnet-${n.name}`;
     own(n, '/ip/pool', [['name', name], ['ranges', `${n.ipv4.dhcpPool.first}-${n.ipv4.dhcpPool.last}`]]);
     own(n, '/ip/dhcp-server', [
@@ -195,7 +209,7 @@ export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[
   // Every flatnet VLAN gets its IPv6 drops, dual-stack or not: a router that forwards IPv6 would otherwise
   // route a v4-only VLAN's IPv6 (link-local next hop) past its isolation, and adding or removing `ipv6:` on
   // a live network never leaves its VLAN without IPv6 drops.
-  for (const family of [4, 6] as const) objects.push(...firewallRules(model, router, networks, family));
+  if (layer3) for (const family of [4, 6] as const) objects.push(...firewallRules(model, router, networks, family));
   return objects;
 }
 

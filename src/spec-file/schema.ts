@@ -22,7 +22,8 @@ const label = z
  * A RouterOS interface or interface-list name. Quoted on output all the same; "," is refused because it
  * separates list items (tagged=bridge,ether2), and quotes, "$" and "\\" because no interface needs them.
  */
-const rosName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:@+ -]{0,63}$/, {
+export const ROS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@+ -]{0,63}$/;
+const rosName = z.string().regex(ROS_NAME, {
   error: 'must be 1-64 characters: letters, digits, "_", ".", ":", "@", "+", "-" or spaces, starting with a letter, digit or "_"',
 });
 
@@ -103,6 +104,52 @@ export const routerSchema = z.discriminatedUnion('type', [routerosRouterSchema, 
     issue.code === 'invalid_union' ? 'type must be "routeros" or "openwrt"' : undefined,
 });
 
+/** `<device>:<port>`: a router's or switch's port, where a cable ends. The port is checked per device type. */
+export const CONNECTED_TO = /^([a-z][a-z0-9-]{0,30}):(.+)$/;
+const connectedTo = z.string().regex(CONNECTED_TO, { error: 'must be <device>:<port>, e.g. sw1:ether5 (a router or switch of the spec and its port)' });
+
+const switchPath = {
+  uplink: z.string().optional().describe('This switch\'s port towards its router (or an upstream switch); it carries the VLANs of the path tagged, its untagged LAN and PVID are never changed'),
+  'connected-to': connectedTo.optional().describe('The upstream device and its port the uplink is cabled to: <router|switch>:<port>; that port carries the VLANs of the path tagged'),
+};
+
+export const routerosSwitchSchema = z.strictObject({
+  type: z.literal('routeros').describe('A RouterOS switch (a bridge with VLAN filtering, e.g. CRS3xx or hEX), managed through its API'),
+  ...routerCommon('API port (default 8728, or 8729 with tls)', 'API user (default admin)'),
+  tls: z.boolean().default(false).describe('Use the encrypted API (api-ssl)'),
+  'tls-insecure': z.boolean().default(false).describe('With tls: accept any certificate (not verified)'),
+  'ca-file': filePath.optional().describe('With tls: verify the switch\'s certificate against this CA file (PEM) instead of the system\'s'),
+  bridge: rosName.default('bridge').describe('The bridge whose VLAN table carries the VLANs (default bridge)'),
+  ...switchPath,
+});
+
+export const openwrtSwitchSchema = z.strictObject({
+  type: z.literal('openwrt').describe('An OpenWrt switch (DSA bridge), managed over SSH with uci'),
+  ...routerCommon('SSH port (default 22)', 'SSH user (default root)'),
+  'key-file': filePath.optional().describe('SSH private key file'),
+  'host-key': z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
+    .optional()
+    .describe('Pin the switch\'s SSH host key: its SHA256 fingerprint as printed by ssh-keygen -lf'),
+  device: uciWord.default('br-lan').describe('The bridge device whose bridge-vlan sections carry the VLANs (default br-lan)'),
+  'lan-ports': z
+    .array(uciWord)
+    .optional()
+    .describe('The ports of the untagged LAN (its own bridge-vlan, untagged + PVID); plan/apply read them from the switch when left out, generate needs them'),
+  'lan-vlan': vlanId.default(1).describe('The VLAN id the untagged LAN uses inside the bridge (default 1)'),
+  'lan-interface': z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' })
+    .optional()
+    .describe('The UCI interface of the switch\'s management LAN, moved onto <device>.<lan-vlan>; plan/apply read it from the switch when left out, generate needs it'),
+  ...switchPath,
+});
+
+export const switchSchema = z.discriminatedUnion('type', [routerosSwitchSchema, openwrtSwitchSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'type must be "routeros" or "openwrt"' : undefined),
+});
+
 export const PERSIST_MODES = ['systemd', 'networkd', 'none'] as const;
 export type PersistMode = (typeof PERSIST_MODES)[number];
 
@@ -114,6 +161,7 @@ export const hostSchema = z.strictObject({
     .enum(PERSIST_MODES, { error: `must be one of ${PERSIST_MODES.join(', ')}` })
     .default('systemd')
     .describe('How apply --host makes the shim survive a reboot: systemd (default), networkd or none'),
+  'connected-to': connectedTo.optional().describe('The router or switch port the parent NIC is cabled to: <device>:<port>; the path up to the router then carries the host\'s VLANs tagged'),
 });
 
 export const firewallSchema = z.strictObject({
@@ -149,7 +197,7 @@ export const networkSchema = z.strictObject({
   'access-ports': z
     .array(rosName)
     .default([])
-    .describe('Router ports that carry this VLAN untagged (PVID), for devices that know nothing of VLANs; their previous PVID is recorded and put back when a port leaves the list'),
+    .describe('Ports that carry this VLAN untagged (PVID), for devices that know nothing of VLANs: <port> is a port of the network\'s router, <switch>:<port> a port of a switch; their previous PVID is recorded and put back when a port leaves the list'),
   'dhcp-pool': z
     .string()
     .optional()
@@ -167,6 +215,7 @@ export const networkSchema = z.strictObject({
 export const specSchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }).describe('Spec format version: 1'),
   routers: z.record(name, routerSchema).default({}).describe('Routers by name ([a-z][a-z0-9-]{0,30}): the gateways of VLAN networks'),
+  switches: z.record(name, switchSchema).default({}).describe('Managed switches between routers and hosts by name (one name space with routers and hosts): they carry the VLANs of the path'),
   hosts: z.record(name, hostSchema).describe('Docker hosts by name'),
   networks: z.record(name, networkSchema).describe('Networks by name, also the Docker network name ("lan" and "wan" are reserved)'),
 });
@@ -175,6 +224,9 @@ export type Spec = z.infer<typeof specSchema>;
 export type RouterSpec = z.infer<typeof routerSchema>;
 export type RouterOSRouterSpec = z.infer<typeof routerosRouterSchema>;
 export type OpenWrtRouterSpec = z.infer<typeof openwrtRouterSchema>;
+export type SwitchSpec = z.infer<typeof switchSchema>;
+export type RouterOSSwitchSpec = z.infer<typeof routerosSwitchSchema>;
+export type OpenWrtSwitchSpec = z.infer<typeof openwrtSwitchSchema>;
 export type HostSpec = z.infer<typeof hostSchema>;
 export type NetworkSpec = z.infer<typeof networkSchema>;
 
