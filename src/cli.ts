@@ -68,6 +68,7 @@ export function buildProgram(): Command {
     .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
     .addOption(new Option('-t, --target <target>', `one of ${[...TARGET_NAMES, 'all'].join(', ')}`).argParser(parseTarget).default('all'))
     .option('-r, --router <name>', 'only this router')
+    .option('-s, --switch <name>', 'only this switch (its bridge VLAN script or batch)')
     .option('-H, --host <name>', 'only this Docker host')
     .option('-o, --out <dir>', 'write files under this directory instead of printing them')
     .addHelpText(
@@ -77,14 +78,17 @@ Examples (with one --target and one --router or --host, stdout is exactly that a
   flatnet-router generate examples/homelab.yaml --target docker --host nas | sh -e
   flatnet-router generate examples/homelab.yaml --target host --host nas | sudo sh -e
   flatnet-router generate examples/homelab.yaml --target routeros --router core > core.rsc
+  flatnet-router generate examples/switched.yaml --target routeros --switch sw1 > sw1.rsc
 Everything, as files:
   flatnet-router generate examples/homelab.yaml --out build/`,
     )
-    .action((spec: string, opts: { target: TargetName | 'all'; router?: string; host?: string; out?: string }) => {
+    .action((spec: string, opts: { target: TargetName | 'all'; router?: string; switch?: string; host?: string; out?: string }) => {
       const model = load(spec);
+      if (opts.router !== undefined && opts.switch !== undefined) throw new UserError('--router and --switch each select one device: give one of them');
       const artifacts = generate(model, {
         targets: opts.target === 'all' ? undefined : [opts.target],
         router: opts.router,
+        switch: opts.switch,
         host: opts.host,
       });
       if (artifacts.length === 0) {
@@ -92,7 +96,7 @@ Everything, as files:
         return;
       }
       if (opts.out !== undefined) {
-        writeArtifacts(opts.out, artifacts, outDirSelection({ targets: opts.target === 'all' ? undefined : [opts.target], router: opts.router, host: opts.host }));
+        writeArtifacts(opts.out, artifacts, outDirSelection({ targets: opts.target === 'all' ? undefined : [opts.target], router: opts.router, switch: opts.switch, host: opts.host }));
         return;
       }
       if (artifacts.length === 1) {
@@ -121,16 +125,18 @@ Everything, as files:
   const pushOptions = (cmd: Command) =>
     cmd
       .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
-      .option('-r, --router <name>', 'only this router (repeat for several); default: every router of the spec', collect)
+      .option('-r, --router <name>', 'only this router (repeat for several); default: every router and switch of the spec', collect)
+      .option('-s, --switch <name>', 'only this switch (repeat for several); with --router: those routers and switches', collect)
       .option('-H, --host <name>', 'the Docker host this command runs on (alone: only that host)')
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
       .option('--concurrency <n>', 'routers worked on at once (default 4)', count)
       .option('--accept-new-host-key', 'OpenWrt: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)')
       .option('--install-root <dir>', 'host: where /etc and /run are (default /); for image builds');
-  type PushFlags = { router?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
+  type PushFlags = { router?: string[]; switch?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
   const planOptions = (opts: PushFlags): PlanCommandOptions => ({
     ...(opts.router ? { routers: opts.router } : {}),
+    ...(opts.switch ? { switches: opts.switch } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.json ? { json: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
@@ -142,7 +148,7 @@ Everything, as files:
   pushOptions(
     program
       .command('plan')
-      .description('read each router live and show what apply would change (nothing is changed); live checks fail like validation errors'),
+      .description('read each router and switch live and show what apply would change (nothing is changed); live checks fail like validation errors'),
   )
     .option('--detailed-exitcode', 'exit 2 when changes are pending (0: none, 1: error)')
     .addHelpText(
@@ -150,7 +156,8 @@ Everything, as files:
       `
 The router's password comes from the environment variable named by password-env (or from password-file).
 Example:
-  FLATNET_CORE_PASSWORD=... flatnet-router plan examples/routeros-vlan.yaml --router core`,
+  FLATNET_CORE_PASSWORD=... flatnet-router plan examples/routeros-vlan.yaml --router core
+  flatnet-router plan examples/switched.yaml --switch sw1 --json`,
     )
     .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean }) => {
       // loaded on use: validate and generate need none of the push code (sockets, TLS, SSH)
@@ -161,7 +168,7 @@ Example:
   pushOptions(
     program
       .command('apply')
-      .description('plan, ask, then change each router to match the spec: only objects flatnet owns, only what differs'),
+      .description('plan, ask, then change each router, then each switch, to match the spec: only objects flatnet owns, only what differs'),
   )
     .option('--yes', 'apply without asking (needed when there is no terminal)')
     .option('--dry-run', 'only plan (same as flatnet-router plan)')

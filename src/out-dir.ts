@@ -93,13 +93,14 @@ function pruneEmptyDirs(root: string, file: string): void {
 }
 
 /** The selection of `generate` (see generate() in targets.ts): which earlier files a run speaks for. */
-export function outDirSelection(options: { targets?: readonly TargetName[]; router?: string; host?: string }): OutDirSelection {
-  const { router, host } = options;
+export function outDirSelection(options: { targets?: readonly TargetName[]; router?: string; switch?: string; host?: string }): OutDirSelection {
+  const { host } = options;
+  const router = options.router ?? options.switch;
   const targets = TARGETS.filter((t) => (options.targets ?? TARGET_NAMES).includes(t.name))
     // --host alone renders no router target, --router alone no host target
     .filter((t) => (t.scope === 'router' ? !(host !== undefined && router === undefined) : !(router !== undefined && host === undefined)))
     .map((t) => t.name);
-  const owners = [router, host].filter((o): o is string => o !== undefined);
+  const owners = [options.router, options.switch, host].filter((o): o is string => o !== undefined);
   return { targets, ...(owners.length > 0 ? { owners } : {}) };
 }
 

@@ -1,7 +1,7 @@
 // The shape every target has: given the model and one router or host, the artifacts it renders.
 // Router targets also expose their desired objects (the same data the templates render), which the
 // plan/apply paths diff against the live router.
-import type { HostModel, Model, OpenWrtRouter, RouterOSRouter } from './model.js';
+import { findBridgeDevice, type HostModel, type Model, type OpenWrtRouter, type RouterOSRouter } from './model.js';
 
 export type TargetName = 'routeros' | 'openwrt' | 'openwrt-config' | 'docker' | 'compose' | 'host' | 'networkd';
 export const TARGET_NAMES: readonly TargetName[] = ['routeros', 'openwrt', 'openwrt-config', 'docker', 'compose', 'host', 'networkd'];
@@ -33,7 +33,8 @@ export function routerTarget<T extends 'routeros' | 'openwrt'>(name: TargetName,
     scope: 'router',
     routerType,
     render(model, owner) {
-      const router = model.routers.find((r) => r.name === owner);
+      // a switch of the type renders through the same target (its capabilities leave out layer 3)
+      const router = findBridgeDevice(model, owner);
       if (!router || router.type !== routerType) return [];
       return render(model, router as RouterOfType<T>).map((f) => ({ target: name, owner, ...f }));
     },

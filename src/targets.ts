@@ -19,39 +19,53 @@ export interface GenerateOptions {
   targets?: readonly TargetName[];
   /** only this router's artifacts (and, unless host is given too, no host artifacts) */
   router?: string;
-  /** only this host's artifacts (and, unless router is given too, no router artifacts) */
+  /** only this switch's artifacts (as router) */
+  switch?: string;
+  /** only this host's artifacts (and, unless router or switch is given too, no router artifacts) */
   host?: string;
 }
 
-/** --router / --host name routers and hosts of the spec (generate, plan and apply alike). */
-export function checkSelection(model: Model, routers: readonly string[], host: string | undefined): void {
-  for (const router of routers) {
-    if (!model.routers.some((r) => r.name === router)) {
-      throw new UserError(`no router named "${router}" in the spec (routers: ${model.routers.map((r) => r.name).join(', ') || 'none'})`);
+export interface Selection {
+  routers?: readonly string[];
+  switches?: readonly string[];
+  hosts?: readonly string[];
+}
+
+/** --router / --switch / --host name routers, switches and hosts of the spec (generate, plan and apply alike). */
+export function checkSelection(model: Model, selection: Selection): void {
+  const check = (kind: string, plural: string, names: readonly string[] | undefined, have: ReadonlyArray<{ name: string }>, others: Array<[string, ReadonlyArray<{ name: string }>]>) => {
+    for (const name of names ?? []) {
+      if (have.some((d) => d.name === name)) continue;
+      const other = others.find(([, list]) => list.some((d) => d.name === name));
+      if (other) throw new UserError(`"${name}" is a ${other[0]} of the spec, not a ${kind}; use --${other[0]} ${name}`);
+      throw new UserError(`no ${kind} named "${name}" in the spec (${plural}: ${have.map((d) => d.name).join(', ') || 'none'})`);
     }
-  }
-  if (host !== undefined && !model.hosts.some((h) => h.name === host)) {
-    throw new UserError(`no host named "${host}" in the spec (hosts: ${model.hosts.map((h) => h.name).join(', ') || 'none'})`);
-  }
+  };
+  check('router', 'routers', selection.routers, model.routers, [['switch', model.switches], ['host', model.hosts]]);
+  check('switch', 'switches', selection.switches, model.switches, [['router', model.routers], ['host', model.hosts]]);
+  check('host', 'hosts', selection.hosts, model.hosts, [['router', model.routers], ['switch', model.switches]]);
 }
 
 export function generate(model: Model, options: GenerateOptions = {}): Artifact[] {
   const { router, host } = options;
-  checkSelection(model, router !== undefined ? [router] : [], host);
+  const device = router ?? options.switch;
+  checkSelection(model, { routers: router !== undefined ? [router] : [], switches: options.switch !== undefined ? [options.switch] : [], hosts: host !== undefined ? [host] : [] });
   const wanted = options.targets ?? TARGETS.map((t) => t.name);
   const targets = TARGETS.filter((t) => wanted.includes(t.name));
+  const devices = [...model.routers, ...model.switches];
+  const selected = [router, options.switch].filter((d): d is string => d !== undefined);
   const out: Artifact[] = [];
   for (const target of targets) {
     if (target.scope === 'router') {
-      if (host !== undefined && router === undefined) continue;
-      const routers = model.routers.filter((r) => r.type === target.routerType && (router === undefined || r.name === router));
-      if (router !== undefined && routers.length === 0 && options.targets?.length === 1) {
-        const type = model.routers.find((r) => r.name === router)!.type;
-        throw new UserError(`router "${router}" is ${ROUTER_KIND[type] ?? `a ${type}`} router; use --target ${type}`);
+      if (host !== undefined && device === undefined) continue;
+      const matching = devices.filter((r) => r.type === target.routerType && (selected.length === 0 || selected.includes(r.name)));
+      if (selected.length > 0 && matching.length === 0 && options.targets?.length === 1) {
+        const d = devices.find((r) => r.name === selected[0])!;
+        throw new UserError(`${d.kind} "${d.name}" is ${ROUTER_KIND[d.type] ?? `a ${d.type}`} ${d.kind}; use --target ${d.type}`);
       }
-      for (const r of routers) out.push(...target.render(model, r.name));
+      for (const r of matching) out.push(...target.render(model, r.name));
     } else {
-      if (router !== undefined && host === undefined) continue;
+      if (device !== undefined && host === undefined) continue;
       for (const h of model.hosts.filter((x) => host === undefined || x.name === host)) out.push(...target.render(model, h.name));
     }
   }

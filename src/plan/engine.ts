@@ -58,12 +58,13 @@ export async function planUnits(units: readonly PushUnit[], options: EngineOptio
 }
 
 /**
- * Applies the units whose plan has changes; the others keep their plan result. Routers go first, then hosts
- * (a host's networks ride on the VLANs the routers carry); each unit has its own result either way.
+ * Applies the units whose plan has changes; the others keep their plan result. Routers go first, then
+ * switches, then hosts (a host's networks ride on the VLANs the routers and switches carry); each unit has its
+ * own result either way.
  */
 export async function applyUnits(units: readonly PushUnit[], planned: readonly UnitResult[], options: EngineOptions = {}): Promise<UnitResult[]> {
   const results = [...planned];
-  for (const phase of ['router', 'host'] as const) {
+  for (const phase of ['router', 'switch', 'host'] as const) {
     const indices = units.flatMap((u, i) => (u.ref.kind === phase ? [i] : []));
     const done = await mapBounded(indices, options.concurrency ?? 4, (i) => applyOne(units[i]!, planned[i]!, options));
     indices.forEach((i, k) => (results[i] = done[k]!));

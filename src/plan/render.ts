@@ -74,7 +74,7 @@ export function renderPlan(results: readonly UnitResult[], ctx: RenderContext, s
     } else if (r.status === 'unsupported' || (r.status === 'failed' && !r.plan)) {
       out.push(`  ${paint('red', 'error:')} ${visible(r.error ?? 'failed')}`);
     } else if (r.plan) {
-      if (r.plan.changes.length === 0) out.push(`  ${paint('green', 'no changes')}: the router matches the spec`.replace('the router', r.unit.kind === 'host' ? 'the host' : 'the router'));
+      if (r.plan.changes.length === 0) out.push(`  ${paint('green', 'no changes')}: the ${r.unit.kind} matches the spec`);
       for (const c of r.plan.changes) out.push(...renderChange(c, paint));
       if (r.plan.changes.length > 0) out.push(`  ${paint('bold', 'Plan:')} ${summaryLine(r.plan.changes)}.`);
     }

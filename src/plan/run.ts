@@ -11,6 +11,7 @@ import type { UnitRef } from './types.js';
 
 export interface PlanCommandOptions {
   routers?: string[];
+  switches?: string[];
   host?: string;
   json?: boolean;
   detailedExitcode?: boolean;
@@ -56,7 +57,7 @@ function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
     ...(options.installRoot !== undefined ? { installRoot: options.installRoot } : {}),
     ...(options.recreateNetworks ? { recreateNetworks: true } : {}),
   };
-  const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
+  const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.switches ? { switches: options.switches } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
   const colorOut = useColor(io.stdout, io.env);
   const colorErr = useColor(io.stderr, io.env);
   const progress = (unit: UnitRef, message: string) => {

@@ -34,7 +34,7 @@ export interface LiveProblem {
 }
 
 export interface UnitRef {
-  kind: 'router' | 'host';
+  kind: 'router' | 'switch' | 'host';
   name: string;
   /** routeros | openwrt | docker */
   type: string;
