@@ -29,7 +29,7 @@ function load(file: string): Model {
 function summary(file: string): string {
   const model = load(file);
   const tagged = model.networks.filter((n) => n.vlan !== undefined).length;
-  return `${file === STDIN_ARG ? STDIN_NAME : file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
+  return `${file === STDIN_ARG ? STDIN_NAME : file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.switches.length > 0 ? `${model.switches.length} switch${model.switches.length === 1 ? '' : 'es'}; ` : ''}${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
 }
 
 function parseTarget(value: string): TargetName | 'all' {
