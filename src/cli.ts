@@ -195,6 +195,23 @@ Example:
       process.exitCode = await runApply(spec, options);
     });
 
+  pushOptions(
+    program
+      .command('status')
+      .description('is everything still as the spec says? reads every router and switch (and --host) at once, changes nothing, and prints one row per network with each device on its path; exit 0 in sync, 2 drift, 1 an error or an unreachable device'),
+  )
+    .addHelpText(
+      'after',
+      `
+Example (cron, monitoring):
+  FLATNET_CORE_PASSWORD=... flatnet-router status flatnet.yaml || echo "drift or error: $?"
+  flatnet-router status flatnet.yaml --json     # format flatnet-status/1`,
+    )
+    .action(async (spec: string, opts: PushFlags) => {
+      const { runStatus } = await import('./plan/run.js');
+      process.exitCode = await runStatus(spec, planOptions(opts));
+    });
+
   program
     .command('schema')
     .description('print the JSON Schema of the spec (for editors: # yaml-language-server: $schema=<file>)')

@@ -42,7 +42,7 @@ export interface Io {
 
 const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
 
-function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
+export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   const loaded = loadSpecFile(spec);
   const model = resolveModel(loaded);
   for (const w of model.warnings) io.stderr.write(`${formatProblem(loaded.file, { ...w, message: `warning: ${w.message}` })}\n`);
@@ -64,7 +64,7 @@ function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
     const line = `${unit.name}: ${message}`;
     io.stderr.write(colorErr ? `\u001b[2m${line}\u001b[0m\n` : `${line}\n`);
   };
-  return { units, ctx, colorOut, colorErr, progress };
+  return { model, units, ctx, colorOut, colorErr, progress };
 }
 
 export async function runPlan(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
@@ -128,4 +128,13 @@ function ask(io: Io, question: string): Promise<string> {
       if (!answered) resolve('');
     });
   });
+}
+
+/** `status`: every selected device read (nothing changed), one row per network; exit 0 in sync, 2 drift, 1 error. */
+export async function runStatus(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
+  const { readStatus, renderStatus, statusJson } = await import('./status.js');
+  const { model, units, ctx, colorOut, progress } = prepare(spec, options, io);
+  const report = await readStatus(model, units, { progress, concurrency: options.concurrency ?? 4 });
+  io.stdout.write(options.json ? statusJson(report) : renderStatus(report, ctx, colorOut));
+  return report.exitCode;
 }
