@@ -7,8 +7,8 @@ import { UserError } from './errors.js';
 export const expandHome = (path: string, env: NodeJS.ProcessEnv) => (env.HOME ? path.replace(/^~(?=\/)/, env.HOME) : path);
 
 /** The configured password, or undefined when the spec names neither source. Errors name the spec path. */
-export function configuredPassword(router: { name: string; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string | undefined {
-  const where = `routers.${router.name}`;
+export function configuredPassword(router: { name: string; kind?: string; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string | undefined {
+  const where = `${router.kind === 'switch' ? 'switches' : 'routers'}.${router.name}`;
   if (router.passwordEnv !== undefined) {
     const value = env[router.passwordEnv];
     if (value === undefined) throw new UserError(`${where}.password-env: environment variable ${router.passwordEnv} is not set`);

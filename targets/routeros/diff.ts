@@ -1,7 +1,8 @@
 // RouterOS: desired objects vs the live router → live-check problems, warnings and an ordered list of API
 // operations, each tied to the plan change it carries out. Pure: no I/O, so every rule of ordering and
 // normalisation is unit-testable.
-import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
+import { capabilities, type Capabilities } from '../../src/devices.js';
+import { findNetwork, taggedPorts, untaggedPorts, type Model, type RouterOSRouter } from '../../src/model.js';
 import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { desiredObjects, foreignSettings, MENU_ORDER, OWNER_PREFIX, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
@@ -19,32 +20,44 @@ export interface LiveState {
   version?: string;
 }
 
-/** The reads, with the properties each needs (`.proplist` keeps the replies small on busy routers). */
-export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'version'> | RosMenu | 'resource'; menu: string; proplist: string }> = [
-  { key: '/interface/vlan', menu: '/interface/vlan', proplist: '.id,name,vlan-id,interface,comment,disabled' },
-  { key: '/ip/address', menu: '/ip/address', proplist: '.id,address,interface,comment,disabled,dynamic' },
-  { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,comment,disabled,dynamic' },
-  { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,untagged,comment,disabled,dynamic' },
+/**
+ * The reads, with the properties each needs (`.proplist` keeps the replies small on busy routers) and the
+ * capability that needs them: a device reads only the menus its capabilities use (a switch, without layer 3,
+ * reads its bridge VLAN table, interfaces, bridges, bridge ports and version: five prints).
+ */
+export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'version'> | RosMenu | 'resource'; menu: string; proplist: string; needs?: keyof Capabilities }> = [
+  { key: '/interface/vlan', menu: '/interface/vlan', proplist: '.id,name,vlan-id,interface,comment,disabled', needs: 'layer3' },
+  { key: '/ip/address', menu: '/ip/address', proplist: '.id,address,interface,comment,disabled,dynamic', needs: 'layer3' },
+  { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,comment,disabled,dynamic', needs: 'layer3' },
+  { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,untagged,comment,disabled,dynamic', needs: 'bridgeVlans' },
   {
     key: '/ip/firewall/filter',
     menu: '/ip/firewall/filter',
     proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
+    needs: 'layer3',
   },
   {
     key: '/ipv6/firewall/filter',
     menu: '/ipv6/firewall/filter',
     proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
+    needs: 'layer3',
   },
   { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
-  { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name' },
-  { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering' },
-  { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,dynamic' },
+  { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name', needs: 'layer3' },
+  { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering', needs: 'bridgeVlans' },
+  { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,dynamic', needs: 'bridgeVlans' },
   // flatnet's own DHCP servers, and everyone's for the live DHCP-overlap check: one print each
-  { key: '/ip/pool', menu: '/ip/pool', proplist: '.id,name,ranges,comment' },
-  { key: '/ip/dhcp-server', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,lease-time,comment,disabled,dynamic' },
-  { key: '/ip/dhcp-server/network', menu: '/ip/dhcp-server/network', proplist: '.id,address,gateway,dns-server,comment,dynamic' },
+  { key: '/ip/pool', menu: '/ip/pool', proplist: '.id,name,ranges,comment', needs: 'layer3' },
+  { key: '/ip/dhcp-server', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,lease-time,comment,disabled,dynamic', needs: 'layer3' },
+  { key: '/ip/dhcp-server/network', menu: '/ip/dhcp-server/network', proplist: '.id,address,gateway,dns-server,comment,dynamic', needs: 'layer3' },
   { key: 'resource', menu: '/system/resource', proplist: 'version' },
 ];
+
+/** The reads this device needs: one print each, all sent at once. Menus it does not read stay empty in LiveState. */
+export function readsFor(device: RouterOSRouter): typeof READS {
+  const can = capabilities(device);
+  return READS.filter((r) => r.needs === undefined || can[r.needs]);
+}
 
 /** The properties flatnet writes on each menu: compared, and the only ones a rule pairing looks at. */
 const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
@@ -217,27 +230,40 @@ function longestIncreasing(values: readonly number[]): Set<number> {
 
 // ---- live checks -----------------------------------------------------------------------------------------
 
+/** Whether a bridge VLAN entry's `vlan-ids` (`20`, `20,30`, `100-199`) holds this VLAN id. */
+export function vlanIdsInclude(text: string, vlan: number): boolean {
+  return text.split(',').some((part) => {
+    const [lo, hi] = part.trim().split('-');
+    const first = Number(lo);
+    const last = hi === undefined ? first : Number(hi);
+    return part.trim() !== '' && Number.isInteger(first) && Number.isInteger(last) && vlan >= first && vlan <= last;
+  });
+}
+
+const members = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
 function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
   const interfaceNames = new Set(live.interfaces.map((r) => r.name));
   const networks = router.networks.map((n) => findNetwork(model, n));
+  const device = router.kind; // "router" or "switch", in messages
 
   const lists = new Set(live.interfaceLists.map((r) => r.name));
   // the script's own prerequisite checks, checked live with their spec paths
   for (const c of preconditions(model, router)) {
     if (c.kind === 'interface' && !interfaceNames.has(c.name)) {
-      problems.push({ path: c.path, message: `${c.path.includes('bridge') ? 'bridge' : 'interface'} "${c.name}" not found on the router` });
+      problems.push({ path: c.path, message: `${c.path.includes('bridge') ? 'bridge' : 'interface'} "${c.name}" not found on the ${device}` });
     } else if (c.kind === 'interface-list' && !lists.has(c.name)) {
       const what = c.role === 'WAN' ? "the uplinks' list" : "the trusted LAN's list";
-      problems.push({ path: c.path, message: `interface list "${c.name}" not found on the router (${what}; RouterOS's default config calls it ${c.role})` });
+      problems.push({ path: c.path, message: `interface list "${c.name}" not found on the ${device} (${what}; RouterOS's default config calls it ${c.role})` });
     } else if (c.kind === 'bridge-port' && !live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name && !truthy(r.dynamic))) {
       const dynamic = live.bridgePorts.some((r) => r.bridge === c.bridge && r.interface === c.name);
       problems.push({
         path: c.path,
         message: dynamic
           ? `"${c.name}" is a dynamic port of bridge "${c.bridge}" (added by wireless or CAPsMAN): its pvid is not kept; set the VLAN where that port is made (e.g. the wireless interface's vlan-id)`
-          : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${router.kind} (/interface/bridge/port): a port that carries a VLAN must be in the bridge`,
+          : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${device} (/interface/bridge/port): a port that carries a VLAN must be in the bridge`,
       });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
@@ -245,33 +271,60 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     }
   }
   if (networks.length > 0) {
-    const accessPorts = networks.some((n) => n.accessPorts.length > 0);
-    if (router.trunkPorts.length > 0 || accessPorts) {
+    const anyUntagged = networks.some((n) => untaggedPorts(router, n.name).length > 0);
+    const derived = networks.some((n) => taggedPorts(router, n.name).some((p) => !router.trunkPorts.includes(p)));
+    if (router.trunkPorts.length > 0 || derived || anyUntagged) {
       const bridge = live.bridges.find((b) => b.name === router.bridge);
       if (bridge && !truthy(bridge['vlan-filtering'])) {
-        const what = [router.trunkPorts.length > 0 ? 'trunk-ports' : '', accessPorts ? 'access-ports' : ''].filter(Boolean).join(' and ');
+        const what = [router.trunkPorts.length > 0 ? 'trunk-ports' : '', derived ? 'the ports of the path (connected-to, uplinks)' : '', anyUntagged ? 'access-ports' : ''].filter(Boolean).join(' and ');
         warnings.push(
-          `bridge ${router.bridge} has vlan-filtering=no: the bridge VLAN entries for ${what} have no effect until it is on, and tagged frames reach every port. ` +
+          `bridge ${router.bridge} of ${device} ${router.name} has vlan-filtering=no: the bridge VLAN entries for ${what} have no effect until it is on: ` +
+            `tagged frames of every VLAN pass on every port of the bridge, and PVIDs do nothing (access ports stay in the untagged LAN). ` +
             `Turn it on once the untagged ports have their PVIDs (from a port that stays untagged, ideally in safe mode): /interface/bridge/set ${router.bridge} vlan-filtering=yes`,
         );
       }
     }
+    // The user's own bridge VLAN entries (flatnet never changes them, nor a port's untagged membership)
+    const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isOwned(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
+    // ports an earlier apply made access ports: their PVID is flatnet's and goes back by itself
+    const recordedPorts = new Set(live.menus['/interface/bridge/vlan'].filter(isOwned).flatMap((e) => [...parseRecord(e.comment ?? '').keys()]));
     for (const n of networks) {
-      for (const port of n.accessPorts) {
+      for (const port of taggedPorts(router, n.name)) {
+        if (port === router.bridge) continue;
+        // the same VLAN untagged on the port through the user's entry: frames of the network would leave it untagged
+        for (const entry of foreignEntries) {
+          if (vlanIdsInclude(entry['vlan-ids'] ?? '', n.vlan!) && members(entry.untagged).includes(port)) {
+            warnings.push(
+              `${port} carries ${n.name} (VLAN ${n.vlan}) tagged, but bridge VLAN entry vlan-ids=${entry['vlan-ids']} (not flatnet's) has it untagged in that VLAN: ` +
+                `the ${device} would send the VLAN untagged there; remove ${port} from that entry's untagged list (flatnet does not change entries it did not make)`,
+            );
+          }
+        }
+        // the port's own untagged traffic already enters the network's VLAN
+        const row = live.bridgePorts.find((r) => r.bridge === router.bridge && r.interface === port && !truthy(r.dynamic));
+        if (row?.pvid === String(n.vlan) && !recordedPorts.has(port)) {
+          warnings.push(
+            `${port} carries ${n.name} (VLAN ${n.vlan}) tagged, but its pvid is ${n.vlan}: its untagged frames (the untagged LAN on that cable) enter ${n.name} too; ` +
+              `flatnet never changes the PVID of a port it did not make an access port: set it back (usually pvid=1) if that is not meant`,
+          );
+        }
+      }
+      for (const port of untaggedPorts(router, n.name)) {
         const row = live.bridgePorts.find((r) => r.bridge === router.bridge && r.interface === port);
         if (row?.['frame-types'] === 'admit-only-vlan-tagged') {
           warnings.push(`access port ${port} of network ${n.name} has frame-types=admit-only-vlan-tagged: it drops the untagged frames of the devices on it; set frame-types=admit-all or admit-only-untagged-and-priority-tagged`);
         }
         // a VLAN the user's own entry sends untagged on the port would share it with the network
-        for (const entry of live.menus['/interface/bridge/vlan']) {
-          if (isOwned(entry) || truthy(entry.dynamic) || entry.bridge !== router.bridge) continue;
-          if ((entry.untagged ?? '').split(',').map((x) => x.trim()).includes(port)) {
+        for (const entry of foreignEntries) {
+          if (members(entry.untagged).includes(port)) {
             warnings.push(`access port ${port} of network ${n.name} is also untagged in bridge VLAN entry vlan-ids=${entry['vlan-ids']} (not flatnet's): its devices would see both VLANs; remove ${port} from that entry's untagged list`);
           }
         }
       }
     }
   }
+  // Layer 3 (gateways, addresses, DHCP) only where the device has it: a switch reads none of those menus.
+  if (!capabilities(router).layer3) return { problems, warnings };
   // parsed once: a router with hundreds of addresses and networks must not parse them per network
   const addresses = live.menus['/ip/address'].flatMap((row) => {
     const cidr = parseCidr(row.address ?? '');

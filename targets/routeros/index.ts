@@ -360,17 +360,29 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
         };
     }
   });
+  // a device without layer 3 (a switch) gets only the checks, the bridge VLAN block and the access ports' pvid:
+  // its script neither names nor touches VLAN interfaces, addresses, DHCP or firewall menus
+  const layer3 = capabilities(router).layer3;
   return renderTemplate('routeros', 'script.rsc', {
     router,
+    layer3,
     networks: router.networks.map((name) => {
       const n = findNetwork(model, name);
-      return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, iface: n.names.routerosInterface };
+      return {
+        name: n.name,
+        vlan: n.vlan,
+        subnet: n.ipv4.subnet,
+        ipv6: n.ipv6 ? n.ipv6.subnet : null,
+        iface: n.names.routerosInterface,
+        tagged: taggedPorts(router, n.name).join(', '),
+        untagged: untaggedPorts(router, n.name).join(', '),
+      };
     }),
-    disableFirst: DISABLE_FIRST,
+    disableFirst: layer3 ? DISABLE_FIRST : [],
     // the bridge VLAN entries go in the access ports' block
-    removeMenus: [...MENU_ORDER].reverse().filter((m) => m !== '/interface/bridge/vlan'),
+    removeMenus: layer3 ? [...MENU_ORDER].reverse().filter((m) => m !== '/interface/bridge/vlan') : [],
     checks,
-    enableLast,
+    enableLast: layer3 ? enableLast : [],
     ownerRegex: `^${OWNER_PREFIX}`,
     ...scriptAccessPorts(model, router, objects),
     menus: menus.filter((m) => m.menu !== '/interface/bridge/vlan' && (m.plain.length > 0 || m.chains.length > 0)),

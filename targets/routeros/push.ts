@@ -6,7 +6,7 @@ import { configuredPassword, expandHome } from '../../src/secrets.js';
 import type { Model, RouterOSRouter } from '../../src/model.js';
 import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { RosClient, RosError, type RosConnectOptions, type RosStats } from './api.js';
-import { planRouter, READS, type IdRef, type LiveState, type PlannedOp, type RosOp, type Row } from './diff.js';
+import { planRouter, readsFor, type IdRef, type LiveState, type PlannedOp, type RosOp, type Row } from './diff.js';
 import { MENU_ORDER, type RosMenu } from './index.js';
 
 export interface RouterOSPushOptions {
@@ -18,10 +18,13 @@ export interface RouterOSPushOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The API user's password: RouterOS has no other way to log in. */
-export function routerPassword(router: { name: string; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string {
+/** Where a router or switch is in the spec: `routers.<name>` or `switches.<name>`. */
+export const specSection = (device: { kind?: 'router' | 'switch' }) => (device.kind === 'switch' ? 'switches' : 'routers');
+
+/** The API user's password: RouterOS has no other way to log in. Errors name the device's spec path. */
+export function routerPassword(router: { name: string; kind?: 'router' | 'switch'; passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string {
   const password = configuredPassword(router, env);
-  if (password === undefined) throw new UserError(`routers.${router.name}: no password-env or password-file: flatnet needs the API user's password to plan or apply`);
+  if (password === undefined) throw new UserError(`${specSection(router)}.${router.name}: no password-env or password-file: flatnet needs the API user's password to plan or apply`);
   return password;
 }
 
@@ -37,7 +40,7 @@ export class RouterOSUnit implements PushUnit {
     private readonly router: RouterOSRouter,
     private readonly options: RouterOSPushOptions = {},
   ) {
-    this.ref = { kind: 'router', name: router.name, type: 'routeros', endpoint: `${router.tls ? 'api-ssl' : 'api'} ${router.address}:${router.port}` };
+    this.ref = { kind: router.kind, name: router.name, type: 'routeros', endpoint: `${router.tls ? 'api-ssl' : 'api'} ${router.address}:${router.port}` };
   }
 
   private async connect(progress: Progress): Promise<RosClient> {
@@ -48,7 +51,7 @@ export class RouterOSUnit implements PushUnit {
       try {
         ca = readFileSync(expandHome(this.router.caFile, env));
       } catch (err) {
-        throw new UserError(`routers.${this.router.name}.ca-file: cannot read ${this.router.caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new UserError(`${specSection(this.router)}.${this.router.name}.ca-file: cannot read ${this.router.caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
     progress(`connecting to ${this.router.address}:${this.router.port}`);
@@ -65,13 +68,14 @@ export class RouterOSUnit implements PushUnit {
     return this.client;
   }
 
-  /** One print per menu, all sent at once. */
+  /** One print per menu this device reads (its capabilities decide which), all sent at once. */
   async read(client: RosClient): Promise<LiveState> {
-    const replies = await Promise.all(READS.map((r) => client.command([`${r.menu}/print`, `=.proplist=${r.proplist}`])));
-    this.stats.prints += READS.length;
+    const reads = readsFor(this.router);
+    const replies = await Promise.all(reads.map((r) => client.command([`${r.menu}/print`, `=.proplist=${r.proplist}`])));
+    this.stats.prints += reads.length;
     const menus = Object.fromEntries(MENU_ORDER.map((m) => [m, [] as Row[]])) as Record<RosMenu, Row[]>;
     const live: LiveState = { menus, interfaces: [], interfaceLists: [], bridges: [], bridgePorts: [] };
-    READS.forEach((r, i) => {
+    reads.forEach((r, i) => {
       const rows = replies[i]!.rows;
       if (r.key === 'resource') {
         if (rows[0]?.version) live.version = rows[0].version;
@@ -129,7 +133,7 @@ export class RouterOSUnit implements PushUnit {
       if (failure) {
         const reason = failure.err instanceof RosError ? failure.err.message : String(failure.err);
         const what = `${failure.op.op.op} ${failure.op.op.menu} ${failure.op.report.name}${opProps(failure.op.op)}`;
-        const kind = failure.err instanceof RosError && failure.err.kind === 'trap' ? 'the router refused' : 'failed';
+        const kind = failure.err instanceof RosError && failure.err.kind === 'trap' ? `the ${this.router.kind} refused` : 'failed';
         const notDone = planned.changes.filter((c) => !completed.includes(c)).length;
         throw new PartialApplyError(`${kind} ${what}: ${reason}`, done, notDone);
       }
