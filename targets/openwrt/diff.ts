@@ -1,11 +1,12 @@
 // OpenWrt: the desired UCI sections vs the router's live `uci export` → live-check problems, the plan's
 // changes, and the one `uci batch` that carries them out (only what differs), with the `uci changes`
 // lines that batch must stage (so a line uci skipped is caught before anything is committed). Pure.
-import { findNetwork, vlanFiltering, type Model, type OpenWrtRouter } from '../../src/model.js';
+import { capabilities } from '../../src/devices.js';
+import { findNetwork, taggedPorts, untaggedPorts, vlanFiltering, type Model, type OpenWrtRouter } from '../../src/model.js';
 import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { uciName, uciQuote } from '../../src/quote.js';
-import { desiredState, SECTION_PREFIX, type UciSection } from './index.js';
+import { desiredState, filteringReason, SECTION_PREFIX, specPath, specPathOf, type UciSection } from './index.js';
 import { uciWords, type ExportedSection } from './uci.js';
 
 export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
@@ -87,7 +88,7 @@ export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): Discovere
     // on the untagged LAN (the spec's hosts.<name>.address), and leaving it out would cut that host off.
     ports = (Array.isArray(all) ? all : uciWords(all).split(' ').filter(Boolean)).filter((p) => !router.accessPorts.includes(p));
     const but = router.accessPorts.length > 0 ? ` but the access ports ${router.accessPorts.join(' ')}` : '';
-    found.push(`lan-ports read from the router: ${ports.join(' ')} (every port of ${router.device}${but}; trunk ports keep the untagged LAN as well)`);
+    found.push(`lan-ports read from the ${router.kind}: ${ports.join(' ')} (every port of ${router.device}${but}; trunk ports keep the untagged LAN as well)`);
   }
   if (iface === undefined) {
     const state = live.sections.find((s) => s.config === 'network' && s.name === STATE_SECTION);
@@ -96,7 +97,7 @@ export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): Discovere
       (s) => s.config === 'network' && s.type === 'interface' && s.name !== undefined && !isOwned(s) && [router.device, `${router.device}.${router.lanVlan}`].includes(single(s.options.get('device')) ?? ''),
     );
     iface = recorded ?? (candidates.length === 1 ? candidates[0]!.name : undefined);
-    if (iface !== undefined) found.push(`lan-interface read from the router: ${iface} (the interface on ${router.device})`);
+    if (iface !== undefined) found.push(`lan-interface read from the ${router.kind}: ${iface} (the interface on ${router.device})`);
   }
   return { ports, ...(iface !== undefined ? { iface } : {}), found };
 }
@@ -104,42 +105,47 @@ export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): Discovere
 function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan: DiscoveredLan): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
-  const at = (...p: Array<string | number>) => ['routers', router.name, ...p];
+  const at = (...p: Array<string | number>) => [...specPathOf(router), ...p];
   const network = live.sections.filter((s) => s.config === 'network');
   const networks = router.networks.map((n) => findNetwork(model, n));
   const staged = live.staged.filter((l) => CONFIGS.some((c) => l.replace(/^-/, '').startsWith(`${c}.`)));
   if (staged.length > 0) {
-    problems.push({ path: at(), message: `the router has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
+    problems.push({ path: at(), message: `the ${router.kind} has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
   }
   if (networks.length > 0) {
     const bridge = bridgeDevice(live, router.device);
     const legacy = network.find((s) => s.type === 'interface' && single(s.options.get('type')) === 'bridge' && `br-${s.name}` === router.device);
     if (!bridge && !legacy) problems.push({ path: at('device'), message: `device "${router.device}" not found in /etc/config/network (no bridge device of that name)` });
     if (vlanFiltering(router)) {
-      const why = router.trunkPorts.length > 0 ? 'trunk-ports' : 'access-ports';
-      const whyPath = router.trunkPorts.length > 0 ? at('trunk-ports') : ['networks', networks.find((n) => n.accessPorts.length > 0)!.name, 'access-ports'];
-      if (!bridge) problems.push({ path: whyPath, message: `${why} need a DSA bridge device "${router.device}" (config device, type bridge); this router has none` });
-      else {
+      // every port that carries a VLAN: trunk-ports, the ports the path tags, access ports (each reported
+      // where the spec names it)
+      const vlanPorts = [...new Set([...router.trunkPorts, ...networks.flatMap((n) => [...taggedPorts(router, n.name), ...untaggedPorts(router, n.name)])])];
+      const portPath = (p: string) => router.portPaths[p] ?? at();
+      if (!bridge) {
+        const whyPath = router.trunkPorts.length > 0 ? at('trunk-ports') : vlanPorts.length > 0 ? portPath(vlanPorts[0]!) : at('device');
+        problems.push({ path: whyPath, message: `${filteringReason(router)} need a DSA bridge device "${router.device}" (config device, type bridge); this ${router.kind} has none` });
+      } else {
         const ports = uciWords(bridge.options.get('ports')).split(' ');
-        router.trunkPorts.forEach((p, i) => {
-          if (!ports.includes(p)) problems.push({ path: at('trunk-ports', i), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
-        });
+        for (const p of vlanPorts) {
+          if (!ports.includes(p)) problems.push({ path: portPath(p), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
+        }
         // your own bridge-vlan sections on the bridge: a port in one of them would carry that VLAN too
         const foreignVlans = network.filter((s) => s.type === 'bridge-vlan' && !isOwned(s) && single(s.options.get('device')) === router.device);
         for (const n of networks) {
-          n.accessPorts.forEach((p, i) => {
-            if (!ports.includes(p)) problems.push({ path: ['networks', n.name, 'access-ports', i], message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
+          for (const p of untaggedPorts(router, n.name)) {
             for (const v of foreignVlans) {
               const member = bridgeVlanMembers(v.options.get('ports')).find((m) => m.port === p)?.member;
               if (member) warnings.push(`access port ${p} of network ${n.name} is also in ${v.name ? `network.${v.name}` : 'an anonymous bridge-vlan section'} (VLAN ${single(v.options.get('vlan')) ?? '?'}, as ${member}), not flatnet's: its devices would see that VLAN too; remove ${p} there`);
             }
-          });
+          }
         }
       }
-      if (lan.ports.length === 0) problems.push({ path: at('lan-ports'), message: 'not given and not readable from the router: list the ports of the untagged LAN' });
-      if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the router (no single interface on ${router.device}): name the LAN's interface` });
+      if (lan.ports.length === 0) problems.push({ path: at('lan-ports'), message: `not given and not readable from the ${router.kind}: list the ports of the untagged LAN` });
+      if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the ${router.kind} (no single interface on ${router.device}): name the LAN's interface` });
     }
   }
+  // a switch has no address, zone or DHCP server on flatnet's VLANs: nothing of its own can clash with them
+  if (!capabilities(router).layer3) return { problems, warnings };
   const foreignIfaces = network.filter((s) => s.type === 'interface' && !isOwned(s));
   for (const n of networks) {
     const subnet = parseCidr(n.ipv4.subnet)!;
@@ -202,7 +208,7 @@ function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readon
   for (const s of live.sections) {
     if (!isOwned(s) || s.config !== 'network' || s.type !== 'bridge-vlan' || s.name === `${SECTION_PREFIX}lan_vlan`) continue;
     for (const { port, member } of bridgeVlanMembers(s.options.get('ports'))) {
-      if (member.includes(':u') && !kept.has(port)) out.push(`${port} is no longer an access port (network.${s.name}) and is in no VLAN of ${router.device} now: add it to routers.${router.name}.lan-ports to put it back on the LAN (or leave lan-ports out: plan reads them from the router)`);
+      if (member.includes(':u') && !kept.has(port)) out.push(`${port} is no longer an access port (network.${s.name}) and is in no VLAN of ${router.device} now: add it to ${specPath(router)}.lan-ports to put it back on the LAN (or leave lan-ports out: plan reads them from the ${router.kind})`);
     }
   }
   return out;

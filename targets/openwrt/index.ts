@@ -1,7 +1,9 @@
-// OpenWrt: the desired UCI sections of one router and the `uci batch` script rendered from them.
+// OpenWrt: the desired UCI sections of one router (or switch) and the `uci batch` script rendered from them.
 // Only named sections starting flatnet_ are owned; the single exception is network.<lan-interface>.device,
 // set only when the spec names lan-interface (needed once trunk-ports turn on bridge VLAN filtering).
-import { findNetwork, vlanFiltering, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
+// A device without layer 3 (a switch) gets only the bridge-vlan sections: its LAN's and one per VLAN it carries.
+import { capabilities } from '../../src/devices.js';
+import { findNetwork, taggedPorts, untaggedPorts, vlanFiltering, type Model, type NetworkModel, type OpenWrtRouter } from '../../src/model.js';
 import { UserError } from '../../src/errors.js';
 import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec-file/schema.js';
@@ -61,11 +63,27 @@ function serviceRules(service: ServiceName, dualStack: boolean): RuleSpec[] {
   }
 }
 
+/** Where the device is in the spec: `['routers', <name>]` or `['switches', <name>]`. */
+export function specPathOf(device: Pick<OpenWrtRouter, 'kind' | 'name'>): [string, string] {
+  return [device.kind === 'switch' ? 'switches' : 'routers', device.name];
+}
+
+/** The same, as messages write it: `routers.<name>`, `switches.<name>`. */
+export function specPath(device: Pick<OpenWrtRouter, 'kind' | 'name'>): string {
+  return specPathOf(device).join('.');
+}
+
+/** The bridge-vlan `ports` of one network: its tagged ports (trunk-ports and derived) `:t`, its access ports `:u*`. */
+export function bridgeVlanPorts(device: OpenWrtRouter, network: string): string[] {
+  return [...taggedPorts(device, network).map((p) => `${p}:t`), ...untaggedPorts(device, network).map((p) => `${p}:u*`)];
+}
+
 export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesired {
   const networks = router.networks.map((name) => findNetwork(model, name));
   const sections: UciSection[] = [];
   const foreign: UciForeignOption[] = [];
   const filtering = vlanFiltering(router);
+  const layer3 = capabilities(router).layer3;
   const vlanDevice = (n: NetworkModel) => `${router.device}.${n.vlan}`;
 
   if (filtering) {
@@ -92,16 +110,16 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
   for (const n of networks) {
     const s = n.names.uciSection;
     if (filtering) {
-      // trunk ports tagged, access ports untagged with this VLAN as their PVID; none at all leaves the
-      // VLAN on the bridge itself (the router's own <device>.<vlan>)
-      const ports = [...router.trunkPorts.map((p) => `${p}:t`), ...n.accessPorts.map((p) => `${p}:u*`)];
+      // trunk ports (and the ports derived from the path) tagged, access ports untagged with this VLAN as
+      // their PVID; none at all leaves the VLAN on the bridge itself (the router's own <device>.<vlan>)
+      const ports = bridgeVlanPorts(router, n.name);
       sections.push({
         config: 'network',
         name: `${s}_vlan`,
         type: 'bridge-vlan',
         options: [['device', router.device], ['vlan', String(n.vlan)], ...(ports.length > 0 ? ([['ports', ports.join(' ')]] as Array<[string, string]>) : [])],
       });
-    } else {
+    } else if (layer3) {
       // Without VLAN filtering an 802.1Q device on the bridge carries the VLAN tagged on every bridge port.
       sections.push({
         config: 'network',
@@ -115,6 +133,8 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
         ],
       });
     }
+    // a switch carries the VLAN between its ports; it has no address, zone or DHCP server on it
+    if (!layer3) continue;
     const iface: Array<[string, string]> = [
       ['proto', 'static'],
       ['device', vlanDevice(n)],
@@ -124,6 +144,8 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
     if (n.ipv6) iface.push(['ip6addr', n.ipv6.gatewayCidr]);
     sections.push({ config: 'network', name: s, type: 'interface', options: iface });
   }
+
+  if (!layer3) return { sections, foreign };
 
   for (const n of networks) {
     sections.push({
@@ -235,13 +257,21 @@ export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeig
   }));
 }
 
-/** Generated config cannot read the router: with trunk- or access-ports it needs lan-ports and lan-interface from the spec. */
+/** What turns on VLAN filtering on the device's bridge, in the spec's words (for messages). */
+export function filteringReason(device: OpenWrtRouter): string {
+  if (device.trunkPorts.length > 0) return 'trunk-ports';
+  const derived = [...new Set(device.networks.flatMap((n) => taggedPorts(device, n)))];
+  if (derived.length > 0) return `the ports the path tags (${derived.join(', ')})`;
+  return 'access-ports';
+}
+
+/** Generated config cannot read the router: with trunk-, derived or access ports it needs lan-ports and lan-interface from the spec. */
 export function requireGenerateLan(router: OpenWrtRouter): void {
   if (vlanFiltering(router) && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
     // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
     const missing = [router.lanPorts.length === 0 ? 'lan-ports' : '', router.lanInterface === undefined ? 'lan-interface' : ''].filter(Boolean).join(' and ');
     throw new UserError(
-      `routers.${router.name}: with ${router.trunkPorts.length > 0 ? 'trunk-ports' : 'access-ports'}, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the router`,
+      `${specPath(router)}: with ${filteringReason(router)}, generate needs ${missing} (bridge-vlan sections turn on VLAN filtering, and the untagged LAN is cut off without them); plan/apply read them from the ${router.kind}`,
     );
   }
 }
@@ -250,15 +280,24 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
   requireGenerateLan(router);
   const { sections, foreign } = desiredState(model, router);
   const state = stateSections(router, foreign);
+  const layer3 = capabilities(router).layer3;
+  const configs = [...new Set(sections.map((s) => s.config))];
   return renderTemplate('openwrt', 'batch.uci', {
     router,
+    kind: router.kind,
+    layer3,
     networks: router.networks.map((name) => {
       const n = findNetwork(model, name);
-      return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, device: `${router.device}.${n.vlan}` };
+      const tagged = taggedPorts(router, name);
+      const untagged = untaggedPorts(router, name);
+      const carried = [tagged.length > 0 ? `tagged on ${tagged.join(' ')}` : '', untagged.length > 0 ? `untagged (PVID) on ${untagged.join(' ')}` : ''].filter(Boolean).join(', ');
+      return { name: n.name, vlan: n.vlan, subnet: n.ipv4.subnet, ipv6: n.ipv6 ? n.ipv6.subnet : null, device: `${router.device}.${n.vlan}`, carried };
     }),
     sections: [...state, ...sections],
     foreign,
-    configs: [...new Set(sections.map((s) => s.config))],
+    // the configs the header's cleanup and commit line cover: a switch has flatnet sections in network only
+    cleanupConfigs: layer3 ? 'network firewall dhcp' : 'network',
+    configs,
   });
 }
 

@@ -11,6 +11,7 @@ import type { Model, OpenWrtRouter } from '../../src/model.js';
 import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { shellQuote } from '../../src/quote.js';
 import { configuredPassword, expandHome } from '../../src/secrets.js';
+import { specPath, specPathOf } from './index.js';
 import { CONFIGS, planOpenWrt, type ConfigName, type OpenWrtLive, type OpenWrtPlan } from './diff.js';
 import { SshError, SshSession, defaultKnownHosts, type SshOptions } from './ssh.js';
 import { parseUciExport } from './uci.js';
@@ -48,7 +49,7 @@ export class OpenWrtUnit implements PushUnit {
     private readonly router: OpenWrtRouter,
     private readonly options: OpenWrtPushOptions = {},
   ) {
-    this.ref = { kind: 'router', name: router.name, type: 'openwrt', endpoint: `ssh ${router.user}@${router.address}:${router.port}` };
+    this.ref = { kind: router.kind, name: router.name, type: 'openwrt', endpoint: `ssh ${router.user}@${router.address}:${router.port}` };
     this.root = options.remoteRoot ?? '';
   }
 
@@ -57,10 +58,10 @@ export class OpenWrtUnit implements PushUnit {
     const r = this.router;
     const password = configuredPassword(r, env);
     if (r.keyFile === undefined && password === undefined && !env.SSH_AUTH_SOCK) {
-      throw new UserError(`routers.${r.name}: no key-file, no password and no SSH agent (SSH_AUTH_SOCK): nothing to log in with`);
+      throw new UserError(`${specPath(r)}: no key-file, no password and no SSH agent (SSH_AUTH_SOCK): nothing to log in with`);
     }
     return {
-      routerName: r.name,
+      specPath: specPath(r),
       host: r.address,
       port: r.port,
       user: r.user,
@@ -120,7 +121,7 @@ export class OpenWrtUnit implements PushUnit {
     };
     const planned = planOpenWrt(this.model, this.router, live);
     if (parts.get('window')?.trim() === 'armed') {
-      planned.problems.push({ path: ['routers', this.router.name], message: 'an earlier apply is still waiting for its confirmation (its rollback window is open): wait for it to roll back or confirm, then plan again' });
+      planned.problems.push({ path: specPathOf(this.router), message: 'an earlier apply is still waiting for its confirmation (its rollback window is open): wait for it to roll back or confirm, then plan again' });
     }
     if (planned.problems.length > 0) throw new LiveCheckError(planned.problems);
     this.planned = planned;
@@ -223,7 +224,7 @@ export class OpenWrtUnit implements PushUnit {
     const services = plan.changed.map((c) => SERVICES[c]).join(', ');
     if (outcome === 'unreachable') {
       throw new PartialApplyError(
-        `could not reconnect within ${confirmS} s to confirm: the router restores the previous ${plan.changed.join(', ')} config and reloads ${services} by itself; check the spec (did it cut off the path to the router?)`,
+        `could not reconnect within ${confirmS} s to confirm: the ${this.router.kind} restores the previous ${plan.changed.join(', ')} config and reloads ${services} by itself; check the spec (did it cut off the path to the ${this.router.kind}?)`,
         [],
         plan.changes.length,
       );
@@ -231,8 +232,8 @@ export class OpenWrtUnit implements PushUnit {
     if (outcome === 'unknown') {
       throw new PartialApplyError('the router has no record of this apply (the apply command was cut off before it armed the rollback): run plan to see what changed', [], plan.changes.length);
     }
-    if (outcome === 'rolled-back' || outcome === 'rolling') throw new PartialApplyError(`the router rolled the change back before it was confirmed (${outcome}); nothing stays changed`, [], plan.changes.length);
-    throw new PartialApplyError(`the change was not confirmed (${outcome}); the router restores the previous config by itself within ${confirmS} s`, [], plan.changes.length);
+    if (outcome === 'rolled-back' || outcome === 'rolling') throw new PartialApplyError(`the ${this.router.kind} rolled the change back before it was confirmed (${outcome}); nothing stays changed`, [], plan.changes.length);
+    throw new PartialApplyError(`the change was not confirmed (${outcome}); the ${this.router.kind} restores the previous config by itself within ${confirmS} s`, [], plan.changes.length);
   }
 
   /**

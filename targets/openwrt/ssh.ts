@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import type { NodeSSH } from 'node-ssh';
 
 export interface SshOptions {
-  /** the spec's router name, for messages that name the spec path */
-  routerName?: string;
+  /** the device's place in the spec (`routers.<name>`, `switches.<name>`), for messages that name the spec path */
+  specPath?: string;
   host: string;
   port: number;
   user: string;
@@ -90,7 +90,7 @@ function verifyHostKey(options: SshOptions, key: Buffer): string | undefined {
   if (options.hostKey !== undefined) {
     return offered === options.hostKey.replace(/=+$/, '')
       ? undefined
-      : `host key of ${where} is ${offered}, not the pinned ${options.hostKey} (routers.${options.routerName ?? '<name>'}.host-key): refusing to connect (a reinstalled router, or someone in between)`;
+      : `host key of ${where} is ${offered}, not the pinned ${options.hostKey} (${options.specPath ?? 'routers.<name>'}.host-key): refusing to connect (a reinstalled router, or someone in between)`;
   }
   const known = knownKeys(options.knownHostsFile, options.host, options.port);
   const type = keyType(key);
@@ -141,7 +141,7 @@ export class SshSession {
       try {
         privateKey = readFileSync(options.keyFile, 'utf8');
       } catch (err) {
-        throw new SshError('auth', `routers.${options.routerName ?? '<name>'}.key-file: cannot read ${options.keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new SshError('auth', `${options.specPath ?? 'routers.<name>'}.key-file: cannot read ${options.keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
     const attempt = ssh.connect({
