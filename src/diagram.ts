@@ -204,8 +204,11 @@ export function dotString(text: string): string {
   return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\r\n?|\n/g, '\\n')}"`;
 }
 
-/** A DOT label: the lines escaped, then joined by \n (the only escape sequence in it). */
-const dotLabel = (lines: string[]) => `"${lines.map((l) => dotString(l).slice(1, -1)).join('\\n')}"`;
+/**
+ * A DOT label: each line quoted as a DOT string, '&' written as &amp; (dot reads HTML entities in labels, so
+ * "&lt;" in a name would be drawn as "<"), then the lines joined by \n (the only escape sequence in it).
+ */
+const dotLabel = (lines: string[]) => `"${lines.map((l) => dotString(l.replace(/&/g, '&amp;')).slice(1, -1)).join('\\n')}"`;
 
 function dot(graph: DiagramGraph): string {
   const out = [
