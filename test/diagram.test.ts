@@ -2,6 +2,7 @@
 // parsers (nodes, edges, labels decoded) and compared with values taken from the example files; the DOT output
 // is also drawn by the real `dot` (Debian's graphviz), whose SVG text must hold every label line verbatim.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -314,5 +315,16 @@ describe.skipIf(!hasDot)('the real dot (graphviz) draws the DOT output', () => {
     expect(drawn).toContain(`nas:enp3s0 — sw-1:${EVIL}`);
     expect(drawn).toContain(`access port sw-1:${EVIL}`);
     expect(drawn).toContain('line');
+  });
+});
+
+describe('docs/switched.svg and docs/switched.mmd (node docs/diagram.mjs regenerates them)', () => {
+  it('show the current diagram of examples/switched.yaml', () => {
+    const model = example('switched');
+    expect(readFileSync(join(root, 'docs', 'switched.mmd'), 'utf8')).toBe(renderDiagram(model, 'mermaid'));
+    // the drawing differs between graphviz versions; its text is the labels, line by line
+    const parsed = parseDot(renderDiagram(model, 'dot'));
+    const expected = [...[...parsed.nodes.values()].flatMap((n) => n.lines), ...parsed.edges.flatMap((e) => e.lines)];
+    expect(svgText(readFileSync(join(root, 'docs', 'switched.svg'), 'utf8')).sort()).toEqual(expected.sort());
   });
 });
