@@ -295,8 +295,9 @@ function svgText(svg: string): string[] {
 
 function drawDot(text: string): string {
   const run = spawnSync('dot', ['-Tsvg'], { input: text, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  expect(run.status).toBe(0);
+  expect(run.status, run.stderr).toBe(0);
+  // nothing to say about the graph (a machine without fonts may still warn about those)
+  expect(run.stderr.split('\n').filter((l) => l !== '' && !/font/i.test(l))).toEqual([]);
   return run.stdout;
 }
 
