@@ -9,6 +9,7 @@ import { UnsafeValueError } from './quote.js';
 import { specJsonSchema } from './spec-file/schema.js';
 import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
 import { generate } from './targets.js';
+import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './diagram.js';
 import type { ApplyCommandOptions, PlanCommandOptions } from './plan/run.js';
 
 const DEFAULT_SPEC = './flatnet.yaml';
@@ -210,6 +211,22 @@ Example (cron, monitoring):
     .action(async (spec: string, opts: PushFlags) => {
       const { runStatus } = await import('./plan/run.js');
       process.exitCode = await runStatus(spec, planOptions(opts));
+    });
+
+  program
+    .command('diagram')
+    .description("draw the spec's topology: routers, switches and hosts, each cable with both ports and the VLANs it carries, the networks with their subnets and container ranges, the access ports")
+    .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
+    .addOption(new Option('-f, --format <format>', 'mermaid (renders in Markdown on GitHub) or dot (Graphviz)').choices([...DIAGRAM_FORMATS]).default('mermaid'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  flatnet-router diagram examples/switched.yaml > topology.mmd                         # paste into a \`\`\`mermaid block
+  flatnet-router diagram examples/switched.yaml --format dot | dot -Tsvg > topology.svg   # Graphviz (apt-get install graphviz)`,
+    )
+    .action((spec: string, opts: { format: DiagramFormat }) => {
+      process.stdout.write(renderDiagram(load(spec), opts.format));
     });
 
   program

@@ -9,6 +9,7 @@ export { specSchema, specJsonSchema } from './spec-file/schema.js';
 export { resolveModel } from './model.js';
 export type * from './model.js';
 export { generate, TARGETS } from './targets.js';
+export { renderDiagram } from './diagram.js';
 export type { Artifact, Target, TargetName } from './target.js';
 
 /** Reads, validates and resolves a spec file (`-`: standard input, named `<stdin>` in problems). Throws SpecError listing every problem. */

@@ -80,4 +80,17 @@ describe('--switch', () => {
     expect(r.stdout).toContain('-s, --switch <name>');
     expect(r.stdout).toContain('flatnet-router plan examples/switched.yaml --switch sw1');
   });
+
+  it('diagram: Mermaid by default, DOT with --format dot, an unknown format refused', () => {
+    const m = run(['diagram', switched]);
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout.startsWith('flowchart')).toBe(true);
+    expect(m.stdout).toContain('sw1:ether1 — core:ether2');
+    const d = run(['diagram', switched, '--format', 'dot']);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/^(di)?graph /);
+    const bad = run(['diagram', switched, '--format', 'png']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("argument 'png' is invalid. Allowed choices are mermaid, dot.");
+  });
 });
