@@ -1,0 +1,318 @@
+// The audit on RouterOS: the live /ip(v6)/firewall/filter evaluated as a whole for the new connections of every
+// flow the spec decides — every rule in order whoever owns it, disabled ones skipped, jump/return followed into
+// user chains, passthrough and log going on, interface lists with their members (all, none, dynamic, static
+// too), addresses and ranges with "!", protocol, ports, connection-state and connection-nat-state. A matcher it
+// does not model (an address list, a mark, a rate limit) makes a rule "may match": when the flow's verdict then
+// depends on it, the verdict is "cannot be decided", never a guess. Pure: rows in, results out.
+import { contains, overlaps, parseCidr, parseIp, parseIpRange, type Cidr, type IpRange } from '../../src/ip.js';
+import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
+import { specFlows, type Endpoint, type Flow } from '../../src/audit/flows.js';
+import type { DecidingRule, FlowResult } from '../../src/audit/findings.js';
+import { OWNER_PREFIX } from './index.js';
+
+export type Row = Record<string, string>;
+
+export interface RosFirewallState {
+  /** /ip/firewall/filter in print order (every property) */
+  filter4: Row[];
+  /** /ipv6/firewall/filter in print order */
+  filter6: Row[];
+  /** /interface/list/member */
+  members: Row[];
+  /** /interface (name, dynamic) */
+  interfaces: Row[];
+}
+
+type Match = 'yes' | 'no' | 'maybe';
+
+/** A new connection through the router, as the filter sees it. */
+export interface Packet {
+  chain: 'forward' | 'input';
+  inInterface: string;
+  outInterface?: string;
+  /** undefined: any address (the LAN's or the internet's side) */
+  src?: IpRange;
+  dst?: IpRange;
+  /** undefined: any protocol */
+  protocol?: string;
+  dstPort?: number;
+}
+
+/** Properties that are not matchers: what a rule does or says about itself. */
+const NOT_MATCHERS = new Set([
+  '.id', '.nextid', '.about', 'chain', 'action', 'comment', 'disabled', 'dynamic', 'invalid', 'log', 'log-prefix', 'jump-target', 'reject-with',
+  'bytes', 'packets', 'hw-offload', 'address-list', 'address-list-timeout', 'place-before',
+]);
+
+const PROTOCOLS: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
+const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+const negated = (v: string): [boolean, string] => (v.startsWith('!') ? [true, v.slice(1)] : [false, v]);
+const flip = (m: Match, neg: boolean): Match => (!neg || m === 'maybe' ? m : m === 'yes' ? 'no' : 'yes');
+
+class Evaluator {
+  private readonly byChain = new Map<string, Array<{ row: Row; position: number }>>();
+  private readonly dynamic = new Set<string>();
+
+  constructor(
+    rows: readonly Row[],
+    private readonly members: readonly Row[],
+    interfaces: readonly Row[],
+  ) {
+    rows.forEach((row, position) => {
+      if (truthy(row.disabled)) return;
+      const chain = row.chain ?? '';
+      (this.byChain.get(chain) ?? this.byChain.set(chain, []).get(chain)!).push({ row, position });
+    });
+    for (const i of interfaces) if (truthy(i.dynamic)) this.dynamic.add(i.name ?? '');
+  }
+
+  /** Is `iface` in interface list `list`? */
+  inList(iface: string, list: string): Match {
+    if (list === 'all') return 'yes';
+    if (list === 'none') return 'no';
+    if (list === 'dynamic') return this.dynamic.has(iface) ? 'yes' : 'no';
+    if (list === 'static') return this.dynamic.has(iface) ? 'no' : 'yes';
+    return this.members.some((m) => m.list === list && m.interface === iface && !truthy(m.disabled)) ? 'yes' : 'no';
+  }
+
+  match(row: Row, p: Packet): { m: Match; why?: string } {
+    let result: Match = 'yes';
+    let why: string | undefined;
+    const and = (m: Match, because: string) => {
+      if (m === 'no') result = 'no';
+      else if (m === 'maybe' && result === 'yes') {
+        result = 'maybe';
+        why ??= because;
+      }
+    };
+    for (const [key, raw] of Object.entries(row)) {
+      if (NOT_MATCHERS.has(key) || raw === '' || (result as Match) === 'no') continue;
+      const [neg, value] = negated(raw);
+      switch (key) {
+        case 'in-interface':
+          and(flip(p.inInterface === value ? 'yes' : 'no', neg), key);
+          break;
+        case 'out-interface':
+          and(p.outInterface === undefined ? 'no' : flip(p.outInterface === value ? 'yes' : 'no', neg), key);
+          break;
+        case 'in-interface-list':
+          and(flip(this.inList(p.inInterface, value), neg), key);
+          break;
+        case 'out-interface-list':
+          and(p.outInterface === undefined ? 'no' : flip(this.inList(p.outInterface, value), neg), key);
+          break;
+        case 'src-address':
+        case 'dst-address':
+          and(flip(addressMatch(value, key === 'src-address' ? p.src : p.dst), neg), `${key}=${raw}`);
+          break;
+        case 'protocol': {
+          const want = PROTOCOLS[value] ?? value;
+          and(p.protocol === undefined ? 'maybe' : flip(p.protocol === want ? 'yes' : 'no', neg), `protocol=${raw}`);
+          break;
+        }
+        case 'dst-port':
+          and(p.dstPort === undefined ? 'maybe' : flip(portMatch(value, p.dstPort), neg), `dst-port=${raw} (the flow is any port)`);
+          break;
+        case 'connection-state':
+          // a new connection's first packet is "new"
+          and(flip(value.split(',').map((s) => s.trim()).includes('new') ? 'yes' : 'no', neg), key);
+          break;
+        case 'connection-nat-state':
+          // flatnet's flows are not port-forwarded (dstnat); srcnat is decided after the filter
+          and(value === 'dstnat' ? flip('no', neg) : 'maybe', `connection-nat-state=${raw}`);
+          break;
+        case 'ipsec-policy':
+          and(value.endsWith(',ipsec') ? 'no' : value.endsWith(',none') ? 'yes' : 'maybe', `ipsec-policy=${raw}`);
+          break;
+        default:
+          // address lists, marks, limits, layer7, time, ...: not modelled
+          and('maybe', `${key}=${raw}`);
+      }
+    }
+    return { m: result, ...(why !== undefined ? { why } : {}) };
+  }
+
+  run(p: Packet): Outcome {
+    const memo = new Map<string, Outcome>();
+    const active = new Set<string>();
+    const from = (chain: string, i: number): Outcome => {
+      const key = `${chain}\u0000${i}`;
+      const known = memo.get(key);
+      if (known) return known;
+      if (active.has(key)) return { kind: 'undecided', why: `a loop of jumps through chain ${chain}` };
+      active.add(key);
+      const out = this.step(chain, i, p, from);
+      active.delete(key);
+      memo.set(key, out);
+      return out;
+    };
+    const top = from(p.chain, 0);
+    // a built-in chain's end accepts (RouterOS filter chains have no policy of their own)
+    return top.kind === 'continue' ? { kind: 'accept' } : top;
+  }
+
+  private step(chain: string, i: number, p: Packet, from: (chain: string, i: number) => Outcome): Outcome {
+    const rules = this.byChain.get(chain) ?? [];
+    const rule = rules[i];
+    if (!rule) return { kind: 'continue' };
+    const { m, why } = this.match(rule.row, p);
+    if (m === 'no') return from(chain, i + 1);
+    const taken = this.action(rule, chain, i, from);
+    if (m === 'yes') return taken;
+    const notTaken = from(chain, i + 1);
+    if (taken.kind === notTaken.kind && taken.kind !== 'undecided') return notTaken;
+    return { kind: 'undecided', rule, why: why ?? 'a matcher flatnet does not model' };
+  }
+
+  private action(rule: { row: Row; position: number }, chain: string, i: number, from: (chain: string, i: number) => Outcome): Outcome {
+    switch (rule.row.action ?? 'accept') {
+      case 'accept':
+      case 'fasttrack-connection':
+        return { kind: 'accept', rule };
+      case 'drop':
+      case 'reject':
+      case 'tarpit':
+        return { kind: 'drop', rule };
+      case 'return':
+        return { kind: 'continue' };
+      case 'jump': {
+        const target = rule.row['jump-target'] ?? '';
+        const inner = from(target, 0);
+        return inner.kind === 'continue' ? from(chain, i + 1) : inner;
+      }
+      default:
+        // passthrough, log, add-src-to-address-list, add-dst-to-address-list: the packet goes on
+        return from(chain, i + 1);
+    }
+  }
+}
+
+interface Outcome {
+  kind: 'accept' | 'drop' | 'continue' | 'undecided';
+  rule?: { row: Row; position: number };
+  why?: string;
+}
+
+/** A RouterOS address matcher (address, prefix or range) against the flow's side: a prefix or any address. */
+function addressMatch(value: string, side: IpRange | undefined): Match {
+  const range = parseAddressMatcher(value);
+  if (!range) return 'maybe';
+  if (!side) return 'maybe';
+  if (contains(range, side)) return 'yes';
+  if (!overlaps(range, side)) return 'no';
+  return 'maybe';
+}
+
+function parseAddressMatcher(value: string): IpRange | undefined {
+  const r = parseIpRange(value);
+  if (r) return { first: r.first.value, last: r.last.value };
+  const c = parseCidr(value);
+  if (c) return c;
+  const ip = parseIp(value);
+  return ip ? { first: ip.value, last: ip.value } : undefined;
+}
+
+function portMatch(value: string, port: number): Match {
+  for (const part of value.split(',').map((s) => s.trim())) {
+    const [a, b] = part.split('-');
+    const lo = Number(a);
+    const hi = b === undefined ? lo : Number(b);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return 'maybe';
+    if (port >= lo && port <= hi) return 'yes';
+  }
+  return 'no';
+}
+
+function decidingRule(rule: { row: Row; position: number } | undefined, chain: string): DecidingRule | undefined {
+  if (!rule) return undefined;
+  const { row } = rule;
+  const matchers = Object.entries(row)
+    .filter(([k, v]) => !NOT_MATCHERS.has(k) && v !== '')
+    .map(([k, v]) => `${k}=${v}`);
+  const action = row.action === 'jump' ? `jump to ${row['jump-target']}` : (row.action ?? 'accept');
+  return {
+    ...(row['.id'] !== undefined ? { id: row['.id'] } : {}),
+    chain: row.chain ?? chain,
+    position: rule.position,
+    ...(row.comment ? { comment: row.comment } : {}),
+    owned: (row.comment ?? '').startsWith(OWNER_PREFIX),
+    text: [action, ...matchers].join(' '),
+  };
+}
+
+/** Evaluates every flow the spec decides for this router against its live firewall. */
+export function auditRouterOS(model: Model, router: RouterOSRouter, state: RosFirewallState): FlowResult[] {
+  const evaluators = { 4: new Evaluator(state.filter4, state.members, state.interfaces), 6: new Evaluator(state.filter6, state.members, state.interfaces) };
+  // flatnet's VLAN interfaces are never the LAN or the internet side: one in the LAN list is its own network's
+  // end of the flow (and shows in that network's flows)
+  const own = new Set(router.networks.map((n) => findNetwork(model, n).names.routerosInterface));
+  const listMembers = (list: string) => state.members.filter((m) => m.list === list && !truthy(m.disabled) && !own.has(m.interface ?? '')).map((m) => m.interface ?? '');
+  const interfacesOf = (e: Endpoint): { names: string[]; what: string } => {
+    switch (e.kind) {
+      case 'network':
+        return { names: [findNetwork(model, e.network).names.routerosInterface], what: e.network };
+      case 'lan':
+        return { names: listMembers(router.lanList), what: `interface list ${router.lanList}` };
+      case 'internet':
+        return { names: listMembers(router.wanList), what: `interface list ${router.wanList}` };
+      case 'router':
+        return { names: [], what: 'the router' };
+    }
+  };
+  const addressOf = (e: Endpoint, family: 4 | 6, gateway: boolean): IpRange | undefined => {
+    if (e.kind !== 'network') return undefined;
+    const n = findNetwork(model, e.network);
+    const text = family === 4 ? (gateway ? `${n.ipv4.gateway}/32` : n.ipv4.subnet) : n.ipv6 ? (gateway ? `${n.ipv6.gateway}/128` : n.ipv6.subnet) : undefined;
+    const c: Cidr | undefined = text ? parseCidr(text) : undefined;
+    return c;
+  };
+  return specFlows(model, router).map((flow) => evaluateFlow(flow, evaluators[flow.family], interfacesOf, addressOf));
+}
+
+function evaluateFlow(
+  flow: Flow,
+  evaluator: Evaluator,
+  interfacesOf: (e: Endpoint) => { names: string[]; what: string },
+  addressOf: (e: Endpoint, family: 4 | 6, gateway: boolean) => IpRange | undefined,
+): FlowResult {
+  const toRouter = flow.to.kind === 'router';
+  const chain = toRouter ? 'input' : 'forward';
+  const ins = interfacesOf(flow.from);
+  const outs = toRouter ? { names: [undefined as string | undefined], what: '' } : interfacesOf(flow.to);
+  for (const side of [ins, outs]) {
+    if (side.names.length === 0) return { flow, live: 'undecided', undecidedBecause: `${side.what} has no members` };
+  }
+  // A flow of any protocol is a TCP and a UDP connection (ICMP is not a connection: the router's default
+  // IPv6 config forwards ICMPv6, as RFC 4890 recommends, and that is no finding)
+  const protocols: Array<{ protocol: string; dstPort?: number }> = flow.service ? [{ protocol: flow.service.protocol, ...(flow.service.port !== undefined ? { dstPort: flow.service.port } : {}) }] : [{ protocol: 'tcp' }, { protocol: 'udp' }];
+  const outcomes: Outcome[] = [];
+  for (const proto of protocols)
+  for (const inInterface of ins.names) {
+    for (const outInterface of outs.names) {
+      const src = addressOf(flow.from, flow.family, false);
+      const dst = toRouter ? addressOf(flow.from, flow.family, true) : addressOf(flow.to, flow.family, false);
+      outcomes.push(
+        evaluator.run({
+          chain,
+          inInterface,
+          ...(outInterface !== undefined ? { outInterface } : {}),
+          ...(src ? { src } : {}),
+          ...(dst ? { dst } : {}),
+          ...proto,
+        }),
+      );
+    }
+  }
+  const first = outcomes[0]!;
+  if (outcomes.some((o) => o.kind !== first.kind)) {
+    // which rule splits them: the first that decides differently from the first outcome
+    const other = outcomes.find((o) => o.kind !== first.kind)!;
+    const split = [first.rule, other.rule].filter((r) => r !== undefined).sort((a, b) => a!.position - b!.position)[0];
+    const rule = split ? decidingRule(split, split.row.chain ?? chain) : undefined;
+    const because = protocols.length > 1 && outcomes.length === protocols.length ? 'the protocol (TCP and UDP connections get different verdicts)' : `which member of ${ins.names.length > 1 ? ins.what : outs.what} the connection uses`;
+    return { flow, live: 'undecided', ...(rule ? { rule } : {}), undecidedBecause: because };
+  }
+  const rule = decidingRule(first.rule, first.rule?.row.chain ?? chain);
+  if (first.kind === 'undecided') return { flow, live: 'undecided', ...(first.rule ? { rule } : {}), undecidedBecause: first.why ?? 'a matcher flatnet does not model' };
+  return { flow, live: first.kind === 'accept' ? 'accept' : 'drop', ...(rule ? { rule } : {}) };
+}
