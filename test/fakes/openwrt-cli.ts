@@ -52,6 +52,18 @@ export class OpenWrtCli {
     return file;
   }
 
+  /** The connection keys of an OpenWrt router or switch in a spec that reach `r`. */
+  connection(r: OpenWrtTestRouter): Record<string, unknown> {
+    return { type: 'openwrt', address: '127.0.0.1', port: r.port, user: r.user, 'key-file': r.clientKeyFile };
+  }
+
+  /** A spec file with exactly this content (for specs with switches, several devices, ...). */
+  writeSpec(spec: Record<string, unknown>): string {
+    const file = join(this.scratch, `spec-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, stringify(spec));
+    return file;
+  }
+
   cli(r: OpenWrtTestRouter, args: string[]): Promise<CliResult> {
     return new Promise((resolve) => {
       execFile(
