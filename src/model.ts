@@ -438,8 +438,8 @@ function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemLi
   return {
     type: 'routeros',
     kind: 'router',
-    vlanPorts: {},
-    portPaths: {},
+    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
+    portPaths: Object.create(null) as Record<string, SpecPath>,
     name,
     address: r.address,
     port: r.port ?? (r.tls ? 8729 : 8728),
@@ -465,8 +465,8 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
   return {
     type: 'openwrt',
     kind: 'router',
-    vlanPorts: {},
-    portPaths: {},
+    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
+    portPaths: Object.create(null) as Record<string, SpecPath>,
     name,
     address: r.address,
     port: r.port ?? 22,
@@ -830,8 +830,8 @@ function routerosSwitch(name: string, s: RouterOSSwitchSpec, problems: ProblemLi
   return {
     type: 'routeros',
     kind: 'switch',
-    vlanPorts: {},
-    portPaths: {},
+    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
+    portPaths: Object.create(null) as Record<string, SpecPath>,
     ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
     name,
     address: s.address,
@@ -856,8 +856,8 @@ function openwrtSwitch(name: string, s: OpenWrtSwitchSpec, problems: ProblemList
   return {
     type: 'openwrt',
     kind: 'switch',
-    vlanPorts: {},
-    portPaths: {},
+    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
+    portPaths: Object.create(null) as Record<string, SpecPath>,
     ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
     name,
     address: s.address,
