@@ -267,6 +267,18 @@ describe('OpenWrt switch: plan (pure diff) and live checks', () => {
     expect(plan.warnings.join('\n')).toMatch(/lan4 is no longer an access port \(network\.flatnet_cams_vlan\) .* add it to switches\.sw1\.lan-ports/);
   });
 
+  it("a carried VLAN with the switch's lan-vlan is refused by generate and plan, at switches.<name>.lan-vlan", () => {
+    const model = pureModel({ switchExtra: { 'lan-vlan': 200, 'lan-ports': ['lan1', 'lan2', 'lan3'], 'lan-interface': 'lan' } });
+    expect(() => renderBatch(model, switchOf(model))).toThrow(/^switches\.sw1\.lan-vlan: 200 is also the VLAN of network "apps", which this switch carries/);
+    expect(() => renderConfigFiles(model, switchOf(model))).toThrow(/^switches\.sw1\.lan-vlan: /);
+    const plan = planOpenWrt(model, switchOf(model), live());
+    expect(plan.problems).toEqual([{ path: ['switches', 'sw1', 'lan-vlan'], message: expect.stringMatching(/^200 is also the VLAN of network "apps"/) }]);
+    expect(plan.batch).toEqual([]);
+    // the router of a path with only derived ports too
+    const r = pureModel({ edgeExtra: { 'lan-vlan': 400 } });
+    expect(planOpenWrt(r, routerOf(r), live()).problems.map((p) => p.path.join('.'))).toEqual(['routers.edge.lan-vlan']);
+  });
+
   it("the unit is the switch's: kind, and its spec path when it cannot log in", async () => {
     const model = pureModel();
     const unit = new OpenWrtUnit(model, switchOf(model), { env: {} });
@@ -432,6 +444,15 @@ describe.skipIf(!support.ok)(`OpenWrt switch, planned and applied over SSH${supp
     const again = await planJson(sw, spec, ['--switch', 'sw1']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.unit).toMatchObject({ kind: 'switch', status: 'no-changes' });
+    // a no-op plan of a switch: one login, one command (every config read in it)
+    const model = loadModel(spec);
+    const unit = new OpenWrtUnit(model, switchOf(model), { env: {}, remoteRoot: sw.root });
+    try {
+      expect((await unit.plan(() => undefined)).changes).toEqual([]);
+      expect({ connections: unit.stats.connections, commands: unit.stats.commands }).toEqual({ connections: 1, commands: 1 });
+    } finally {
+      unit.close();
+    }
 
     // the networks gone: the switch is exactly as it was
     await apply(sw, file(edge, sw, { noNetworks: true }), ['--switch', 'sw1']);

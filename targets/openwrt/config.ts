@@ -1,4 +1,4 @@
-// OpenWrt, the second form: flatnet's sections as /etc/config/<name> snippets, in uci's config-file syntax exactly
+// OpenWrt, the second form (routers and switches): flatnet's sections as /etc/config/<name> snippets, in uci's config-file syntax exactly
 // as `uci export` prints them (without its `package` line), the form most OpenWrt guides show. Rendered from the
 // same desiredState as the batch (plus the flatnet_state record the batch writes when it moves the LAN), so
 // appending the snippets to the files leaves the same sections as running the batch. Values stay as the batch
@@ -19,7 +19,7 @@ export interface UciConfigFile {
 export function configSections(model: Model, router: OpenWrtRouter): { sections: UciSection[]; foreign: UciForeignOption[] } {
   // The batch refuses routers whose snippets would cut the LAN off (trunk-ports without lan-ports or
   // lan-interface); the snippets go by the same rule, with the same message.
-  requireGenerateLan(router);
+  requireGenerateLan(router, model);
   const { sections, foreign } = desiredState(model, router);
   const state = stateSections(router, foreign);
   return { sections: [...state, ...sections], foreign };
@@ -37,7 +37,7 @@ export function foreignSetLine(f: UciForeignOption): string {
   return `uci set ${uciName(f.config)}.${uciName(f.section)}.${uciName(f.option)}=${uciQuote(f.value)}`;
 }
 
-/** One snippet per config file that flatnet touches (network, firewall, and dhcp when the router serves DHCP), in that order. */
+/** One snippet per config file that flatnet touches (network, firewall, and dhcp when the router serves DHCP; a switch: network only), in that order. */
 export function renderConfigFiles(model: Model, router: OpenWrtRouter): UciConfigFile[] {
   const { sections, foreign } = configSections(model, router);
   const configs = [...new Set(sections.map((s) => s.config))];

@@ -6,7 +6,7 @@ import { findNetwork, taggedPorts, untaggedPorts, vlanFiltering, type Model, typ
 import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { uciName, uciQuote } from '../../src/quote.js';
-import { desiredState, filteringReason, SECTION_PREFIX, specPath, specPathOf, type UciSection } from './index.js';
+import { desiredState, filteringReason, lanVlanClash, SECTION_PREFIX, specPath, specPathOf, type UciSection } from './index.js';
 import { uciWords, type ExportedSection } from './uci.js';
 
 export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
@@ -112,6 +112,8 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   if (staged.length > 0) {
     problems.push({ path: at(), message: `the ${router.kind} has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
   }
+  const clash = lanVlanClash(model, router);
+  if (clash) problems.push({ path: at('lan-vlan'), message: clash });
   if (networks.length > 0) {
     const bridge = bridgeDevice(live, router.device);
     const legacy = network.find((s) => s.type === 'interface' && single(s.options.get('type')) === 'bridge' && `br-${s.name}` === router.device);

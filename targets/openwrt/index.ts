@@ -265,8 +265,21 @@ export function filteringReason(device: OpenWrtRouter): string {
   return 'access-ports';
 }
 
+/**
+ * A VLAN network the device carries on its bridge with the LAN's own VLAN id: two bridge-vlan sections with one
+ * VID, the LAN's ports untagged in one and the network's in the other. (The spec check catches it for routers
+ * with trunk- or access-ports; this also covers derived ports and switches.)
+ */
+export function lanVlanClash(model: Model, device: OpenWrtRouter): string | undefined {
+  if (!vlanFiltering(device)) return undefined;
+  const n = device.networks.map((name) => findNetwork(model, name)).find((x) => x.vlan === device.lanVlan);
+  return n ? `${device.lanVlan} is also the VLAN of network "${n.name}", which this ${device.kind} carries: give the untagged LAN another lan-vlan (or the network another vlan)` : undefined;
+}
+
 /** Generated config cannot read the router: with trunk-, derived or access ports it needs lan-ports and lan-interface from the spec. */
-export function requireGenerateLan(router: OpenWrtRouter): void {
+export function requireGenerateLan(router: OpenWrtRouter, model?: Model): void {
+  const clash = model ? lanVlanClash(model, router) : undefined;
+  if (clash) throw new UserError(`${specPath(router)}.lan-vlan: ${clash}`);
   if (vlanFiltering(router) && (router.lanPorts.length === 0 || router.lanInterface === undefined)) {
     // bridge-vlan sections turn on VLAN filtering: without the LAN's own bridge-vlan and device the LAN is cut off
     const missing = [router.lanPorts.length === 0 ? 'lan-ports' : '', router.lanInterface === undefined ? 'lan-interface' : ''].filter(Boolean).join(' and ');
@@ -277,7 +290,7 @@ export function requireGenerateLan(router: OpenWrtRouter): void {
 }
 
 export function renderBatch(model: Model, router: OpenWrtRouter): string {
-  requireGenerateLan(router);
+  requireGenerateLan(router, model);
   const { sections, foreign } = desiredState(model, router);
   const state = stateSections(router, foreign);
   const layer3 = capabilities(router).layer3;
