@@ -389,6 +389,14 @@ function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, swi
   if (ports.length === 0) return;
   const name = p.path[1] as string;
   const at = (...k: Array<string | number>) => [...p.path, 'access-ports', ...k];
+  // once the path is known: an OpenWrt device that filters VLANs keeps its LAN in lan-vlan, which no VLAN it
+  // carries may reuse (routers and switches alike)
+  for (const device of [...routers, ...switches]) {
+    if (device.type !== 'openwrt' || !vlanFiltering(device)) continue;
+    for (const n of networks) {
+      if (n.vlan === device.lanVlan && device.vlanPorts[n.name]) problems.add(['networks', n.name, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of ${device.kind} "${device.name}"`);
+    }
+  }
   if (p.spec.vlan === undefined) {
     problems.add(at(), 'is used only with a vlan: the ports of the untagged LAN are the router\'s own');
     return;
@@ -687,10 +695,6 @@ function crossChecks(
       const other = seenVlan.get(key);
       if (other) problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is already used by network "${other}" on router "${n.router}"`);
       else seenVlan.set(key, name);
-      const router = routers.find((r) => r.name === n.router);
-      if (router?.type === 'openwrt' && vlanFiltering(router) && router.lanVlan === n.vlan) {
-        problems.add([...p.path, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of router "${router.name}"`);
-      }
     }
     for (const [i, host] of p.hosts.entries()) {
       if (p.hosts.indexOf(host) !== i) continue; // listed twice: reported once already

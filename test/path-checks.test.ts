@@ -274,6 +274,13 @@ const cases: Case[] = [
     message: /"sw1" is a switch: the gateway of a network is a router/,
   },
   {
+    check: "a VLAN carried by an OpenWrt switch is not that switch's lan-vlan",
+    bad: (s) => (s.switches.sw1 = { type: 'openwrt', address: '192.168.88.2', uplink: 'lan1', 'connected-to': 'core:ether2', 'lan-vlan': 30 }),
+    good: (s) => (s.switches.sw1 = { type: 'openwrt', address: '192.168.88.2', uplink: 'lan1', 'connected-to': 'core:ether2', 'lan-vlan': 31 }),
+    path: 'networks.cams.vlan',
+    message: /VLAN 30 is the lan-vlan of switch "sw1"/,
+  },
+  {
     check: 'an OpenWrt switch port is a UCI word',
     bad: (s) => {
       s.switches.sw1 = { type: 'openwrt', address: '192.168.88.2', uplink: 'lan1', 'connected-to': 'core:ether2' };
