@@ -152,18 +152,20 @@ Everything, as files:
       .description('read each router and switch live and show what apply would change (nothing is changed); live checks fail like validation errors'),
   )
     .option('--detailed-exitcode', 'exit 2 when changes are pending (0: none, 1: error)')
+    .option('--explain <network>', "print the audit's flow table of one network: each flow's verdict in the spec and live, and the rule that decides it")
     .addHelpText(
       'after',
       `
 The router's password comes from the environment variable named by password-env (or from password-file).
 Example:
   FLATNET_CORE_PASSWORD=... flatnet-router plan examples/routeros-vlan.yaml --router core
-  flatnet-router plan examples/switched.yaml --switch sw1 --json`,
+  flatnet-router plan examples/switched.yaml --switch sw1 --json
+  flatnet-router plan flatnet.yaml --router core --explain cams   # who may talk to cams, live, and which rule decides`,
     )
-    .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean }) => {
+    .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean; explain?: string }) => {
       // loaded on use: validate and generate need none of the push code (sockets, TLS, SSH)
       const { runPlan } = await import('./plan/run.js');
-      process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}) });
+      process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}), ...(opts.explain !== undefined ? { explain: opts.explain } : {}) });
     });
 
   pushOptions(

@@ -374,6 +374,14 @@ export function resolveModel(loaded: LoadedSpec): Model {
   crossChecks(parsed, routers, hostSpecs, hostAddress, problems);
   firewallChecks(parsed, problems);
   const cables = derivePaths(routers, switches, spec.switches, hosts, parsed, networks, problems);
+  // once the path is known: an OpenWrt device that filters VLANs keeps its LAN in lan-vlan, which no VLAN it
+  // carries may reuse (routers and switches alike)
+  for (const device of [...routers, ...switches]) {
+    if (device.type !== 'openwrt' || !vlanFiltering(device)) continue;
+    for (const n of networks) {
+      if (n.vlan === device.lanVlan && device.vlanPorts[n.name]) problems.add(['networks', n.name, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of ${device.kind} "${device.name}"`);
+    }
+  }
 
   const located = (items: SpecProblem[]) => sortProblems(items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })));
   if (problems.items.length > 0) throw new SpecError(loaded.file, located(problems.items));
@@ -389,14 +397,6 @@ function accessPortChecks(p: ParsedNetwork, router: RouterModel | undefined, swi
   if (ports.length === 0) return;
   const name = p.path[1] as string;
   const at = (...k: Array<string | number>) => [...p.path, 'access-ports', ...k];
-  // once the path is known: an OpenWrt device that filters VLANs keeps its LAN in lan-vlan, which no VLAN it
-  // carries may reuse (routers and switches alike)
-  for (const device of [...routers, ...switches]) {
-    if (device.type !== 'openwrt' || !vlanFiltering(device)) continue;
-    for (const n of networks) {
-      if (n.vlan === device.lanVlan && device.vlanPorts[n.name]) problems.add(['networks', n.name, 'vlan'], `VLAN ${n.vlan} is the lan-vlan of ${device.kind} "${device.name}"`);
-    }
-  }
   if (p.spec.vlan === undefined) {
     problems.add(at(), 'is used only with a vlan: the ports of the untagged LAN are the router\'s own');
     return;

@@ -4,6 +4,7 @@ import { formatProblem } from '../errors.js';
 import type { SpecPath } from '../errors.js';
 import type { UnitResult } from './engine.js';
 import { summarize, type Change, type ChangeAction } from './types.js';
+import { isFinding, toFinding } from '../audit/findings.js';
 
 export interface Style {
   color: boolean;
@@ -133,6 +134,8 @@ export function planJson(results: readonly UnitResult[], ctx: RenderContext, mod
         changes: r.plan?.changes ?? [],
         facts: r.plan?.facts ?? [],
         warnings: r.plan?.warnings ?? [],
+        // the audit's findings again, with structured fields (network, flow, expected, live, deciding rule)
+        findings: (r.plan?.audit ?? []).filter(isFinding).map(toFinding),
         problems: (r.problems ?? []).map((p) => ({ ...p, ...ctx.locate(p.path) })),
         ...(r.error !== undefined ? { error: r.error } : {}),
         ...(r.applied !== undefined ? { applied: r.applied.length, notApplied: r.notApplied ?? 0 } : {}),

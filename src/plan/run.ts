@@ -1,7 +1,10 @@
 // `plan` and `apply` as the CLI runs them: load the spec once, plan every selected unit concurrently,
 // show the plan (text or --json), ask, apply, report. Progress goes to stderr, the plan to stdout.
 import { createInterface } from 'node:readline';
-import { formatProblem } from '../errors.js';
+import { formatProblem, UserError } from '../errors.js';
+import { flowsOf } from '../audit/flows.js';
+import { renderFlowTable } from '../audit/findings.js';
+import type { Model } from '../model.js';
 import { resolveModel } from '../model.js';
 import { pushUnits, type PushOptions } from '../push.js';
 import { loadSpecFile } from '../spec-file/load.js';
@@ -22,6 +25,8 @@ export interface PlanCommandOptions {
   acceptNewHostKey?: boolean;
   /** host: where /etc and /run are (default /) */
   installRoot?: string;
+  /** plan: print the audit's flow table of this network */
+  explain?: string;
 }
 
 export interface ApplyCommandOptions extends PlanCommandOptions {
@@ -68,7 +73,11 @@ export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
 }
 
 export async function runPlan(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
-  const { units, ctx, colorOut, progress } = prepare(spec, options, io);
+  const { model, units, ctx, colorOut, progress } = prepare(spec, options, io);
+  if (options.explain !== undefined && !model.networks.some((n) => n.name === options.explain)) {
+    closeUnits(units);
+    throw new UserError(`--explain: no network named "${options.explain}" in the spec (networks: ${model.networks.map((n) => n.name).join(', ') || 'none'})`);
+  }
   let results: UnitResult[];
   try {
     results = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
@@ -76,6 +85,8 @@ export async function runPlan(spec: string, options: PlanCommandOptions, io: Io 
     closeUnits(units);
   }
   io.stdout.write(options.json ? planJson(results, ctx, 'plan') : renderPlan(results, ctx, { color: colorOut }));
+  const explain = options.explain;
+  if (explain !== undefined && !options.json) io.stdout.write(explainNetwork(model, results, explain));
   return exitCode(results, options.detailedExitcode === true);
 }
 
@@ -137,4 +148,14 @@ export async function runStatus(spec: string, options: PlanCommandOptions, io: I
   const report = await readStatus(model, units, { progress, concurrency: options.concurrency ?? 4 });
   io.stdout.write(options.json ? statusJson(report) : renderStatus(report, ctx, colorOut));
   return report.exitCode;
+}
+
+/** `plan --explain NETWORK`: the audit's flow table of one network, from the plan of its router. */
+function explainNetwork(model: Model, results: readonly UnitResult[], network: string): string {
+  const n = model.networks.find((x) => x.name === network)!;
+  if (n.vlan === undefined || n.router === undefined) return `\n--explain ${network}: an untagged network is the router's own LAN; flatnet decides no flows for it\n`;
+  const result = results.find((r) => r.unit.kind === 'router' && r.unit.name === n.router);
+  if (!result) return `\n--explain ${network}: its router ${n.router} was not planned (add --router ${n.router})\n`;
+  if (!result.plan?.audit) return `\n--explain ${network}: no audit for router ${n.router} (${result.plan ? `${result.unit.type} routers are not audited yet` : 'it could not be read'})\n`;
+  return `\nFlows of ${network} on router ${n.router}, new connections, as the firewall will be after apply:\n${renderFlowTable(flowsOf(result.plan.audit, network))}`;
 }

@@ -2,6 +2,7 @@
 // to the shared rendering, JSON output, confirmation and concurrency. Changes are data, as in dnscontrol's
 // corrections: a target computes them from desired vs live state, the engine shows them, the target applies.
 import type { SpecPath } from '../errors.js';
+import type { FlowResult } from '../audit/findings.js';
 
 export type ChangeAction = 'add' | 'change' | 'remove' | 'move' | 'replace';
 
@@ -48,6 +49,8 @@ export interface UnitPlan {
   /** things the plan found and the user should know (e.g. "RouterOS 7.16.2") */
   facts: string[];
   warnings: string[];
+  /** routers: the audit of the live firewall as the apply leaves it (its findings are in warnings too) */
+  audit?: FlowResult[];
 }
 
 export interface ApplyReport {

@@ -8,7 +8,7 @@ import { contains, overlaps, parseCidr, parseIp, parseIpRange, type Cidr, type I
 import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
 import { specFlows, type Endpoint, type Flow } from '../../src/audit/flows.js';
 import type { DecidingRule, FlowResult } from '../../src/audit/findings.js';
-import { OWNER_PREFIX } from './index.js';
+import { OWNER_PREFIX, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
 
@@ -315,4 +315,21 @@ function evaluateFlow(
   const rule = decidingRule(first.rule, first.rule?.row.chain ?? chain);
   if (first.kind === 'undecided') return { flow, live: 'undecided', ...(first.rule ? { rule } : {}), undecidedBecause: first.why ?? 'a matcher flatnet does not model' };
   return { flow, live: first.kind === 'accept' ? 'accept' : 'drop', ...(rule ? { rule } : {}) };
+}
+
+/**
+ * The filter as it will be once flatnet's plan is applied: flatnet's rules as the spec wants them, each chain's
+ * before the router's own first drop (where the plan puts them), everyone else's rules as they are. Auditing this
+ * rather than the live list keeps a first plan (no flatnet rules yet) from reporting what the apply fixes.
+ */
+export function projectedFilter(rows: readonly Row[], desired: readonly RosObject[], isRouterDrop: (r: Row) => boolean): Row[] {
+  const owned = (r: Row) => (r.comment ?? '').startsWith(OWNER_PREFIX) && !truthy(r.dynamic);
+  const out = rows.filter((r) => !owned(r));
+  const chains = [...new Set(desired.map((o) => o.props.find(([k]) => k === 'chain')?.[1] ?? ''))];
+  for (const chain of chains) {
+    const rules: Row[] = desired.filter((o) => o.props.some(([k, v]) => k === 'chain' && v === chain)).map((o) => Object.fromEntries(o.props));
+    const at = out.findIndex((r) => r.chain === chain && isRouterDrop(r));
+    out.splice(at < 0 ? out.length : at, 0, ...rules);
+  }
+  return out;
 }

@@ -5,6 +5,8 @@ import { capabilities, type Capabilities } from '../../src/devices.js';
 import { findNetwork, taggedPorts, untaggedPorts, type Model, type RouterOSRouter } from '../../src/model.js';
 import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
+import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
+import { auditRouterOS, projectedFilter } from './audit.js';
 import { desiredObjects, foreignSettings, MENU_ORDER, OWNER_PREFIX, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
@@ -17,6 +19,8 @@ export interface LiveState {
   bridges: Row[];
   /** the bridges' ports: access ports get their pvid set there */
   bridgePorts: Row[];
+  /** /interface/list/member: the audit follows interface lists through their members */
+  listMembers?: Row[];
   version?: string;
 }
 
@@ -33,17 +37,20 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   {
     key: '/ip/firewall/filter',
     menu: '/ip/firewall/filter',
-    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
+    // every property: the audit evaluates every matcher of every rule, whoever owns it
+    proplist: '',
     needs: 'layer3',
   },
   {
     key: '/ipv6/firewall/filter',
     menu: '/ipv6/firewall/filter',
-    proplist: '.id,chain,action,connection-state,connection-nat-state,in-interface,out-interface,in-interface-list,out-interface-list,protocol,dst-port,src-address-list,dst-address-list,hop-limit,comment,disabled,dynamic',
+    // every property: the audit evaluates every matcher of every rule, whoever owns it
+    proplist: '',
     needs: 'layer3',
   },
-  { key: 'interfaces', menu: '/interface', proplist: '.id,name,type' },
+  { key: 'interfaces', menu: '/interface', proplist: '.id,name,type,dynamic' },
   { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name', needs: 'layer3' },
+  { key: 'listMembers', menu: '/interface/list/member', proplist: '.id,list,interface,disabled,dynamic', needs: 'layer3' },
   { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering', needs: 'bridgeVlans' },
   { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,dynamic', needs: 'bridgeVlans' },
   // flatnet's own DHCP servers, and everyone's for the live DHCP-overlap check: one print each
@@ -153,6 +160,8 @@ export interface PlannedOp {
 }
 
 export interface RosPlan {
+  /** the audit: every flow of the spec against the filter as the apply leaves it (routers only) */
+  audit?: FlowResult[];
   changes: Change[];
   ops: PlannedOp[];
   problems: LiveProblem[];
@@ -204,8 +213,13 @@ function differences(menu: RosMenu, desired: ReadonlyArray<readonly [string, str
  * Drops that must keep applying to flatnet's traffic too, so its rules go after them: invalid packets,
  * address lists (blocklists, RouterOS's bad_ipv6), hop limits. The rules go before the first other drop.
  */
-function protectiveDrop(r: Row): boolean {
+export function protectiveDrop(r: Row): boolean {
   return (r['connection-state'] ?? '').split(',').includes('invalid') || r['src-address-list'] !== undefined || r['dst-address-list'] !== undefined || r['hop-limit'] !== undefined;
+}
+
+/** The router's own drop/reject that flatnet's rules of a chain go before (protective drops stay above them). */
+export function isRouterDrop(r: Row): boolean {
+  return (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled) && !protectiveDrop(r);
 }
 
 /** Longest increasing subsequence of `values` (indices into it). */
@@ -529,7 +543,14 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
     }
   }
   ops.sort((a, b) => a.level - b.level); // stable: order within a level is kept
-  return { changes, ops, problems, warnings, facts };
+  let audit: FlowResult[] | undefined;
+  // the audit needs the interface lists' members (a live read always has them; a hand-made state may not)
+  if (capabilities(router).layer3 && live.listMembers !== undefined) {
+    const filter = (menu: RosMenu) => projectedFilter(live.menus[menu], desired.filter((o) => o.menu === menu), isRouterDrop);
+    audit = auditRouterOS(model, router, { filter4: filter('/ip/firewall/filter'), filter6: filter('/ipv6/firewall/filter'), members: live.listMembers ?? [], interfaces: live.interfaces });
+    for (const r of audit) if (isFinding(r)) warnings.push(toFinding(r).message);
+  }
+  return { changes, ops, problems, warnings, facts, ...(audit ? { audit } : {}) };
 }
 
 function withComment(o: RosObject, comment: string): RosObject {
@@ -702,7 +723,7 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
   const placed = new Map<RosObject, { action: 'add' | 'move' | 'keep'; before?: IdRef; beforeText: string }>();
   for (const chain of chains) {
     const inChain = wanted.filter((o) => valueOf(o.props, 'chain') === chain);
-    const routerDrop = rows.find((r) => r.chain === chain && (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled) && !protectiveDrop(r));
+    const routerDrop = rows.find((r) => r.chain === chain && isRouterDrop(r));
     const limit = routerDrop ? position.get(routerDrop)! : Infinity;
     const liveIdx = inChain.map((o, i) => ({ o, i, row: matched.get(o) })).filter((x) => x.row && position.get(x.row)! < limit);
     const keep = longestIncreasing(liveIdx.map((x) => position.get(x.row!)!));

@@ -71,7 +71,7 @@ export class RouterOSUnit implements PushUnit {
   /** One print per menu this device reads (its capabilities decide which), all sent at once. */
   async read(client: RosClient): Promise<LiveState> {
     const reads = readsFor(this.router);
-    const replies = await Promise.all(reads.map((r) => client.command([`${r.menu}/print`, `=.proplist=${r.proplist}`])));
+    const replies = await Promise.all(reads.map((r) => client.command([`${r.menu}/print`, ...(r.proplist ? [`=.proplist=${r.proplist}`] : [])])));
     this.stats.prints += reads.length;
     const menus = Object.fromEntries(MENU_ORDER.map((m) => [m, [] as Row[]])) as Record<RosMenu, Row[]>;
     const live: LiveState = { menus, interfaces: [], interfaceLists: [], bridges: [], bridgePorts: [] };
@@ -95,7 +95,7 @@ export class RouterOSUnit implements PushUnit {
       throw new LiveCheckError(planned.problems);
     }
     this.planned = planned;
-    return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings };
+    return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings, ...(planned.audit ? { audit: planned.audit } : {}) };
   }
 
   async apply(progress: Progress): Promise<ApplyReport> {
