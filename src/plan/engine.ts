@@ -2,7 +2,8 @@
 // one result per unit, and never lets one unit's failure stop or hide another's.
 import { LiveCheckError, PartialApplyError, type Change, type LiveProblem, type Progress, type PushUnit, type UnitPlan, type UnitRef } from './types.js';
 
-export type UnitStatus = 'no-changes' | 'changes' | 'applied' | 'failed' | 'unsupported';
+/** not-planned: a device this run cannot reach by design (a host without ssh): said, not counted as a failure */
+export type UnitStatus = 'no-changes' | 'changes' | 'applied' | 'failed' | 'unsupported' | 'not-planned';
 
 export interface UnitResult {
   unit: UnitRef;
@@ -52,6 +53,7 @@ export async function planUnits(units: readonly PushUnit[], options: EngineOptio
       unit.close();
       if (err instanceof LiveCheckError) return { unit: unit.ref, status: 'failed', problems: err.problems, error: err.message } satisfies UnitResult;
       if (err instanceof UnsupportedUnitError) return { unit: unit.ref, status: 'unsupported', error: err.message } satisfies UnitResult;
+      if (err instanceof NotPlannedError) return { unit: unit.ref, status: 'not-planned', error: err.message } satisfies UnitResult;
       return { unit: unit.ref, status: 'failed', error: oneLine(err) } satisfies UnitResult;
     }
   });
@@ -106,6 +108,24 @@ export function unsupportedUnit(ref: UnitRef, why: string): PushUnit {
     ref,
     plan: () => Promise.reject(new UnsupportedUnitError(why)),
     apply: () => Promise.reject(new UnsupportedUnitError(why)),
+    close: () => {},
+  };
+}
+
+/** A device this run does not plan by design (a local host seen from elsewhere): its result says what to run. */
+export class NotPlannedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotPlannedError';
+  }
+}
+
+/** A unit listed as not planned, with the reason (e.g. the command to run on that host). */
+export function notPlannedUnit(ref: UnitRef, why: string): PushUnit {
+  return {
+    ref,
+    plan: () => Promise.reject(new NotPlannedError(why)),
+    apply: () => Promise.reject(new NotPlannedError(why)),
     close: () => {},
   };
 }

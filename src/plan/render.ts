@@ -72,6 +72,8 @@ export function renderPlan(results: readonly UnitResult[], ctx: RenderContext, s
     if (r.problems) {
       for (const p of r.problems) out.push(`  ${paint('red', 'error:')} ${formatProblem(ctx.file, { ...p, ...ctx.locate(p.path) })}`);
       out.push(`  ${paint('red', `cannot plan ${r.unit.name}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}; nothing was changed`)}`);
+    } else if (r.status === 'not-planned') {
+      out.push(`  ${paint('dim', 'not planned:')} ${visible(r.error ?? '')}`);
     } else if (r.status === 'unsupported' || (r.status === 'failed' && !r.plan)) {
       out.push(`  ${paint('red', 'error:')} ${visible(r.error ?? 'failed')}`);
     } else if (r.plan) {
@@ -109,6 +111,9 @@ export function renderOutcome(results: readonly UnitResult[], style: Style): str
       }
       case 'unsupported':
         out.push(`${paint('red', 'not applied')} ${label}: ${visible(r.error ?? '')}`);
+        break;
+      case 'not-planned':
+        out.push(`${paint('dim', 'not planned')} ${label}: ${visible(r.error ?? '')}`);
         break;
       case 'changes':
         out.push(`${paint('yellow', 'not applied')} ${label}: ${summaryLine(r.plan?.changes ?? [])}`);
