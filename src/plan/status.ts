@@ -7,6 +7,7 @@ import { closeUnits, planUnits, type UnitResult } from './engine.js';
 import type { RenderContext } from './render.js';
 import { formatProblem } from '../errors.js';
 import type { UnitRef } from './types.js';
+import { isFinding } from '../audit/findings.js';
 
 export type DeviceState = 'in-sync' | 'pending' | 'unreachable' | 'failed' | 'not-checked';
 
@@ -17,6 +18,8 @@ export interface StatusCell {
   state: DeviceState;
   /** changes the plan has for this network on this device */
   pending: number;
+  /** audit findings of this network on this device (its live firewall does not do what the spec says) */
+  findings: number;
   /** unreachable / failed / not-checked: why, in one line */
   why?: string;
 }
@@ -46,7 +49,7 @@ function pathOf(model: Model, n: NetworkModel): Array<{ kind: UnitRef['kind']; n
 }
 
 function cell(device: { kind: UnitRef['kind']; name: string; type: string }, result: UnitResult | undefined, network: string): StatusCell {
-  const base = { kind: device.kind, name: device.name, type: device.type, pending: 0 };
+  const base = { kind: device.kind, name: device.name, type: device.type, pending: 0, findings: 0 };
   if (!result) {
     const why = device.kind === 'host' ? `a local host: run \`flatnet-router plan --host ${device.name}\` on it` : 'not selected';
     return { ...base, state: 'not-checked', why };
@@ -54,7 +57,8 @@ function cell(device: { kind: UnitRef['kind']; name: string; type: string }, res
   if (result.problems) return { ...base, state: 'failed', why: `${result.problems.length} live check${result.problems.length === 1 ? '' : 's'} failed` };
   if (!result.plan) return { ...base, state: 'unreachable', why: result.error ?? 'failed' };
   const pending = result.plan.changes.filter((c) => c.network === network).length;
-  return { ...base, state: pending > 0 ? 'pending' : 'in-sync', pending };
+  const findings = (result.plan.audit ?? []).filter((r) => r.flow.network === network && isFinding(r)).length;
+  return { ...base, state: pending > 0 ? 'pending' : 'in-sync', pending, findings };
 }
 
 export function statusRows(model: Model, results: readonly UnitResult[]): StatusRow[] {
@@ -76,7 +80,7 @@ export function statusRows(model: Model, results: readonly UnitResult[]): Status
     }
     for (const [network, pending] of counts) {
       const cells = extra.get(network) ?? extra.set(network, []).get(network)!;
-      cells.push({ kind: r.unit.kind, name: r.unit.name, type: r.unit.type, state: 'pending', pending });
+      cells.push({ kind: r.unit.kind, name: r.unit.name, type: r.unit.type, state: 'pending', pending, findings: 0 });
     }
   }
   for (const [network, devices] of extra) rows.push({ network, inSpec: false, devices });
@@ -85,7 +89,7 @@ export function statusRows(model: Model, results: readonly UnitResult[]): Status
 
 export function statusExitCode(rows: readonly StatusRow[], results: readonly UnitResult[]): number {
   if (results.some((r) => r.status === 'failed' || r.status === 'unsupported')) return 1;
-  if (rows.some((row) => row.devices.some((d) => d.state === 'pending')) || results.some((r) => r.status === 'changes')) return 2;
+  if (rows.some((row) => row.devices.some((d) => d.state === 'pending' || d.findings > 0)) || results.some((r) => r.status === 'changes')) return 2;
   return 0;
 }
 
@@ -106,6 +110,10 @@ const CODES = { green: 32, yellow: 33, red: 31, dim: 2, bold: 1 } as const;
 export function renderStatus(report: StatusReport, ctx: RenderContext, color: boolean): string {
   const paint = (code: keyof typeof CODES, text: string) => (color ? `\u001b[${CODES[code]}m${text}\u001b[0m` : text);
   const show = (d: StatusCell) => {
+    const findings = d.findings > 0 ? `, ${paint('red', `${d.findings} audit finding${d.findings === 1 ? '' : 's'}`)}` : '';
+    return showState(d) + findings;
+  };
+  const showState = (d: StatusCell) => {
     switch (d.state) {
       case 'in-sync':
         return `${d.name} ${paint('green', 'in sync')}`;
@@ -130,7 +138,13 @@ export function renderStatus(report: StatusReport, ctx: RenderContext, color: bo
   const notChecked = new Map<string, string>();
   for (const row of report.rows) for (const d of row.devices) if (d.state === 'not-checked' && d.why) notChecked.set(d.name, d.why);
   for (const [name, why] of notChecked) notes.push(`${paint('dim', 'not checked:')} ${name}: ${why}`);
-  const verdict = report.exitCode === 0 ? paint('green', 'everything read is in sync with the spec') : report.exitCode === 2 ? paint('yellow', 'drift: run flatnet-router plan to see the changes, apply to converge') : paint('red', 'not every device could be read and checked');
+  const anyFinding = report.rows.some((r) => r.devices.some((d) => d.findings > 0));
+  const verdict =
+    report.exitCode === 0
+      ? paint('green', 'everything read is in sync with the spec')
+      : report.exitCode === 2
+        ? paint('yellow', anyFinding ? 'drift: the live firewall does not do what the spec says (warnings above; plan --explain NETWORK shows every flow)' : 'drift: run flatnet-router plan to see the changes, apply to converge')
+        : paint('red', 'not every device could be read and checked');
   return `${[...lines, ...(notes.length > 0 ? ['', ...notes] : []), '', verdict].join('\n')}\n`;
 }
 
