@@ -5,7 +5,7 @@ import { SpecError, type SpecPath, type SpecProblem } from './errors.js';
 import { sortProblems } from './spec-file/load.js';
 import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Family, type Ip, type IpRange } from './ip.js';
 import type { LoadedSpec } from './spec-file/load.js';
-import { CONNECTED_TO, ROS_NAME, UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type OpenWrtSwitchSpec, type PersistMode, type RouterOSRouterSpec, type RouterOSSwitchSpec, type ServiceName } from './spec-file/schema.js';
+import { CONNECTED_TO, ROS_NAME, SSH_TARGET, type HostSpec, UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type OpenWrtSwitchSpec, type PersistMode, type RouterOSRouterSpec, type RouterOSSwitchSpec, type ServiceName } from './spec-file/schema.js';
 import { capabilities, type DeviceKind } from './devices.js';
 
 /** A port of a router or switch, where one end of a cable is. */
@@ -200,6 +200,20 @@ export interface HostModel {
   /** how apply makes the host's links survive a reboot */
   persist: PersistMode;
   attachments: Attachment[];
+  /** reached over SSH (plan/apply/status from anywhere); absent: a local host, planned with --host on itself */
+  ssh?: HostSsh;
+}
+
+export interface HostSsh {
+  user: string;
+  /** IP address or host name */
+  address: string;
+  port: number;
+  keyFile?: string;
+  /** `SHA256:…` pin; otherwise known_hosts */
+  hostKey?: string;
+  /** privileged commands through `sudo -n` */
+  sudo: boolean;
 }
 
 /** Something in a valid spec the user should know about; reported like a problem, but nothing is refused. */
@@ -276,7 +290,8 @@ export function resolveModel(loaded: LoadedSpec): Model {
     const address = h.address === undefined ? undefined : problems.interfaceAddress(['hosts', name, 'address'], h.address);
     if (address) hostAddress.set(name, address.address);
     const connectedTo = h['connected-to'] === undefined ? undefined : portRef(h['connected-to']);
-    return { name, parent: h.parent, ...(connectedTo ? { connectedTo } : {}), address: address ? `${address.address.text}/${address.prefixLength}` : undefined, persist: h.persist, attachments: [] };
+    const ssh = hostSsh(name, h, problems);
+    return { name, parent: h.parent, ...(connectedTo ? { connectedTo } : {}), address: address ? `${address.address.text}/${address.prefixLength}` : undefined, persist: h.persist, attachments: [], ...(ssh ? { ssh } : {}) };
   });
 
   const parsed: ParsedNetwork[] = Object.entries(spec.networks).map(([name, n]) => parseNetwork(name, n, problems));
@@ -1136,4 +1151,24 @@ function derivePaths(
   for (const h of hosts) if (h.connectedTo) cables.push({ from: { device: h.name, port: h.parent }, to: h.connectedTo, networks: carried(h.connectedTo) });
   for (const s of switches) if (s.upstream) cables.push({ from: { device: s.name, port: s.uplink! }, to: s.upstream, networks: carried(s.upstream) });
   return cables;
+}
+
+/** A host's SSH keys: `ssh: user@address` and the keys that only mean something with it. */
+function hostSsh(name: string, h: HostSpec, problems: ProblemList): HostSsh | undefined {
+  const at = (key: string) => ['hosts', name, key];
+  if (h.ssh === undefined) {
+    for (const key of ['ssh-port', 'key-file', 'host-key', 'sudo'] as const) {
+      if (h[key] !== undefined) problems.add(at(key), `only means something with hosts.${name}.ssh (user@address): add ssh, or remove ${key}`);
+    }
+    return undefined;
+  }
+  const m = SSH_TARGET.exec(h.ssh)!;
+  return {
+    user: m[1]!,
+    address: m[2]!,
+    port: h['ssh-port'] ?? 22,
+    ...(h['key-file'] !== undefined ? { keyFile: h['key-file'] } : {}),
+    ...(h['host-key'] !== undefined ? { hostKey: h['host-key'] } : {}),
+    sudo: h.sudo ?? false,
+  };
 }

@@ -64,7 +64,7 @@ describe('--switch', () => {
   it('plan units: routers then switches by default; --switch or --router limits the run', () => {
     const m = loadModel(switched);
     const refs = (sel: Parameters<typeof pushUnits>[1]) => pushUnits(m, sel).map((u) => `${u.ref.kind} ${u.ref.name}`);
-    expect(refs({})).toEqual(['router core', 'switch sw1']);
+    expect(refs({})).toEqual(['router core', 'switch sw1', 'host nas']); // nas has no ssh: listed as not planned
     expect(refs({ switches: ['sw1'] })).toEqual(['switch sw1']);
     expect(refs({ routers: ['core'] })).toEqual(['router core']);
     expect(refs({ routers: ['core'], switches: ['sw1'] })).toEqual(['router core', 'switch sw1']);

@@ -87,7 +87,7 @@ describe('status', () => {
       const media = lines.find((l) => l.startsWith('media (VLAN 20)'))!;
       expect(media).toMatch(/core \d+ changes pending · sw1 unreachable · nas not checked/);
       expect(all.out()).toMatch(/unreachable: switch sw1: .*(refused|ECONNREFUSED)/i);
-      expect(all.out()).toContain('not checked: nas: a local host: run `flatnet-router plan --host nas` on it');
+      expect(all.out()).toMatch(/not checked: nas: a local host: run `sudo flatnet-router plan \S+switched\.yaml --host nas` \(then apply\) on nas itself/);
       // nothing was changed by status
       expect(fake.log.filter((e) => !e.command.endsWith('/print') && e.command !== '/login')).toEqual([]);
 

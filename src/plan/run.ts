@@ -55,6 +55,7 @@ export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   const ctx: RenderContext = { file: loaded.file, locate: loaded.locate };
   const pushOptions: PushOptions = {
     env: io.env,
+    specFile: spec,
     ...(options.timeout !== undefined ? { connectTimeoutMs: options.timeout * 1000, commandTimeoutMs: options.timeout * 1000 } : {}),
     ...(options.confirmTimeout !== undefined ? { confirmTimeoutS: options.confirmTimeout } : {}),
     ...(options.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
@@ -145,7 +146,7 @@ function ask(io: Io, question: string): Promise<string> {
 export async function runStatus(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
   const { readStatus, renderStatus, statusJson } = await import('./status.js');
   const { model, units, ctx, colorOut, progress } = prepare(spec, options, io);
-  const report = await readStatus(model, units, { progress, concurrency: options.concurrency ?? 4 });
+  const report = await readStatus(model, units, { progress, concurrency: options.concurrency ?? 4 }, spec);
   io.stdout.write(options.json ? statusJson(report) : renderStatus(report, ctx, colorOut));
   return report.exitCode;
 }

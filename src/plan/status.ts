@@ -8,6 +8,7 @@ import type { RenderContext } from './render.js';
 import { formatProblem } from '../errors.js';
 import type { UnitRef } from './types.js';
 import { isFinding } from '../audit/findings.js';
+import { localHostHint } from '../push.js';
 
 export type DeviceState = 'in-sync' | 'pending' | 'unreachable' | 'failed' | 'not-checked';
 
@@ -48,12 +49,15 @@ function pathOf(model: Model, n: NetworkModel): Array<{ kind: UnitRef['kind']; n
   return out;
 }
 
-function cell(device: { kind: UnitRef['kind']; name: string; type: string }, result: UnitResult | undefined, network: string): StatusCell {
+function cell(model: Model, device: { kind: UnitRef['kind']; name: string; type: string }, result: UnitResult | undefined, network: string, specFile?: string): StatusCell {
   const base = { kind: device.kind, name: device.name, type: device.type, pending: 0, findings: 0 };
   if (!result) {
-    const why = device.kind === 'host' ? `a local host: run \`flatnet-router plan --host ${device.name}\` on it` : 'not selected';
+    const host = device.kind === 'host' ? model.hosts.find((h) => h.name === device.name) : undefined;
+    const why = host && !host.ssh ? localHostHint(host, specFile) : 'not selected';
     return { ...base, state: 'not-checked', why };
   }
+  // a host without ssh, seen from elsewhere: what to run on it
+  if (result.status === 'not-planned') return { ...base, state: 'not-checked', why: result.error ?? 'not planned' };
   if (result.problems) return { ...base, state: 'failed', why: `${result.problems.length} live check${result.problems.length === 1 ? '' : 's'} failed` };
   if (!result.plan) return { ...base, state: 'unreachable', why: result.error ?? 'failed' };
   const pending = result.plan.changes.filter((c) => c.network === network).length;
@@ -61,13 +65,13 @@ function cell(device: { kind: UnitRef['kind']; name: string; type: string }, res
   return { ...base, state: pending > 0 ? 'pending' : 'in-sync', pending, findings };
 }
 
-export function statusRows(model: Model, results: readonly UnitResult[]): StatusRow[] {
+export function statusRows(model: Model, results: readonly UnitResult[], specFile?: string): StatusRow[] {
   const byName = new Map(results.map((r) => [`${r.unit.kind}\u0000${r.unit.name}`, r]));
   const rows: StatusRow[] = model.networks.map((n) => ({
     network: n.name,
     ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
     inSpec: true,
-    devices: pathOf(model, n).map((d) => cell(d, byName.get(`${d.kind}\u0000${d.name}`), n.name)),
+    devices: pathOf(model, n).map((d) => cell(model, d, byName.get(`${d.kind}\u0000${d.name}`), n.name, specFile)),
   }));
   // what the devices hold of networks the spec no longer names (and changes of no network)
   const known = new Set(model.networks.map((n) => n.name));
@@ -94,14 +98,14 @@ export function statusExitCode(rows: readonly StatusRow[], results: readonly Uni
 }
 
 /** Plans every unit (concurrently, nothing applied) and builds the report. */
-export async function readStatus(model: Model, units: Parameters<typeof planUnits>[0], options: Parameters<typeof planUnits>[1]): Promise<StatusReport> {
+export async function readStatus(model: Model, units: Parameters<typeof planUnits>[0], options: Parameters<typeof planUnits>[1], specFile?: string): Promise<StatusReport> {
   let results: UnitResult[];
   try {
     results = await planUnits(units, options);
   } finally {
     closeUnits(units);
   }
-  const rows = statusRows(model, results);
+  const rows = statusRows(model, results, specFile);
   return { rows, results, exitCode: statusExitCode(rows, results) };
 }
 
@@ -132,7 +136,7 @@ export function renderStatus(report: StatusReport, ctx: RenderContext, color: bo
   const notes: string[] = [];
   for (const r of report.results) {
     if (r.problems) for (const p of r.problems) notes.push(`${paint('red', 'error:')} ${r.unit.kind} ${r.unit.name}: ${formatProblem(ctx.file, { ...p, ...ctx.locate(p.path) })}`);
-    else if (!r.plan) notes.push(`${paint('red', 'unreachable:')} ${r.unit.kind} ${r.unit.name}: ${r.error ?? 'failed'}`);
+    else if (!r.plan && r.status !== 'not-planned') notes.push(`${paint('red', 'unreachable:')} ${r.unit.kind} ${r.unit.name}: ${r.error ?? 'failed'}`);
     for (const w of r.plan?.warnings ?? []) notes.push(`${paint('yellow', 'warning:')} ${r.unit.kind} ${r.unit.name}: ${w}`);
   }
   const notChecked = new Map<string, string>();

@@ -150,6 +150,16 @@ export const switchSchema = z.discriminatedUnion('type', [routerosSwitchSchema, 
   error: (issue) => (issue.code === 'invalid_union' ? 'type must be "routeros" or "openwrt"' : undefined),
 });
 
+/** `user@address` of a host reached over SSH: a login name, then an IP address or a host name. */
+export const SSH_TARGET = /^([A-Za-z_][A-Za-z0-9_.-]{0,31})@(.+)$/;
+const sshTarget = z.string().refine(
+  (s) => {
+    const m = SSH_TARGET.exec(s);
+    return m !== null && (HOSTNAME.test(m[2]!) || (IP_LIKE.test(m[2]!) && m[2]!.includes(':')));
+  },
+  { error: 'must be user@address: a login name (letters, digits, "_", ".", "-") and an IP address or host name' },
+).meta({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,31}@[A-Za-z0-9:.-]+$' });
+
 export const PERSIST_MODES = ['systemd', 'networkd', 'none'] as const;
 export type PersistMode = (typeof PERSIST_MODES)[number];
 
@@ -162,6 +172,20 @@ export const hostSchema = z.strictObject({
     .default('systemd')
     .describe('How apply --host makes the shim survive a reboot: systemd (default), networkd or none'),
   'connected-to': connectedTo.optional().describe('The router or switch port the parent NIC is cabled to: <device>:<port>; the path up to the router then carries the host\'s VLANs tagged'),
+  ssh: sshTarget
+    .optional()
+    .describe('Reach this host over SSH as user@address: plan, apply and status then work from anywhere, over one connection that carries the Docker Engine API (docker system dial-stdio), the ip reads and changes and the boot files; without it the host is local (plan/apply --host NAME on the host itself)'),
+  'ssh-port': port.optional().describe('With ssh: the SSH port (default 22)'),
+  'key-file': filePath.optional().describe('With ssh: the private key file (default: the SSH agent, SSH_AUTH_SOCK)'),
+  'host-key': z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
+    .optional()
+    .describe('With ssh: pin the host\'s SSH host key (its SHA256 fingerprint as printed by ssh-keygen -lf); otherwise ~/.ssh/known_hosts, and an unknown key is refused unless --accept-new-host-key'),
+  sudo: z
+    .boolean()
+    .optional()
+    .describe('With ssh: run the privileged commands (ip changes, docker system dial-stdio, the boot files) through sudo -n, which must not ask for a password (default false: the SSH user is root)'),
 });
 
 export const firewallSchema = z.strictObject({

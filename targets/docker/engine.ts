@@ -1,6 +1,7 @@
-// The Docker Engine API over its unix socket, with Node's own http (no client library: dockerode brings 56
-// packages for builds and sessions we never use). The API version is pinned in every path, so daemons from
-// Debian 12's 20.10 (API 1.41) to current answer the same shapes.
+// The Docker Engine API over its unix socket, or over any stream to it (a remote host's `docker system
+// dial-stdio` on an SSH channel), with Node's own http (no client library: dockerode brings 56 packages for
+// builds and sessions we never use). The API version is pinned in every path, so daemons from Debian 12's
+// 20.10 (API 1.41) to current answer the same shapes.
 import http from 'node:http';
 
 export const API_VERSION = '1.41';
@@ -59,12 +60,30 @@ export function dockerSocket(env: NodeJS.ProcessEnv): string {
   throw new EngineError(`DOCKER_HOST=${host}: only a local unix socket (unix:///path) is supported; flatnet converges the host it runs on`);
 }
 
+/** The daemon reached through an http.Agent of the caller's (one kept-alive stream, e.g. over SSH). */
+export interface EngineConnector {
+  /** where, for messages: `nas (admin@192.168.88.9)` */
+  describe: string;
+  agent: http.Agent;
+  /** a one-line reason for a failed request when the transport knows better than the socket error */
+  explain?: (err: NodeJS.ErrnoException) => string | undefined;
+}
+
 export class Engine {
   requests = 0;
+  /** unix socket path, or the connector's description */
+  readonly socketPath: string;
+  private readonly connector?: EngineConnector;
   constructor(
-    readonly socketPath: string,
+    target: string | EngineConnector,
     private readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    if (typeof target === 'string') this.socketPath = target;
+    else {
+      this.connector = target;
+      this.socketPath = target.describe;
+    }
+  }
 
   private request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
     this.requests++;
@@ -72,7 +91,7 @@ export class Engine {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          socketPath: this.socketPath,
+          ...(this.connector ? { agent: this.connector.agent, host: 'docker' } : { socketPath: this.socketPath }),
           path: `/v${API_VERSION}${path}`,
           method,
           headers: { Host: 'docker', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}) },
@@ -99,7 +118,10 @@ export class Engine {
       );
       req.on('timeout', () => req.destroy(new EngineError(`Docker did not answer ${method} ${path.split('?')[0]} within ${this.timeoutMs / 1000} s`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
+        const explained = err instanceof EngineError ? undefined : this.connector?.explain?.(err);
         if (err instanceof EngineError) reject(err);
+        else if (explained !== undefined) reject(new EngineError(explained));
+        else if (this.connector) reject(new EngineError(`Docker request ${method} ${path.split('?')[0]} on ${this.connector.describe} failed: ${err.message}`));
         else if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new EngineError(`cannot reach the Docker daemon at ${this.socketPath} (${err.code}): is dockerd running? (DOCKER_HOST selects another socket)`));
         else if (err.code === 'EACCES') reject(new EngineError(`no permission to use ${this.socketPath}: run as root (or in the docker group)`));
         else reject(new EngineError(`Docker request ${method} ${path.split('?')[0]} failed: ${err.message}`));

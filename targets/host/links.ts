@@ -86,6 +86,11 @@ export async function readLinks(run: (argv: readonly string[]) => Promise<string
     run(['-j', '-4', 'route', 'show', 'table', 'main']),
     run(['-j', '-6', 'route', 'show', 'table', 'main']),
   ]);
+  return { ...parseLinks(linkText, addrText, r4, r6), reads: 4 };
+}
+
+/** The four `ip -j` outputs (link -d, addr, route -4, route -6) as links with their addresses, and routes. */
+export function parseLinks(linkText: string, addrText: string, r4: string, r6: string): LiveHostLinks {
   const parse = <T>(text: string): T[] => (text.trim() === '' ? [] : (JSON.parse(text) as T[]));
   const addrs = new Map<string, string[]>();
   for (const a of parse<{ ifname: string; addr_info?: Array<{ local?: string; prefixlen?: number; scope?: string }> }>(addrText)) {
@@ -99,7 +104,7 @@ export async function readLinks(run: (argv: readonly string[]) => Promise<string
     ...parse<{ dst: string; dev: string; protocol?: string }>(r4).map((r) => ({ dst: r.dst, dev: r.dev, ...(r.protocol ? { protocol: r.protocol } : {}), family: 4 as const })),
     ...parse<{ dst: string; dev: string; protocol?: string }>(r6).map((r) => ({ dst: r.dst, dev: r.dev, ...(r.protocol ? { protocol: r.protocol } : {}), family: 6 as const })),
   ];
-  return { links, routes, reads: 4 };
+  return { links, routes };
 }
 
 const owned = (l: LiveLink) => (l.ifalias ?? '').startsWith(ALIAS_PREFIX);

@@ -1,0 +1,88 @@
+// How the host unit reaches a Docker host: the one seam between "what to read and change" (desired state,
+// diff, order of work: the same for every host) and "how" (this machine through spawn/fs/unix socket, or a
+// remote host over one SSH connection). A transport reads a whole snapshot in one go and carries out a run of
+// ip/file operations in order, saying how many were done when one fails.
+import type { Engine } from '../docker/engine.js';
+import type { LiveHostLinks } from './links.js';
+
+/** What a plan reads besides Docker: paths are relative to the install root (no leading slash). */
+export interface SnapshotRequest {
+  /** files: content, or undefined when absent */
+  files: string[];
+  /** symlinks: their target, or undefined when there is no symlink */
+  symlinks: string[];
+}
+
+/** Directory flatnet lists for its networkd files; what it holds of flatnet's lands in `files`. */
+export const NETWORKD_DIR = 'etc/systemd/network';
+/** systemd-networkd's state of each link, named by ifindex */
+export const NETIF_DIR = 'run/systemd/netif/links';
+/** flatnet's own networkd file names (plus `<x>.network.d/flatnet.conf` drop-ins) */
+export const NETWORKD_FILE = /^1[01]-flatnet-.*\.(netdev|network)$/;
+
+export interface HostSnapshot {
+  links: LiveHostLinks;
+  /** requested files and flatnet's networkd files found (relative path → content; undefined: absent) */
+  files: Map<string, string | undefined>;
+  symlinks: Map<string, string | undefined>;
+  /** run/systemd/netif/links/<ifindex> → content */
+  netif: Map<number, string>;
+  /** /run/NetworkManager exists (under the install root) */
+  networkManager: boolean;
+  /** /run/systemd/system exists on the machine (systemd is PID 1): daemon-reload after unit changes */
+  systemd: boolean;
+  /** undefined: the changes can be made (root, or sudo -n works); else why not, one line */
+  privilege?: string;
+}
+
+/** File paths are relative to the install root, resolved by the transport on the host itself. */
+export type HostOp =
+  | { kind: 'ip'; argv: readonly string[] }
+  /** written atomically (a temporary file beside it, then rename), owned by root, with this mode */
+  | { kind: 'write'; path: string; content: string; mode: number }
+  | { kind: 'link'; path: string; target: string }
+  | { kind: 'remove'; path: string }
+  | { kind: 'daemon-reload' };
+
+/** A run of operations stopped: the first `done` were carried out, the next one failed. */
+export class HostOpsError extends Error {
+  constructor(
+    message: string,
+    readonly done: number,
+    /** the connection went away: what happened to the failing operation itself is unknown */
+    readonly lost = false,
+  ) {
+    super(message);
+    this.name = 'HostOpsError';
+  }
+}
+
+export interface TransportStats {
+  /** ip -j reads (4 per snapshot) */
+  ipReads: number;
+  /** SSH exec channels opened (remote only) */
+  channels: number;
+  /** SSH connections opened (remote only) */
+  connections: number;
+}
+
+export interface HostTransport {
+  /** where the host is, for the plan header (no credentials) */
+  readonly endpoint: string;
+  /** the install root on the host (`/` unless --install-root) */
+  readonly root: string;
+  /** the Docker Engine API of that host */
+  engine(): Engine;
+  /** opens what must be open (the SSH connection); errors are one line naming the host */
+  open(): Promise<void>;
+  snapshot(request: SnapshotRequest): Promise<HostSnapshot>;
+  /** carries out ops in order; throws HostOpsError saying how many were done */
+  run(ops: readonly HostOp[]): Promise<void>;
+  stats(): TransportStats;
+  close(): void;
+}
+
+/** `a/b` under root, POSIX style: the path on the host (never on this machine when the host is remote). */
+export function under(root: string, rel: string): string {
+  return `${root.replace(/\/+$/, '')}/${rel.replace(/^\/+/, '')}`;
+}
