@@ -1,6 +1,6 @@
 // plan/apply against a throwaway OpenWrt router: OpenSSH's sshd on 127.0.0.1 whose sessions run OpenWrt's
 // own uci on a scratch root (test/fakes/openwrt-router.ts), through the CLI as users run it.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -219,6 +219,21 @@ describe.skipIf(!support.ok)(`OpenWrt apply over SSH${support.ok ? '' : ` (skipp
     const ok = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '4']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     await new Promise((res2) => setTimeout(res2, 5_000));
+    expect(r.uci(['get', 'network.flatnet_apps.device'])).toBe('br-lan.200');
+  }, 60_000);
+
+  it('a confirmed apply leaves no process of its own behind: the watchdog and its sleep are stopped (issue 22)', async () => {
+    const r = await router();
+    const file = spec(r, [{ name: 'apps', vlan: 200, third: 200 }]);
+    // a timeout no other test uses, so its sleep is recognisable in the process list
+    const sleeps = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() === 'sleep 47');
+    expect(sleeps()).toEqual([]);
+    const res = await cli(r, ['apply', file, '--yes', '--confirm-timeout', '47']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stderr).toContain('confirmed');
+    // the kill is asynchronous: give the processes a moment to go
+    for (let i = 0; i < 20 && sleeps().length > 0; i++) await new Promise((res2) => setTimeout(res2, 100));
+    expect(sleeps()).toEqual([]);
     expect(r.uci(['get', 'network.flatnet_apps.device'])).toBe('br-lan.200');
   }, 60_000);
 

@@ -146,8 +146,10 @@ export class OpenWrtUnit implements PushUnit {
             'rm -rf "$W" && mkdir -p "$W" || exit 5',
             `for c in ${configs}; do cp "$R/etc/config/$c" "$W/$c" || { ${revert}; exit 5; }; done`,
             `echo ${token} > "$W/token"; : > "$W/armed"`,
-            // the watchdog outlives this session; whoever renames "armed" first (it, or the confirmation) wins
-            `( trap '' HUP INT; sleep ${confirmS}; if mv "$W/armed" "$W/rolling" 2>/dev/null; then for c in ${configs}; do cp "$W/$c" "$R/etc/config/$c"; done; ${reloads}; echo rolled-back > "$W/state"; fi ) </dev/null >/dev/null 2>&1 &`,
+            // the watchdog outlives this session; whoever renames "armed" first (it, or the confirmation) wins.
+            // Its sleep runs as a child of its own with a pid file, so the confirmation stops both: killing
+            // the subshell alone would leave the sleep running until it ends by itself
+            `( trap '' HUP INT; sleep ${confirmS} & echo $! > "$W/sleep"; wait $!; if mv "$W/armed" "$W/rolling" 2>/dev/null; then for c in ${configs}; do cp "$W/$c" "$R/etc/config/$c"; done; ${reloads}; echo rolled-back > "$W/state"; fi ) </dev/null >/dev/null 2>&1 &`,
             'echo $! > "$W/pid"',
           ]
         : []),
@@ -166,7 +168,8 @@ export class OpenWrtUnit implements PushUnit {
       `if [ "$(cat "$W/token" 2>/dev/null)" != ${token} ]; then echo '${MARK('unknown')}'; exit 0; fi`,
       `if [ -e "$W/confirmed" ]; then echo '${MARK('confirmed')}'; exit 0; fi`,
       `if [ -e "$W/armed" ] && [ ! -e "$W/reloaded" ]; then echo '${MARK('reloading')}'; exit 0; fi`,
-      `if mv "$W/armed" "$W/confirmed" 2>/dev/null; then kill "$(cat "$W/pid")" 2>/dev/null; echo '${MARK('confirmed')}'; exit 0; fi`,
+      // the subshell first (its sleep ending must not wake it), then its sleep
+      `if mv "$W/armed" "$W/confirmed" 2>/dev/null; then kill "$(cat "$W/pid")" 2>/dev/null; kill "$(cat "$W/sleep" 2>/dev/null)" 2>/dev/null; echo '${MARK('confirmed')}'; exit 0; fi`,
       `echo "==flatnet:$(cat "$W/state" 2>/dev/null || echo not-confirmed)=="`,
     ].join('\n');
   }
