@@ -27,8 +27,25 @@ function load(file: string): Model {
   return model;
 }
 
-function summary(file: string): string {
+/** The networks at a glance, after validate's "ok": one row each. */
+export function networkTable(model: Model): string {
+  const hostsOf = (n: Model['networks'][number]) => n.hosts.join(',');
+  const shims = (n: Model['networks'][number]) =>
+    n.attachments.length === 0 ? '' : n.attachments.length === 1 ? `${n.attachments[0]!.shimName} ${n.attachments[0]!.ipv4.shimAddress}` : `${n.attachments[0]!.shimName} ${n.attachments.map((a) => `${a.host}=${a.ipv4.shimAddress}`).join(' ')}`;
+  const rows = model.networks.map((n) => [n.name, n.vlan !== undefined ? String(n.vlan) : 'untagged', n.ipv4.subnet, n.ipv4.gateway, n.ipv4.containerRange, shims(n) || '-', n.router ?? '-', hostsOf(n) || '-']);
+  const head = ['network', 'vlan', 'subnet', 'gateway', 'containers', 'shim', 'router', 'hosts'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return rows.length === 0 ? '' : `${[line(head), ...rows.map(line)].join('\n')}\n`;
+}
+
+function summary(file: string, quiet = false): string {
   const model = load(file);
+  if (!quiet) return `${summaryLine(file, model)}\n${networkTable(model)}`;
+  return `${summaryLine(file, model)}\n`;
+}
+
+function summaryLine(file: string, model: Model): string {
   const tagged = model.networks.filter((n) => n.vlan !== undefined).length;
   return `${file === STDIN_ARG ? STDIN_NAME : file}: ok (${model.networks.length} network${model.networks.length === 1 ? '' : 's'}, ${tagged} with a VLAN; ${model.routers.length} router${model.routers.length === 1 ? '' : 's'}; ${model.switches.length > 0 ? `${model.switches.length} switch${model.switches.length === 1 ? '' : 'es'}; ` : ''}${model.hosts.length} host${model.hosts.length === 1 ? '' : 's'})`;
 }
@@ -58,9 +75,10 @@ export function buildProgram(): Command {
     .command('validate')
     .description('check a spec: schema and cross-target consistency; prints every problem as <file>:<line>:<col> <yaml.path>: <message>')
     .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
-    .addHelpText('after', '\nExample:\n  flatnet-router validate examples/homelab.yaml')
-    .action((spec: string) => {
-      process.stdout.write(`${summary(spec)}\n`);
+    .option('-q, --quiet', 'only the one "ok" line, without the table of networks')
+    .addHelpText('after', '\nExample:\n  flatnet-router validate examples/homelab.yaml\n  flatnet-router validate flatnet.yaml --quiet && echo valid')
+    .action((spec: string, opts: { quiet?: boolean }) => {
+      process.stdout.write(summary(spec, opts.quiet === true));
     });
 
   program

@@ -1,0 +1,33 @@
+// What a new user trips over (issue 21): each point as the user meets it, through the command.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'flatnet-router.js');
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...(input !== undefined ? { input } : {}) });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npx', ['tsc', '-p', root], { stdio: 'inherit' });
+});
+
+describe('networks at a glance', () => {
+  it('validate prints a table of the networks after "ok"; --quiet only the line', () => {
+    const r = run(['validate', 'examples/homelab.yaml']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('examples/homelab.yaml: ok (4 networks, 3 with a VLAN; 1 router; 2 hosts)');
+    expect(lines[1]).toMatch(/^network\s+vlan\s+subnet\s+gateway\s+containers\s+shim\s+router\s+hosts$/);
+    expect(lines[2]).toMatch(/^lan-apps\s+untagged\s+192\.168\.88\.0\/24\s+192\.168\.88\.1\s+192\.168\.88\.192\/27\s+lan-shim 192\.168\.88\.192\s+core\s+nas$/);
+    expect(lines[5]).toMatch(/^dmz\s+40\s+10\.40\.0\.0\/24\s+10\.40\.0\.1\s+10\.40\.0\.128\/25\s+fn-40 nas=10\.40\.0\.128 mini=10\.40\.0\.192\s+core\s+nas,mini$/);
+    expect(lines).toHaveLength(6);
+    const quiet = run(['validate', 'examples/homelab.yaml', '--quiet']);
+    expect(quiet.stdout).toBe('examples/homelab.yaml: ok (4 networks, 3 with a VLAN; 1 router; 2 hosts)\n');
+  });
+});
