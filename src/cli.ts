@@ -55,8 +55,8 @@ function parseTarget(value: string): TargetName | 'all' {
   throw new InvalidArgumentError(`must be one of ${[...TARGET_NAMES, 'all'].join(', ')}`);
 }
 
-function writeArtifacts(outDir: string, artifacts: Artifact[], selection: OutDirSelection): void {
-  const result = writeOutDir(outDir, artifacts, selection);
+function writeArtifacts(outDir: string, artifacts: Artifact[], selection: OutDirSelection, force: boolean): void {
+  const result = writeOutDir(outDir, artifacts, selection, { force });
   for (const file of result.written) process.stdout.write(`wrote ${file}\n`);
   for (const file of result.removed) process.stdout.write(`removed ${file}\n`);
   for (const note of result.kept) process.stderr.write(`flatnet-router: kept ${note}\n`);
@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .option('-s, --switch <name>', 'only this switch (its bridge VLAN script or batch)')
     .option('-H, --host <name>', 'only this Docker host')
     .option('-o, --out <dir>', 'write files under this directory instead of printing them')
+    .option('--force', 'with --out: overwrite files changed by hand since flatnet wrote them')
     .addHelpText(
       'after',
       `
@@ -101,7 +102,7 @@ Examples (with one --target and one --router or --host, stdout is exactly that a
 Everything, as files:
   flatnet-router generate examples/homelab.yaml --out build/`,
     )
-    .action((spec: string, opts: { target: TargetName | 'all'; router?: string; switch?: string; host?: string; out?: string }) => {
+    .action((spec: string, opts: { target: TargetName | 'all'; router?: string; switch?: string; host?: string; out?: string; force?: boolean }) => {
       const model = load(spec);
       if (opts.router !== undefined && opts.switch !== undefined) throw new UserError('--router and --switch each select one device: give one of them');
       const artifacts = generate(model, {
@@ -115,7 +116,7 @@ Everything, as files:
         return;
       }
       if (opts.out !== undefined) {
-        writeArtifacts(opts.out, artifacts, outDirSelection({ targets: opts.target === 'all' ? undefined : [opts.target], router: opts.router, switch: opts.switch, host: opts.host }));
+        writeArtifacts(opts.out, artifacts, outDirSelection({ targets: opts.target === 'all' ? undefined : [opts.target], router: opts.router, switch: opts.switch, host: opts.host }), opts.force === true);
         return;
       }
       if (artifacts.length === 1) {

@@ -104,10 +104,29 @@ export function outDirSelection(options: { targets?: readonly TargetName[]; rout
   return { targets, ...(owners.length > 0 ? { owners } : {}) };
 }
 
-export function writeOutDir(outDir: string, artifacts: Artifact[], selection: OutDirSelection): OutDirResult {
+export function writeOutDir(outDir: string, artifacts: Artifact[], selection: OutDirSelection, options: { force?: boolean } = {}): OutDirResult {
   const root = resolve(outDir);
   const shown = (p: string) => join(outDir, p);
   const previous = readManifest(root);
+  // A file flatnet wrote and someone edited since is theirs: nothing is written while one would be replaced
+  if (!options.force) {
+    const known = new Map(previous.entries.map((e) => [e.path, e.sha256]));
+    const edited = artifacts.filter((a) => {
+      const was = known.get(a.path);
+      if (was === undefined) return false;
+      let now: string;
+      try {
+        now = sha256(readFileSync(join(root, a.path)));
+      } catch {
+        return false; // gone: written anew
+      }
+      return now !== was && now !== sha256(a.content);
+    });
+    if (edited.length > 0) {
+      const list = edited.map((a) => shown(a.path)).join(', ');
+      throw new UserError(`${list} ${edited.length === 1 ? 'was' : 'were'} changed since flatnet wrote ${edited.length === 1 ? 'it' : 'them'}; nothing was written. Keep your edits elsewhere (or in the spec), or run generate again with --force to overwrite`);
+    }
+  }
   const inScope = (e: ManifestEntry) =>
     (selection.targets as readonly string[]).includes(e.target) && (selection.owners === undefined || selection.owners.includes(e.owner));
   const producing = new Set(artifacts.map((a) => a.path));

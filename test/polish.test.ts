@@ -1,6 +1,7 @@
 // What a new user trips over (issue 21): each point as the user meets it, through the command.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,5 +30,28 @@ describe('networks at a glance', () => {
     expect(lines).toHaveLength(6);
     const quiet = run(['validate', 'examples/homelab.yaml', '--quiet']);
     expect(quiet.stdout).toBe('examples/homelab.yaml: ok (4 networks, 3 with a VLAN; 1 router; 2 hosts)\n');
+  });
+});
+
+describe('generate --out keeps your edits', () => {
+  it('refuses to overwrite a file changed since it wrote it, names it and says --force; --force overwrites', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flatnet-out-'));
+    try {
+      expect(run(['generate', 'examples/homelab.yaml', '--out', dir]).code).toBe(0);
+      const script = join(dir, 'routeros', 'core.rsc');
+      const original = readFileSync(script, 'utf8');
+      writeFileSync(script, `${original}# my own line\n`);
+      const again = run(['generate', 'examples/homelab.yaml', '--out', dir]);
+      expect(again.code).toBe(1);
+      expect(again.stderr.trim()).toBe(`flatnet-router: ${join(dir, 'routeros', 'core.rsc')} was changed since flatnet wrote it; nothing was written. Keep your edits elsewhere (or in the spec), or run generate again with --force to overwrite`);
+      expect(readFileSync(script, 'utf8')).toContain('# my own line');
+      // an unedited file is rewritten as always; the edited one only with --force
+      const forced = run(['generate', 'examples/homelab.yaml', '--out', dir, '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(readFileSync(script, 'utf8')).toBe(original);
+      expect(run(['generate', 'examples/homelab.yaml', '--out', dir]).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
