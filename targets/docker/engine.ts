@@ -85,7 +85,17 @@ export class Engine {
     }
   }
 
+  /** over a connector, one request at a time: the stream is one HTTP connection, kept alive and reused */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
+    if (!this.connector) return this.send<T>(method, path, body);
+    const next = this.queue.then(() => this.send<T>(method, path, body));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> {
     this.requests++;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
