@@ -59,6 +59,10 @@ export function generate(model: Model, options: GenerateOptions = {}): Artifact[
     if (target.scope === 'router') {
       if (host !== undefined && device === undefined) continue;
       const matching = devices.filter((r) => r.type === target.routerType && (selected.length === 0 || selected.includes(r.name)));
+      if (selected.length === 0 && options.targets?.length === 1 && !devices.some((r) => r.type === target.routerType)) {
+        const have = [...new Set(devices.map((d) => d.type))].map((t) => `${ROUTER_KIND[t]?.replace(/^an? /, '') ?? t} (${devices.filter((d) => d.type === t).map((d) => d.name).join(', ')})`);
+        throw new UserError(`--target ${target.name}: the spec has no ${ROUTER_KIND[target.routerType!]?.replace(/^an? /, '') ?? target.routerType} router or switch${have.length > 0 ? `; it has ${have.join(' and ')}: use --target ${[...new Set(devices.map((d) => d.type))].join(' or --target ')}` : ''}`);
+      }
       if (selected.length > 0 && matching.length === 0 && options.targets?.length === 1) {
         const d = devices.find((r) => r.name === selected[0])!;
         throw new UserError(`${d.kind} "${d.name}" is ${ROUTER_KIND[d.type] ?? `a ${d.type}`} ${d.kind}; use --target ${d.type}`);

@@ -55,3 +55,13 @@ describe('generate --out keeps your edits', () => {
     }
   });
 });
+
+describe('hints', () => {
+  it('generate --target openwrt without an OpenWrt device names what the spec has', () => {
+    const r = run(['generate', 'examples/homelab.yaml', '--target', 'openwrt']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('flatnet-router: --target openwrt: the spec has no OpenWrt router or switch; it has RouterOS (core): use --target routeros');
+    const cfg = run(['generate', 'examples/openwrt-vlan.yaml', '--target', 'routeros']);
+    expect(cfg.stderr.trim()).toBe('flatnet-router: --target routeros: the spec has no RouterOS router or switch; it has OpenWrt (edge): use --target openwrt');
+  });
+});
