@@ -196,7 +196,7 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
 
   it('a rule with src_ip or ipset may match: the flow cannot be decided, and says why', () => {
     for (const [variant, why] of [
-      ['src_ip rule', ''],
+      ['src_ip rule', 'src_ip 10.30.0.5'],
       ['ipset rule', 'ipset trusted'],
     ] as const) {
       const bad = findings(VARIANTS[variant]!);
@@ -219,7 +219,8 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
     const labels = bad.map((r) => r.flow.label);
     expect(labels).toEqual(expect.arrayContaining(['cams → lan', 'cams → internet', 'cams → media', 'cams → router ssh (tcp/22)']));
     expect(bad.every((r) => r.live === 'accept')).toBe(true);
-    expect(byFlow(bad, 'cams → lan').rule).toMatchObject({ chain: 'zone', id: '@zone[0]', text: 'zone lan forward ACCEPT (traffic within the zone)' });
+    expect(byFlow(bad, 'cams → lan').rule).toMatchObject({ chain: 'zone', id: '@zone[0]', text: 'zone lan forward ACCEPT (traffic within the zone); br-lan.30 (network cams) is also in zone lan' });
+    expect(byFlow(bad, 'cams → media').rule).toMatchObject({ id: 'flatnet_media_from_lan', text: expect.stringContaining('is also in zone lan') });
     expect(byFlow(bad, 'cams → internet').rule).toMatchObject({ chain: 'forwarding', id: '@forwarding[0]' });
     // the LAN side is still the LAN's own device (br-lan), not the flatnet VLAN
     expect(byFlow(audit(VARIANTS['cams listed in the lan zone']!), 'lan → media').live).toBe('accept');

@@ -574,7 +574,7 @@ class Fw4 {
     // matchers this evaluator does not decide for a flow
     const unknown: string[] = [];
     for (const key of ['src_mac', 'ipset', 'helper', 'limit', 'start_date', 'stop_date', 'start_time', 'stop_time', 'weekdays', 'mark', 'dscp']) {
-      if (s.options.has(key)) unknown.push(`${key} ${String(s.options.get(key))}`);
+      if (s.options.has(key)) unknown.push(`${key} ${uciText(s.options.get(key))}`);
     }
     const zoneFamilies = [src.zone?.family ?? 0, dest?.zone?.family ?? 0].filter((f) => f !== 0);
 
@@ -627,6 +627,10 @@ class Fw4 {
       ...(device ? { device: { name: device.val, outward } } : {}),
       uncertainProto,
       unknown: unknown.join(', '),
+      narrowing: ['src_ip', 'dest_ip', 'src_port', 'dest_port']
+        .filter((k) => s.options.has(k))
+        .map((k) => `${k} ${uciText(s.options.get(k))}`)
+        .join(', '),
     };
     return spec;
   }
@@ -776,6 +780,8 @@ interface RuleSpec {
   uncertainProto: boolean;
   /** the matchers a flow does not fix, as written ('' when none) */
   unknown: string;
+  /** the address and port matchers, as written: what a "may match" depends on otherwise */
+  narrowing: string;
 }
 
 const L4_NUMBERS: Record<string, string> = { tcp: '6', udp: '17', icmp: '1', 'ipv6-icmp': '58' };
@@ -837,7 +843,7 @@ function matchRule(spec: RuleSpec, p: Fw4Packet): { m: Match; why?: string } {
   }
   if (spec.unknown !== '') return { m: 'maybe', why: spec.unknown };
   if (spec.uncertainProto) return { m: 'maybe', why: 'a negated proto' };
-  return m === 'yes' ? YES : { m, why: 'a port, address or protocol the flow does not fix' };
+  return m === 'yes' ? YES : { m, why: spec.narrowing !== '' ? `${spec.narrowing} (the flow is any address of its side, any port)` : 'a protocol the flow does not fix' };
 }
 
 function addrMatch(addrs: readonly Addr[], side: IpRange | undefined): Match {
@@ -859,11 +865,13 @@ function addrMatch(addrs: readonly Addr[], side: IpRange | undefined): Match {
   return m;
 }
 
+const uciText = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : (v ?? ''));
+
 function ruleText(s: ExportedSection): string {
   const parts: string[] = [];
   for (const key of ['src', 'src_ip', 'src_port', 'dest', 'dest_ip', 'dest_port', 'proto', 'icmp_type', 'family', 'ipset', 'device', 'mark']) {
     const v = s.options.get(key);
-    if (v !== undefined) parts.push(`${key} ${Array.isArray(v) ? v.join(',') : v}`);
+    if (v !== undefined) parts.push(`${key} ${uciText(v)}`);
   }
   parts.push(`target ${opt(s, 'target') ?? '(none)'}`);
   return parts.join(' ');
@@ -910,7 +918,21 @@ export function auditOpenWrt(model: Model, router: OpenWrtRouter, firewall: UciC
     const key = e.kind === 'network' ? `n:${e.network}` : e.kind;
     return sides.get(key) ?? sides.set(key, sideOf(e)).get(key)!;
   };
-  return specFlows(model, router).map((flow) => evaluateFlow(model, flow, fw, cached));
+  // a flatnet network whose device is also in another zone (listed in the lan zone, say) is that zone's too:
+  // the deciding rule is then someone's rule for that zone, and the note says why it applies
+  const alsoIn = new Map<string, string>();
+  for (const name of router.networks) {
+    const n = findNetwork(model, name);
+    const dev = ifaces.get(n.names.uciSection);
+    if (dev === undefined) continue;
+    const zones = fw.zones.filter((z) => z.name !== n.names.firewallZone && (fw.zoneMatch(z, dev, 4).m === 'yes' || fw.zoneMatch(z, dev, 6).m === 'yes')).map((z) => z.name);
+    if (zones.length > 0) alsoIn.set(name, `${dev} (network ${name}) is also in zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}`);
+  }
+  return specFlows(model, router).map((flow) => {
+    const r = evaluateFlow(model, flow, fw, cached);
+    const notes = [flow.from, flow.to].flatMap((e) => (e.kind === 'network' && alsoIn.has(e.network) ? [alsoIn.get(e.network)!] : []));
+    return r.rule && notes.length > 0 ? { ...r, rule: { ...r.rule, text: `${r.rule.text}; ${notes.join('; ')}` } } : r;
+  });
 }
 
 const addressCache = new WeakMap<object, Map<string, IpRange | undefined>>();
@@ -928,7 +950,7 @@ function addressOf(model: Model, e: Endpoint, family: 4 | 6, gateway: boolean): 
 }
 
 /** The packets of a flow: one per protocol (TCP and UDP for a flow of any service) and per pair of devices. */
-export function flowPackets(model: Model, flow: Flow, ins: readonly string[], outs: readonly (string | undefined)[]): Fw4Packet[] {
+function flowPackets(model: Model, flow: Flow, ins: readonly string[], outs: readonly (string | undefined)[]): Fw4Packet[] {
   const toRouter = flow.to.kind === 'router';
   const src = addressOf(model, flow.from, flow.family, false);
   const dst = toRouter ? addressOf(model, flow.from, flow.family, true) : addressOf(model, flow.to, flow.family, false);
