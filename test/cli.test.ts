@@ -152,7 +152,8 @@ describe('flatnet-router CLI', () => {
       return dir;
     };
     expect(readFileSync(join(out('homelab.yaml'), 'routeros', 'core.rsc'), 'utf8').split('\n')[1]).toContain('/import file-name=core.rsc');
-    expect(readFileSync(join(out('openwrt-vlan.yaml'), 'openwrt', 'edge.uci'), 'utf8').split('\n')[1]).toContain('uci batch < edge.uci');
+    // the OpenWrt header's paste: the cleanup line, then the batch of this file
+    expect(readFileSync(join(out('openwrt-vlan.yaml'), 'openwrt', 'edge.uci'), 'utf8').split('\n').find((l) => l.startsWith('#   uci batch <'))).toContain('uci batch < edge.uci');
   });
 
   it('--help of each command shows an example', () => {
