@@ -49,21 +49,39 @@ const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
 const negated = (v: string): [boolean, string] => (v.startsWith('!') ? [true, v.slice(1)] : [false, v]);
 const flip = (m: Match, neg: boolean): Match => (!neg || m === 'maybe' ? m : m === 'yes' ? 'no' : 'yes');
 
-class Evaluator {
-  private readonly byChain = new Map<string, Array<{ row: Row; position: number }>>();
-  private readonly dynamic = new Set<string>();
+interface CompiledRule {
+  row: Row;
+  position: number;
+  /** the rule's matchers, parsed once */
+  tests: Array<{ test: (p: Packet) => Match; why: string }>;
+  /** a plain in-interface=X / out-interface=X: rules naming another interface are skipped without a test */
+  inInterface?: string;
+  outInterface?: string;
+  /** a plain in-interface-list=L / out-interface-list=L: rules whose list does not hold the interface are skipped too */
+  inList?: string;
+  outList?: string;
+}
 
-  constructor(
-    rows: readonly Row[],
-    private readonly members: readonly Row[],
-    interfaces: readonly Row[],
-  ) {
+class Evaluator {
+  private readonly byChain = new Map<string, CompiledRule[]>();
+  private readonly dynamic = new Set<string>();
+  /** list name → its members (enabled) */
+  private readonly lists = new Map<string, Set<string>>();
+  /** the rules of a chain that can concern a packet with these interfaces, in order (cached per interface pair) */
+  private readonly candidates = new Map<string, CompiledRule[]>();
+
+  constructor(rows: readonly Row[], members: readonly Row[], interfaces: readonly Row[]) {
+    for (const i of interfaces) if (truthy(i.dynamic)) this.dynamic.add(i.name ?? '');
+    for (const m of members) {
+      if (truthy(m.disabled)) continue;
+      const list = m.list ?? '';
+      (this.lists.get(list) ?? this.lists.set(list, new Set()).get(list)!).add(m.interface ?? '');
+    }
     rows.forEach((row, position) => {
       if (truthy(row.disabled)) return;
       const chain = row.chain ?? '';
-      (this.byChain.get(chain) ?? this.byChain.set(chain, []).get(chain)!).push({ row, position });
+      (this.byChain.get(chain) ?? this.byChain.set(chain, []).get(chain)!).push(this.compile(row, position));
     });
-    for (const i of interfaces) if (truthy(i.dynamic)) this.dynamic.add(i.name ?? '');
   }
 
   /** Is `iface` in interface list `list`? */
@@ -72,71 +90,115 @@ class Evaluator {
     if (list === 'none') return 'no';
     if (list === 'dynamic') return this.dynamic.has(iface) ? 'yes' : 'no';
     if (list === 'static') return this.dynamic.has(iface) ? 'no' : 'yes';
-    return this.members.some((m) => m.list === list && m.interface === iface && !truthy(m.disabled)) ? 'yes' : 'no';
+    return this.lists.get(list)?.has(iface) ? 'yes' : 'no';
   }
 
-  match(row: Row, p: Packet): { m: Match; why?: string } {
-    let result: Match = 'yes';
-    let why: string | undefined;
-    const and = (m: Match, because: string) => {
-      if (m === 'no') result = 'no';
-      else if (m === 'maybe' && result === 'yes') {
-        result = 'maybe';
-        why ??= because;
-      }
-    };
+  private compile(row: Row, position: number): CompiledRule {
+    const rule: CompiledRule = { row, position, tests: [] };
+    const add = (test: (p: Packet) => Match, why: string) => rule.tests.push({ test, why });
     for (const [key, raw] of Object.entries(row)) {
-      if (NOT_MATCHERS.has(key) || raw === '' || (result as Match) === 'no') continue;
+      if (NOT_MATCHERS.has(key) || raw === '') continue;
       const [neg, value] = negated(raw);
       switch (key) {
         case 'in-interface':
-          and(flip(p.inInterface === value ? 'yes' : 'no', neg), key);
+          if (!neg) rule.inInterface = value;
+          add((p) => flip(p.inInterface === value ? 'yes' : 'no', neg), key);
           break;
         case 'out-interface':
-          and(p.outInterface === undefined ? 'no' : flip(p.outInterface === value ? 'yes' : 'no', neg), key);
+          if (!neg) rule.outInterface = value;
+          add((p) => (p.outInterface === undefined ? 'no' : flip(p.outInterface === value ? 'yes' : 'no', neg)), key);
           break;
         case 'in-interface-list':
-          and(flip(this.inList(p.inInterface, value), neg), key);
+          if (!neg) rule.inList = value;
+          add((p) => flip(this.inList(p.inInterface, value), neg), key);
           break;
         case 'out-interface-list':
-          and(p.outInterface === undefined ? 'no' : flip(this.inList(p.outInterface, value), neg), key);
+          if (!neg) rule.outList = value;
+          add((p) => (p.outInterface === undefined ? 'no' : flip(this.inList(p.outInterface, value), neg)), key);
           break;
         case 'src-address':
-        case 'dst-address':
-          and(flip(addressMatch(value, key === 'src-address' ? p.src : p.dst), neg), `${key}=${raw}`);
+        case 'dst-address': {
+          const range = parseAddressMatcher(value);
+          const src = key === 'src-address';
+          add((p) => flip(addressMatch(range, src ? p.src : p.dst), neg), `${key}=${raw}`);
           break;
+        }
         case 'protocol': {
           const want = PROTOCOLS[value] ?? value;
-          and(p.protocol === undefined ? 'maybe' : flip(p.protocol === want ? 'yes' : 'no', neg), `protocol=${raw}`);
+          add((p) => (p.protocol === undefined ? 'maybe' : flip(p.protocol === want ? 'yes' : 'no', neg)), `protocol=${raw}`);
           break;
         }
         case 'dst-port':
-          and(p.dstPort === undefined ? 'maybe' : flip(portMatch(value, p.dstPort), neg), `dst-port=${raw} (the flow is any port)`);
+          add((p) => (p.dstPort === undefined ? 'maybe' : flip(portMatch(value, p.dstPort), neg)), `dst-port=${raw} (the flow is any port)`);
           break;
-        case 'connection-state':
+        case 'connection-state': {
           // a new connection's first packet is "new"
-          and(flip(value.split(',').map((s) => s.trim()).includes('new') ? 'yes' : 'no', neg), key);
+          const m = flip(value.split(',').map((x) => x.trim()).includes('new') ? 'yes' : 'no', neg);
+          add(() => m, key);
           break;
-        case 'connection-nat-state':
+        }
+        case 'connection-nat-state': {
           // flatnet's flows are not port-forwarded (dstnat); srcnat is decided after the filter
-          and(value === 'dstnat' ? flip('no', neg) : 'maybe', `connection-nat-state=${raw}`);
+          const m: Match = value === 'dstnat' ? flip('no', neg) : 'maybe';
+          add(() => m, `connection-nat-state=${raw}`);
           break;
-        case 'ipsec-policy':
-          and(value.endsWith(',ipsec') ? 'no' : value.endsWith(',none') ? 'yes' : 'maybe', `ipsec-policy=${raw}`);
+        }
+        case 'ipsec-policy': {
+          const m: Match = value.endsWith(',ipsec') ? 'no' : value.endsWith(',none') ? 'yes' : 'maybe';
+          add(() => m, `ipsec-policy=${raw}`);
           break;
+        }
         default:
           // address lists, marks, limits, layer7, time, ...: not modelled
-          and('maybe', `${key}=${raw}`);
+          add(() => 'maybe', `${key}=${raw}`);
+      }
+    }
+    // the interface tests first: they decide most rules, and cheaply
+    const rank = (why: string) => (why.endsWith('interface') || why.endsWith('interface-list') ? 0 : 1);
+    rule.tests.sort((a, b) => rank(a.why) - rank(b.why));
+    return rule;
+  }
+
+  match(rule: CompiledRule, p: Packet): { m: Match; why?: string } {
+    let result: Match = 'yes';
+    let why: string | undefined;
+    for (const t of rule.tests) {
+      const m = t.test(p);
+      if (m === 'no') return { m: 'no' };
+      if (m === 'maybe' && result === 'yes') {
+        result = 'maybe';
+        why = t.why;
       }
     }
     return { m: result, ...(why !== undefined ? { why } : {}) };
   }
 
+  /** Two levels, each cached: the rules the in-interface allows, then of those the ones the out-interface allows. */
+  private rulesFor(chain: string, p: Packet): CompiledRule[] {
+    const inKey = `${chain}\u0000${p.inInterface}`;
+    let byIn = this.candidates.get(inKey);
+    if (!byIn) {
+      byIn = (this.byChain.get(chain) ?? []).filter((r) => (r.inInterface === undefined || r.inInterface === p.inInterface) && (r.inList === undefined || this.inList(p.inInterface, r.inList) !== 'no'));
+      this.candidates.set(inKey, byIn);
+    }
+    const out = p.outInterface;
+    const key = `${inKey}\u0000${out ?? ''}`;
+    let list = this.candidates.get(key);
+    if (!list) {
+      list = byIn.filter((r) => (r.outInterface === undefined || r.outInterface === out) && (r.outList === undefined || (out !== undefined && this.inList(out, r.outList) !== 'no')));
+      this.candidates.set(key, list);
+    }
+    return list;
+  }
+
   run(p: Packet): Outcome {
-    const memo = new Map<string, Outcome>();
-    const active = new Set<string>();
+    const memo = new Map<number, Outcome>();
+    const active = new Set<number>();
+    const chainIds = new Map<string, number>();
     const from = (chain: string, i: number): Outcome => {
-      const key = `${chain}\u0000${i}`;
+      let c = chainIds.get(chain);
+      if (c === undefined) chainIds.set(chain, (c = chainIds.size));
+      const key = c * 1_000_000 + i;
       const known = memo.get(key);
       if (known) return known;
       if (active.has(key)) return { kind: 'undecided', why: `a loop of jumps through chain ${chain}` };
@@ -152,19 +214,25 @@ class Evaluator {
   }
 
   private step(chain: string, i: number, p: Packet, from: (chain: string, i: number) => Outcome): Outcome {
-    const rules = this.byChain.get(chain) ?? [];
-    const rule = rules[i];
-    if (!rule) return { kind: 'continue' };
-    const { m, why } = this.match(rule.row, p);
-    if (m === 'no') return from(chain, i + 1);
-    const taken = this.action(rule, chain, i, from);
+    const rules = this.rulesFor(chain, p);
+    // rules that cannot match are passed over here rather than one call deep each (a chain of 2,000 rules)
+    let k = i;
+    let matched: { m: Match; why?: string } | undefined;
+    for (; k < rules.length; k++) {
+      matched = this.match(rules[k]!, p);
+      if (matched.m !== 'no') break;
+    }
+    const rule = rules[k];
+    if (!rule || !matched) return { kind: 'continue' };
+    const { m, why } = matched;
+    const taken = this.action(rule, chain, k, from);
     if (m === 'yes') return taken;
-    const notTaken = from(chain, i + 1);
+    const notTaken = from(chain, k + 1);
     if (taken.kind === notTaken.kind && taken.kind !== 'undecided') return notTaken;
     return { kind: 'undecided', rule, why: why ?? 'a matcher flatnet does not model' };
   }
 
-  private action(rule: { row: Row; position: number }, chain: string, i: number, from: (chain: string, i: number) => Outcome): Outcome {
+  private action(rule: CompiledRule, chain: string, i: number, from: (chain: string, i: number) => Outcome): Outcome {
     switch (rule.row.action ?? 'accept') {
       case 'accept':
       case 'fasttrack-connection':
@@ -193,9 +261,8 @@ interface Outcome {
   why?: string;
 }
 
-/** A RouterOS address matcher (address, prefix or range) against the flow's side: a prefix or any address. */
-function addressMatch(value: string, side: IpRange | undefined): Match {
-  const range = parseAddressMatcher(value);
+/** A RouterOS address matcher (parsed: address, prefix or range) against the flow's side: a prefix or any address. */
+function addressMatch(range: IpRange | undefined, side: IpRange | undefined): Match {
   if (!range) return 'maybe';
   if (!side) return 'maybe';
   if (contains(range, side)) return 'yes';
@@ -223,8 +290,18 @@ function portMatch(value: string, port: number): Match {
   return 'no';
 }
 
+const decided = new WeakMap<Row, DecidingRule>();
+
 function decidingRule(rule: { row: Row; position: number } | undefined, chain: string): DecidingRule | undefined {
   if (!rule) return undefined;
+  const known = decided.get(rule.row);
+  if (known) return known;
+  const made = describeRule(rule, chain);
+  decided.set(rule.row, made);
+  return made;
+}
+
+function describeRule(rule: { row: Row; position: number }, chain: string): DecidingRule {
   const { row } = rule;
   const matchers = Object.entries(row)
     .filter(([k, v]) => !NOT_MATCHERS.has(k) && v !== '')
@@ -259,8 +336,17 @@ export function auditRouterOS(model: Model, router: RouterOSRouter, state: RosFi
         return { names: [], what: 'the router' };
     }
   };
+  const addresses = new Map<string, IpRange | undefined>();
   const addressOf = (e: Endpoint, family: 4 | 6, gateway: boolean): IpRange | undefined => {
     if (e.kind !== 'network') return undefined;
+    const key = `${e.network}/${family}/${gateway}`;
+    if (addresses.has(key)) return addresses.get(key);
+    const found = parseAddressOf(e.network, family, gateway);
+    addresses.set(key, found);
+    return found;
+  };
+  const parseAddressOf = (network: string, family: 4 | 6, gateway: boolean): IpRange | undefined => {
+    const e = { network };
     const n = findNetwork(model, e.network);
     const text = family === 4 ? (gateway ? `${n.ipv4.gateway}/32` : n.ipv4.subnet) : n.ipv6 ? (gateway ? `${n.ipv6.gateway}/128` : n.ipv6.subnet) : undefined;
     const c: Cidr | undefined = text ? parseCidr(text) : undefined;
