@@ -138,7 +138,7 @@ export class HostUnit implements PushUnit {
         try {
           await this.applyDocker(step.docker, notes);
         } catch (err) {
-          fail(i, (err as Error).message);
+          fail(i, `${(err as Error).message}${this.transport.connectionLost?.() ? ' (whether that step was made is unknown)' : ''}`);
         }
         i++;
         continue;

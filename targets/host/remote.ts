@@ -353,6 +353,10 @@ export class RemoteTransport implements HostTransport {
     return { ipReads: this.ipReads, channels: this.session?.stats.channels ?? 0, connections: this.session ? 1 : 0 };
   }
 
+  connectionLost(): boolean {
+    return this.session?.closedReason !== undefined;
+  }
+
   close(): void {
     this.agent?.destroy();
     for (const c of this.channels) c.stream.destroy();

@@ -79,6 +79,8 @@ export interface HostTransport {
   /** carries out ops in order; throws HostOpsError saying how many were done */
   run(ops: readonly HostOp[]): Promise<void>;
   stats(): TransportStats;
+  /** the connection went away (remote only): what the last step did is unknown */
+  connectionLost?(): boolean;
   close(): void;
 }
 
