@@ -16,6 +16,8 @@ export interface PlanCommandOptions {
   routers?: string[];
   switches?: string[];
   host?: string;
+  /** more Docker hosts (a repeated --host) */
+  hosts?: string[];
   json?: boolean;
   detailedExitcode?: boolean;
   /** seconds, per API command and for connect+login */
@@ -63,7 +65,7 @@ export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
     ...(options.installRoot !== undefined ? { installRoot: options.installRoot } : {}),
     ...(options.recreateNetworks ? { recreateNetworks: true } : {}),
   };
-  const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.switches ? { switches: options.switches } : {}), ...(options.host !== undefined ? { host: options.host } : {}) }, pushOptions);
+  const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.switches ? { switches: options.switches } : {}), ...(options.host !== undefined ? { host: options.host } : {}), ...(options.hosts?.length ? { hosts: options.hosts } : {}) }, pushOptions);
   const colorOut = useColor(io.stdout, io.env);
   const colorErr = useColor(io.stderr, io.env);
   const progress = (unit: UnitRef, message: string) => {
