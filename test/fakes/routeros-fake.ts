@@ -9,6 +9,7 @@
 // may change them between commands.
 import net from 'node:net';
 import tls from 'node:tls';
+import { runScript } from './routeros-script.js';
 
 export interface FakeRouterOptions {
   user?: string;
@@ -23,6 +24,20 @@ export interface FakeRouterOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** called after every change command the fake carried out (not trapped): tests check invariants there */
   afterChange?: (entry: { command: string; words: string[] }) => void;
+  /** new connections are closed at once (the admin cut off): sessions already open keep working */
+  refuseConnections?: boolean;
+  /** how /system/clock prints its date: 'iso' (7.10+: 2025-06-01, the default) or 'old' (jun/01/2025) */
+  dateFormat?: 'iso' | 'old';
+}
+
+/** What one run of a scheduler entry did (advanceClock). */
+export interface SchedulerRun {
+  name: string;
+  onEvent: string;
+  /** the script's changes, as API words */
+  changes: string[][];
+  /** set when the script stopped with an error */
+  error?: string;
 }
 
 export interface FakeLogEntry {
@@ -143,6 +158,14 @@ function normDuration(v: string): string {
     total -= n * size;
   }
   return out;
+}
+
+/** A duration as the fake prints it (`1d2h3m4s`, `0s`) in ms. */
+function durationMs(v: string): number {
+  const units: Record<string, number> = { w: 604800, d: 86400, h: 3600, m: 60, s: 1 };
+  let total = 0;
+  for (const [, n, u] of normDuration(v).matchAll(/(\d+)([wdhms])/g)) total += Number(n) * units[u!]!;
+  return total * 1000;
 }
 
 function normBool(v: string): string {
@@ -330,7 +353,25 @@ const MENUS: Record<string, MenuDef> = {
   '/ip/dhcp-server/network': menu(ALL_OPS, [['dns-server', ''], ['dynamic', 'false']]),
   '/ip/pool': menu(ALL_OPS),
   '/system/resource': menu(['print']),
+  '/system/clock': menu(['print']),
+  // documented defaults: policy is every policy the user has, interval 0s runs once at start-date/start-time
+  '/system/script': menu(['print', 'add', 'set', 'remove'], [['owner', 'admin'], ['policy', 'ftp,reboot,read,write,policy,test,password,sniff,sensitive,romon'], ['dont-require-permissions', 'false'], ['run-count', '0'], ['invalid', 'false']]),
+  '/system/scheduler': menu(['print', 'add', 'set', 'remove', 'enable', 'disable'], [['interval', '0s'], ['owner', 'admin'], ['policy', 'ftp,reboot,read,write,policy,test,password,sniff,sensitive,romon'], ['run-count', '0'], ['disabled', 'false']]),
 };
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** `2025-06-01` or `jun/01/2025` plus `HH:MM:SS` → ms of that wall-clock time (as UTC); undefined if unreadable. */
+function wallClock(date: string | undefined, time: string | undefined): number | undefined {
+  if (date === undefined || time === undefined) return undefined;
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const old = /^([a-z]{3})\/(\d{2})\/(\d{4})$/.exec(date.toLowerCase());
+  const t = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(time);
+  if ((!iso && !old) || !t) return undefined;
+  const [y, m, d] = iso ? [Number(iso[1]), Number(iso[2]) - 1, Number(iso[3])] : [Number(old![3]), MONTHS.indexOf(old![1]!), Number(old![2])];
+  return Date.UTC(y, m, d, Number(t[1]), Number(t[2]), Number(t[3]));
+}
 
 const RESOURCE_ROW: Record<string, string> = {
   uptime: '1d2h3m4s',
@@ -422,10 +463,12 @@ export class FakeRouterOS {
   private conns = new Set<Conn>();
   private nextId = 1;
   private tables = new Map<string, Row[]>();
+  /** the router's wall clock (ms, read as UTC): moves only by advanceClock */
+  clock = Date.UTC(2025, 5, 1, 12, 0, 0);
 
   constructor(options: FakeRouterOptions = {}) {
     this.options = options;
-    for (const m of Object.keys(MENUS)) if (m !== '/interface' && m !== '/system/resource') this.tables.set(m, []);
+    for (const m of Object.keys(MENUS)) if (m !== '/interface' && m !== '/system/resource' && m !== '/system/clock') this.tables.set(m, []);
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -516,9 +559,97 @@ export class FakeRouterOS {
     this.addRow(f6, { chain: 'forward', action: 'drop', 'in-interface-list': '!LAN', comment: 'defconf: drop everything else not coming from LAN' });
   }
 
+  // ---- the scheduler ------------------------------------------------------
+
+  /**
+   * When a scheduler entry runs next (ms on the fake's clock), as RouterOS documents it: at start-date and
+   * start-time, then every interval; an interval of 0 runs once, and not at all once its time has passed.
+   */
+  private nextRun(row: Row, after = this.clock): number | undefined {
+    if (row.props.get('disabled') === 'true') return undefined;
+    const start = wallClock(row.props.get('start-date'), row.props.get('start-time'));
+    if (start === undefined) return undefined;
+    const interval = durationMs(row.props.get('interval') ?? '0s');
+    if (start > after) return start;
+    if (interval <= 0) return undefined;
+    return start + Math.ceil((after - start + 1) / interval) * interval;
+  }
+
+  /**
+   * Makes `seconds` pass on the router's clock and runs every scheduler entry that falls due, in time order,
+   * each on-event through the script interpreter of routeros-script.ts over an in-process session (the
+   * router's own: it works while API connections are refused). `/system/script/run <name>` runs that script.
+   */
+  async advanceClock(seconds: number): Promise<SchedulerRun[]> {
+    const until = this.clock + seconds * 1000;
+    const runs: SchedulerRun[] = [];
+    for (;;) {
+      const due = (this.tables.get('/system/scheduler') ?? [])
+        .map((row) => ({ row, at: this.nextRun(row, this.clock - 1) }))
+        .filter((x): x is { row: Row; at: number } => x.at !== undefined && x.at <= until)
+        .sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.clock = Math.max(this.clock, due.at);
+      const { row } = due;
+      row.props.set('run-count', String(Number(row.props.get('run-count') ?? '0') + 1));
+      const onEvent = row.props.get('on-event') ?? '';
+      const run: SchedulerRun = { name: row.props.get('name') ?? '', onEvent, changes: [] };
+      runs.push(run);
+      const named = /^\/system\/script\/run\s+(\S+)$/.exec(onEvent.trim()) ?? (/^[A-Za-z0-9_-]+$/.test(onEvent.trim()) ? [onEvent, onEvent.trim()] : null);
+      let source = onEvent;
+      if (named) {
+        const script = (this.tables.get('/system/script') ?? []).find((r) => r.props.get('name') === named[1]);
+        if (!script) {
+          run.error = `no such script ${named[1]}`;
+          this.clock += 1000; // an entry that cannot run must not be found due again
+          continue;
+        }
+        script.props.set('run-count', String(Number(script.props.get('run-count') ?? '0') + 1));
+        source = script.props.get('source') ?? '';
+      }
+      try {
+        run.changes = (await runScript(this.localClient(), source)).changes;
+      } catch (err) {
+        run.error = (err as Error).message;
+      }
+      // an entry with an interval keeps running; one that ran once is past its time now
+      this.clock += 1;
+    }
+    this.clock = Math.max(this.clock, until);
+    return runs;
+  }
+
+  /** An in-process session, as the router's own scripts have: commands run through the same menus. */
+  localClient(): { command(words: string[]): Promise<{ rows: Array<Record<string, string>>; ret?: string; empty: boolean }> } {
+    const conn = { id: 0, authed: true, notLoggedIn: 0, closed: false } as unknown as Conn;
+    return {
+      command: async (words: string[]) => {
+        const reply = this.process(conn, words);
+        const rows: Array<Record<string, string>> = [];
+        let ret: string | undefined;
+        let empty = false;
+        const traps: string[] = [];
+        for (const { words: w } of reply.sentences) {
+          if (w[0] === '!re') rows.push(Object.fromEntries(w.slice(1).map((x) => [x.slice(1, x.indexOf('=', 1)), x.slice(x.indexOf('=', 1) + 1)])));
+          else if (w[0] === '!empty') empty = true;
+          else if (w[0] === '!trap') traps.push(w.find((x) => x.startsWith('=message='))?.slice(9) ?? 'trap');
+          else if (w[0] === '!done') ret = w.find((x) => x.startsWith('=ret='))?.slice(5);
+        }
+        if (traps.length > 0) throw new Error(`${words[0]}: ${traps.join('; ')}`);
+        const cmd = parseCommand(words);
+        if (CHANGE_OPS.has(cmd.op)) this.options.afterChange?.({ command: cmd.path, words: words.slice(1) });
+        return { rows, ...(ret !== undefined ? { ret } : {}), empty };
+      },
+    };
+  }
+
   // ---- connections --------------------------------------------------------
 
   private accept(socket: net.Socket): void {
+    if (this.options.refuseConnections) {
+      socket.destroy();
+      return;
+    }
     this.stats.connections++;
     const conn: Conn = {
       id: this.stats.connections,
@@ -649,7 +780,8 @@ export class FakeRouterOS {
     if (cmd.path === '/quit') return fatal('session terminated on request');
     if (cmd.path === '/cancel') return { sentences: [done()] };
 
-    if (CHANGE_OPS.has(cmd.op)) {
+    // the fault knobs count changes of the configuration: the rollback's script and scheduler entry are not
+    if (CHANGE_OPS.has(cmd.op) && !cmd.menu.startsWith('/system/')) {
       const k = ++this.stats.changes;
       if (this.options.dropAtChange === k) return { sentences: [], after: 'reset' };
       if (this.options.fatalAtChange === k) return fatal('session terminated on request');
@@ -711,6 +843,12 @@ export class FakeRouterOS {
     if (menuPath === '/system/resource') {
       return [{ id: '', menu: menuPath, props: new Map(Object.entries(RESOURCE_ROW)) }];
     }
+    if (menuPath === '/system/clock') {
+      const at = new Date(this.clock);
+      const date = this.options.dateFormat === 'old' ? `${MONTHS[at.getUTCMonth()]}/${two(at.getUTCDate())}/${at.getUTCFullYear()}` : `${at.getUTCFullYear()}-${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())}`;
+      const time = `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
+      return [{ id: '', menu: menuPath, props: new Map(Object.entries({ time, date, 'time-zone-autodetect': 'false', 'time-zone-name': 'manual', 'gmt-offset': '+00:00', 'dst-active': 'false' })) }];
+    }
     return this.tables.get(menuPath) ?? [];
   }
 
@@ -730,7 +868,7 @@ export class FakeRouterOS {
 
   private render(row: Row, union = false): Record<string, string> {
     const out: Record<string, string> = {};
-    if (row.menu === '/system/resource') {
+    if (row.menu === '/system/resource' || row.menu === '/system/clock') {
       for (const [k, v] of row.props) out[k] = v;
       return out;
     }
@@ -750,6 +888,13 @@ export class FakeRouterOS {
     for (const [k, v] of row.props) {
       if (REF_LIST_KEYS.includes(k) && row.menu === '/interface/bridge/vlan') out[k] = this.sortMembers(v);
       else out[k] = v;
+    }
+    if (row.menu === '/system/scheduler') {
+      const next = this.nextRun(row);
+      if (next !== undefined) {
+        const at = new Date(next);
+        out['next-run'] = `${at.getUTCFullYear()}-${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())} ${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
+      }
     }
     return out;
   }
@@ -782,7 +927,7 @@ export class FakeRouterOS {
       if (key === 'src-address' || key === 'dst-address') return normFirewallAddress(value, def.firewall);
     }
     if (row.menu === '/ipv6/address' && key === 'address') return compressV6(value);
-    if (key === 'lease-time') return normDuration(value);
+    if (key === 'lease-time' || (row.menu === '/system/scheduler' && key === 'interval')) return normDuration(value);
     return value;
   }
 

@@ -28,7 +28,15 @@
 //     (<expr> . <expr> ...)                   strings and numbers joined into one string
 //   <cond>: key=value, key~"regex", !(<cond>), (<cond>), joined by `and` or by `or` (not both unbracketed);
 //     value: bare, "string" or $var
+// and, for the rollback script of targets/routeros/rollback.ts (run as a /system/script, not an /import):
+//   *1F                                       an internal id literal (an expression, or a where value)
+//   [/menu/add k=v ...]                       an add as an expression: the new item's id
+//   /menu/move <items> [destination=<expr>]   moves the items before the destination (to the end without)
+//   /menu/unset <items> value-name=<key>
 import type { RosClient } from '../../targets/routeros/api.js';
+
+/** What the interpreter needs of a session: the API client, or the fake router's in-process one. */
+export type ScriptClient = Pick<RosClient, 'command'> | { command(words: string[]): Promise<{ rows: Array<Record<string, string>>; ret?: string }> };
 
 /** `:error` ran: RouterOS stops the import there. */
 export class ScriptError extends Error {}
@@ -147,6 +155,7 @@ type Expr =
   | { kind: 'pick'; of: Expr; start: Expr; end?: Expr }
   | { kind: 'strfind'; in: Expr; what: Expr }
   | { kind: 'toarray'; of: Expr }
+  | { kind: 'add'; menu: string; props: Array<[string, Expr]> }
   | { kind: 'arith'; op: '+' | '.'; terms: Expr[] };
 
 type Stmt =
@@ -158,7 +167,8 @@ type Stmt =
   | { kind: 'error'; message: Expr; line: number }
   | { kind: 'add'; menu: string; props: Array<[string, Expr]>; line: number }
   | { kind: 'set'; menu: string; items: Expr; props: Array<[string, Expr]>; line: number }
-  | { kind: 'items'; menu: string; op: 'remove' | 'enable' | 'disable'; items: Expr; line: number };
+  | { kind: 'items'; menu: string; op: 'remove' | 'enable' | 'disable'; items: Expr; line: number }
+  | { kind: 'itemsWith'; menu: string; op: 'move' | 'unset'; items: Expr; props: Array<[string, Expr]>; line: number };
 
 const MENU_PATH = /^(\/[a-z0-9-]+)+$/;
 
@@ -273,6 +283,14 @@ class Parser {
     if (op === 'remove' || op === 'enable' || op === 'disable') {
       return { kind: 'items', menu, op, items: this.expr(menu), line: t.line };
     }
+    if (op === 'move' || op === 'unset') {
+      const items = this.expr(menu);
+      const props = this.props();
+      const allowed = op === 'move' ? ['destination'] : ['value-name'];
+      for (const [k] of props) if (!allowed.includes(k)) this.fail(`${op} with ${k}`, t);
+      if (op === 'unset' && props.length !== 1) this.fail('unset without value-name', t);
+      return { kind: 'itemsWith', menu, op, items, props, line: t.line };
+    }
     return this.fail(`command ${op}`, t);
   }
 
@@ -303,6 +321,7 @@ class Parser {
     if (t.kind === 'str') return { kind: 'str', value: t.text };
     if (t.kind === 'var') return { kind: 'var', name: t.text };
     if (t.kind === 'word' && /^[0-9]+$/.test(t.text)) return { kind: 'num', value: Number(t.text) };
+    if (t.kind === 'word' && /^\*[0-9A-Fa-f]+$/.test(t.text)) return { kind: 'str', value: t.text };
     if (this.isOp('(', t)) {
       // (a + b ...) or (a . b ...): one operator per pair of parentheses, RouterOS's precedence is not modelled
       const terms = [this.expr(undefined)];
@@ -332,6 +351,10 @@ class Parser {
       e = { kind: 'strfind', in: where, what: this.expr(undefined) };
     } else if (head.text === ':toarray') {
       e = { kind: 'toarray', of: this.expr(undefined) };
+    } else if (head.text.endsWith('/add')) {
+      const menu = head.text.slice(0, -'/add'.length);
+      if (!MENU_PATH.test(menu)) this.fail('add without a menu', head);
+      e = { kind: 'add', menu, props: this.props() };
     } else if (head.text.endsWith('/get')) {
       const menu = head.text.slice(0, -'/get'.length);
       if (!MENU_PATH.test(menu)) this.fail('get without a menu', head);
@@ -451,7 +474,7 @@ export interface RunResult {
  * from the router rejects with the client's RosError, `:error` with ScriptError). The whole script is
  * parsed first, so an unsupported construct anywhere means no command at all.
  */
-export async function runScript(client: RosClient, script: string, options: RunOptions = {}): Promise<RunResult> {
+export async function runScript(client: ScriptClient, script: string, options: RunOptions = {}): Promise<RunResult> {
   const program = parseScript(script);
   const changes: string[][] = [];
   type Scope = Map<string, Value>;
@@ -463,10 +486,11 @@ export async function runScript(client: RosClient, script: string, options: RunO
     throw new UnsupportedScript(`line ${line}: variable $${name} is not set`);
   };
 
-  const change = async (words: string[]): Promise<void> => {
-    await client.command(words);
+  const change = async (words: string[]): Promise<string | undefined> => {
+    const reply = await client.command(words);
     changes.push(words);
     await options.onChange?.(words);
+    return reply.ret;
   };
 
   const fail = (line: number, why: string): never => {
@@ -551,6 +575,11 @@ export async function runScript(client: RosClient, script: string, options: RunO
         const text = asString(v, line);
         return text === '' ? [] : text.split(',');
       }
+      case 'add': {
+        const ret = await change([`${e.menu}/add`, ...(await propWords(e.props, scopes, line))]);
+        if (ret === undefined) fail(line, `${e.menu}/add gave no id`);
+        return ret!;
+      }
       case 'arith': {
         const values = [];
         for (const t of e.terms) values.push(await evaluate(t, scopes, line));
@@ -613,6 +642,11 @@ export async function runScript(client: RosClient, script: string, options: RunO
           const props = await propWords(s.props, scopes, s.line);
           // like remove: nothing to set, nothing sent
           if (ids.length > 0) await change([`${s.menu}/set`, `=numbers=${ids.join(',')}`, ...props]);
+          break;
+        }
+        case 'itemsWith': {
+          const ids = asIds(await evaluate(s.items, scopes, s.line), s.line);
+          if (ids.length > 0) await change([`${s.menu}/${s.op}`, `=numbers=${ids.join(',')}`, ...(await propWords(s.props, scopes, s.line))]);
           break;
         }
         case 'items': {
