@@ -29,6 +29,8 @@ afterEach(async () => {
 const MEDIA: SwitchedNet = { vlan: 20, third: 20 };
 const CAMS: SwitchedNet = { vlan: 30, third: 30, access: ['sw1:ether7'] };
 const BRIDGE_MENUS = ['/interface/bridge/vlan', '/interface', '/interface/bridge', '/interface/bridge/port', '/system/resource'];
+// read with them, in the same round trip: the clock and a rollback left behind (targets/routeros/rollback.ts)
+const ROLLBACK_MENUS = ['/system/clock', '/system/scheduler', '/system/script'];
 
 // ---- pure diff -----------------------------------------------------------------------------------------
 
@@ -248,7 +250,7 @@ function bridgeState(fake: FakeRouterOS): unknown {
 const port = (fake: FakeRouterOS, name: string) => fake.rows('/interface/bridge/port').find((p) => p.interface === name)!;
 
 describe('RouterOS switch: plan/apply against the fake API server', () => {
-  it('apply, then a no-op plan is one login plus one print per menu it reads (five); the uplink and host port keep their PVID', async () => {
+  it('apply, then a no-op plan is one login plus one print per menu it reads (five, and the rollback\'s three); the uplink and host port keep their PVID', async () => {
     const d = await devices();
     const { model, sw1 } = switchedModel(d.spec({ media: MEDIA, cams: CAMS }));
     const first = await planDevice(model, sw1, PASSWORD);
@@ -259,7 +261,7 @@ describe('RouterOS switch: plan/apply against the fake API server', () => {
     ]);
     expect([port(d.sw, 'ether1').pvid, port(d.sw, 'ether5').pvid, port(d.sw, 'ether7').pvid]).toEqual(['1', '1', '30']);
     // only bridge menus were ever named on the switch
-    expect(new Set(d.sw.log.map((e) => e.command.slice(0, e.command.lastIndexOf('/'))))).toEqual(new Set(BRIDGE_MENUS));
+    expect(new Set(d.sw.log.map((e) => e.command.slice(0, e.command.lastIndexOf('/'))))).toEqual(new Set([...BRIDGE_MENUS, ...ROLLBACK_MENUS]));
 
     d.sw.log.length = 0;
     const sentencesBefore = d.sw.stats.sentencesIn;
@@ -268,9 +270,9 @@ describe('RouterOS switch: plan/apply against the fake API server', () => {
     expect(noop.changes).toEqual([]);
     expect(d.sw.stats.connections - connectionsBefore).toBe(1);
     // the login and the prints are the only sentences the switch received
-    expect(d.sw.stats.sentencesIn - sentencesBefore).toBe(1 + BRIDGE_MENUS.length);
-    expect(d.sw.log.map((e) => e.command).sort()).toEqual(BRIDGE_MENUS.map((m) => `${m}/print`).sort());
-    expect(noop.unit.stats.prints).toBe(5);
+    expect(d.sw.stats.sentencesIn - sentencesBefore).toBe(1 + BRIDGE_MENUS.length + ROLLBACK_MENUS.length);
+    expect(d.sw.log.map((e) => e.command).sort()).toEqual([...BRIDGE_MENUS, ...ROLLBACK_MENUS].map((m) => `${m}/print`).sort());
+    expect(noop.unit.stats.prints).toBe(8);
     // sent at once: one round trip for the reads (after the login's)
     expect(noop.unit.stats.roundTrips).toBeLessThanOrEqual(2);
   });

@@ -1,5 +1,6 @@
 // RouterOS plan and apply: read the live router in one pipelined round of prints, diff (diff.ts), and carry
 // out the operations level by level, every operation of a level in flight at once (tagged).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../src/errors.js';
 import { configuredPassword, expandHome } from '../../src/secrets.js';
@@ -8,6 +9,7 @@ import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type 
 import { RosClient, RosError, type RosConnectOptions, type RosStats } from './api.js';
 import { planRouter, readsFor, type IdRef, type LiveState, type PlannedOp, type RosOp, type Row } from './diff.js';
 import { MENU_ORDER, type RosMenu } from './index.js';
+import { clockPlus, leftoverRollback, ROLLBACK_COMMENT, ROLLBACK_NAME, ROLLBACK_POLICY, rollbackScript, type Leftover, type RouterTime } from './rollback.js';
 
 export interface RouterOSPushOptions {
   /** connect + login (default 10 s) */
@@ -16,7 +18,19 @@ export interface RouterOSPushOptions {
   commandTimeoutMs?: number;
   /** where password-env is looked up (default process.env) */
   env?: NodeJS.ProcessEnv;
+  /**
+   * seconds after which the router restores the state before an apply unless flatnet confirms it over a new
+   * connection (a /system/script with the inverse and a /system/scheduler entry); 0: no rollback. Default 60.
+   */
+  confirmTimeoutS?: number;
 }
+
+/** The reads of the rollback, sent with the plan's prints: the router's clock and a rollback left behind. */
+const ROLLBACK_READS: ReadonlyArray<readonly string[]> = [
+  ['/system/clock/print', '=.proplist=date,time'],
+  ['/system/scheduler/print', '=.proplist=.id,name,comment,start-date,start-time,disabled,run-count', `?name=${ROLLBACK_NAME}`],
+  ['/system/script/print', '=.proplist=.id,name,comment,run-count', `?name=${ROLLBACK_NAME}`],
+];
 
 /** Where a router or switch is in the spec: `routers.<name>` or `switches.<name>`. */
 export const specSection = (device: { kind?: 'router' | 'switch' }) => (device.kind === 'switch' ? 'switches' : 'routers');
@@ -32,6 +46,10 @@ export class RouterOSUnit implements PushUnit {
   readonly ref: UnitRef;
   private client?: RosClient;
   private planned?: ReturnType<typeof planRouter>;
+  private live?: LiveState;
+  /** the router's clock as the plan read it, and when (this machine's ms) */
+  private clock?: { at: RouterTime; readAt: number };
+  private leftover?: Leftover;
   /** API traffic of this unit (for benchmarks and tests) */
   stats: RosStats & { prints: number; changes: number } = { sentencesSent: 0, sentencesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTrips: 0, prints: 0, changes: 0 };
 
@@ -55,24 +73,41 @@ export class RouterOSUnit implements PushUnit {
       }
     }
     progress(`connecting to ${this.router.address}:${this.router.port}`);
+    this.client = await this.openClient({}, password, ca);
+    return this.client;
+  }
+
+  /** A new API session with the spec's settings (timeouts overridable: the confirmation bounds its own). */
+  private async openClient(timeouts: { connectTimeoutMs?: number; commandTimeoutMs?: number }, password?: string, ca?: Buffer): Promise<RosClient> {
+    const env = this.options.env ?? process.env;
+    password ??= routerPassword(this.router, env);
+    if (this.router.tls && this.router.caFile !== undefined && ca === undefined) ca = readFileSync(expandHome(this.router.caFile, env));
+    const connectTimeoutMs = timeouts.connectTimeoutMs ?? this.options.connectTimeoutMs;
+    const commandTimeoutMs = timeouts.commandTimeoutMs ?? this.options.commandTimeoutMs;
     const connect: RosConnectOptions = {
       host: this.router.address,
       port: this.router.port,
       user: this.router.user,
       password,
       ...(this.router.tls ? { tls: { insecure: this.router.tlsInsecure, ...(ca ? { ca } : {}) } } : {}),
-      ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
-      ...(this.options.commandTimeoutMs !== undefined ? { commandTimeoutMs: this.options.commandTimeoutMs } : {}),
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+      ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}),
     };
-    this.client = await RosClient.connect(connect);
-    return this.client;
+    return RosClient.connect(connect);
   }
 
   /** One print per menu this device reads (its capabilities decide which), all sent at once. */
   async read(client: RosClient): Promise<LiveState> {
     const reads = readsFor(this.router);
-    const replies = await Promise.all(reads.map((r) => client.command([`${r.menu}/print`, ...(r.proplist ? [`=.proplist=${r.proplist}`] : [])])));
-    this.stats.prints += reads.length;
+    const [replies, rollback] = await Promise.all([
+      Promise.all(reads.map((r) => client.command([`${r.menu}/print`, ...(r.proplist ? [`=.proplist=${r.proplist}`] : [])]))),
+      // in the same round trip
+      Promise.all(ROLLBACK_READS.map((words) => client.command([...words]))),
+    ]);
+    this.stats.prints += reads.length + ROLLBACK_READS.length;
+    const [clock, scheduler, script] = rollback.map((r) => r.rows) as [Row[], Row[], Row[]];
+    if (clock[0]?.date && clock[0]?.time) this.clock = { at: { date: clock[0].date, time: clock[0].time }, readAt: Date.now() };
+    this.leftover = leftoverRollback(scheduler, script, this.router.kind);
     const menus = Object.fromEntries(MENU_ORDER.map((m) => [m, [] as Row[]])) as Record<RosMenu, Row[]>;
     const live: LiveState = { menus, interfaces: [], interfaceLists: [], bridges: [], bridgePorts: [] };
     reads.forEach((r, i) => {
@@ -91,10 +126,14 @@ export class RouterOSUnit implements PushUnit {
     const live = await this.read(client);
     this.syncStats();
     const planned = planRouter(this.model, this.router, live);
+    // a pending rollback of an earlier apply would undo that apply in the middle of this one: refused
+    if (this.leftover?.pending) planned.problems.push({ path: [specSection(this.router), this.router.name], message: this.leftover.message });
+    else if (this.leftover) planned.warnings.push(this.leftover.message);
     if (planned.problems.length > 0) {
       throw new LiveCheckError(planned.problems);
     }
     this.planned = planned;
+    this.live = live;
     return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings, ...(planned.audit ? { audit: planned.audit } : {}) };
   }
 
@@ -106,7 +145,17 @@ export class RouterOSUnit implements PushUnit {
     const completed: Change[] = []; // plan changes fully carried out
     const ids = new Map<RosOp, string>();
     const levels = [...new Set(planned.ops.map((o) => o.level))];
+    const confirmS = planned.ops.length > 0 ? (this.options.confirmTimeoutS ?? 60) : 0;
+    const rollback = confirmS > 0 ? await this.installRollback(client, confirmS, progress) : undefined;
     for (const level of levels) {
+      // the rollback must not run in the middle of a step: stop while there is time
+      if (rollback && Date.now() > rollback.deadline) {
+        throw new PartialApplyError(
+          `the apply took longer than its ${confirmS} s rollback window (--confirm-timeout) and stopped before step ${levels.indexOf(level) + 1} of ${levels.length}: the ${this.router.kind} restores the state before this apply at ${rollback.when} (its clock)`,
+          [],
+          planned.changes.length,
+        );
+      }
       const batch = planned.ops.filter((o) => o.level === level);
       progress(`applying ${batch.length} operation${batch.length === 1 ? '' : 's'} (step ${levels.indexOf(level) + 1} of ${levels.length})`);
       // an op that cannot even be worded (an add it refers to gave no id) fails like a refused command
@@ -135,16 +184,110 @@ export class RouterOSUnit implements PushUnit {
         const what = `${failure.op.op.op} ${failure.op.op.menu} ${failure.op.report.name}${opProps(failure.op.op)}`;
         const kind = failure.err instanceof RosError && failure.err.kind === 'trap' ? `the ${this.router.kind} refused` : 'failed';
         const notDone = planned.changes.filter((c) => !completed.includes(c)).length;
+        // The rollback guards against a lost way in, not against a refused change: a new connection that gets
+        // through disarms it and the fail-closed state stays (a rerun converges); one that cannot, leaves it.
+        const outcome = rollback ? await this.confirm(rollback) : 'confirmed';
+        if (outcome === 'unreachable') throw new PartialApplyError(`${kind} ${what}: ${reason}; could not reconnect to confirm within ${confirmS} s: the ${this.router.kind} restores itself at ${rollback!.when} (its clock)`, [], planned.changes.length);
+        if (outcome === 'ran') throw new PartialApplyError(`${kind} ${what}: ${reason}; the rollback ran before the apply was confirmed: the ${this.router.kind} is back at the state before this apply`, [], planned.changes.length);
         throw new PartialApplyError(`${kind} ${what}: ${reason}`, done, notDone);
       }
     }
-    progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}`);
-    return { applied: completed };
+    if (!rollback) {
+      progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}`);
+      return { applied: completed };
+    }
+    progress('reconnecting to confirm');
+    const outcome = await this.confirm(rollback);
+    if (outcome === 'confirmed') {
+      progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}, confirmed`);
+      return { applied: completed };
+    }
+    if (outcome === 'ran') {
+      throw new PartialApplyError(`the rollback ran before the apply was confirmed (${ROLLBACK_NAME} was due at ${rollback.when}): the ${this.router.kind} is back at the state before this apply`, [], planned.changes.length);
+    }
+    throw new PartialApplyError(`could not reconnect to confirm within ${confirmS} s: the ${this.router.kind} restores itself at ${rollback.when} (its clock)`, [], planned.changes.length);
   }
+
+  /**
+   * The way back, installed before the first change in one round trip: the script with the inverse of the
+   * planned operations and the scheduler entry that runs it once, `confirmS` seconds from now by the router's
+   * clock (read with the plan; the time since then is added). An inert rollback left behind goes first.
+   */
+  private async installRollback(client: RosClient, confirmS: number, progress: Progress): Promise<{ schedulerId: string; scriptId: string; when: string; deadline: number }> {
+    const planned = this.planned!;
+    const pending = planned.changes.length;
+    if (!this.clock || !this.live) throw new PartialApplyError(`cannot read the ${this.router.kind}'s clock (/system/clock) to schedule its rollback; nothing was changed (--confirm-timeout 0 applies without a rollback)`, [], pending);
+    const startedAt = Date.now();
+    const at = clockPlus(this.clock.at, (startedAt - this.clock.readAt) / 1000 + confirmS);
+    if (!at) throw new PartialApplyError(`the ${this.router.kind}'s clock reads "${this.clock.at.date} ${this.clock.at.time}", which flatnet cannot schedule its rollback by; nothing was changed (--confirm-timeout 0 applies without a rollback)`, [], pending);
+    const when = `${at.date} ${at.time}`;
+    const comment = `${ROLLBACK_COMMENT} ${randomBytes(6).toString('hex')}`;
+    const source = rollbackScript(planned.ops, this.live, comment);
+    progress(`installing the rollback: the ${this.router.kind} restores the state before this apply at ${when} (its clock) unless confirmed`);
+    const stale = this.leftover && !this.leftover.pending ? this.leftover : undefined;
+    const words: string[][] = [
+      ...(stale?.scheduler ? [['/system/scheduler/remove', `=numbers=${stale.scheduler}`]] : []),
+      ...(stale?.script ? [['/system/script/remove', `=numbers=${stale.script}`]] : []),
+      ['/system/script/add', `=name=${ROLLBACK_NAME}`, `=policy=${ROLLBACK_POLICY}`, `=comment=${comment}`, `=source=${source}`],
+      // interval 0: runs once, at start-date/start-time (the script removes this entry first)
+      ['/system/scheduler/add', `=name=${ROLLBACK_NAME}`, `=start-date=${at.date}`, `=start-time=${at.time}`, '=interval=0s', `=on-event=/system/script/run ${ROLLBACK_NAME}`, `=policy=${ROLLBACK_POLICY}`, `=comment=${comment}`],
+    ];
+    const results = await Promise.allSettled(words.map((w) => client.command(w)));
+    this.syncStats();
+    const [script, scheduler] = results.slice(-2) as [PromiseSettledResult<{ ret?: string }>, PromiseSettledResult<{ ret?: string }>];
+    if (script.status === 'fulfilled' && scheduler.status === 'fulfilled' && script.value.ret && scheduler.value.ret) {
+      return { scriptId: script.value.ret, schedulerId: scheduler.value.ret, when, deadline: startedAt + confirmS * 1000 - Math.min(5_000, confirmS * 250) };
+    }
+    // half a rollback is none: take back what was added, change nothing
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    await Promise.allSettled([
+      ...(script.status === 'fulfilled' && script.value.ret ? [client.command(['/system/script/remove', `=numbers=${script.value.ret}`])] : []),
+      ...(scheduler.status === 'fulfilled' && scheduler.value.ret ? [client.command(['/system/scheduler/remove', `=numbers=${scheduler.value.ret}`])] : []),
+    ]);
+    const reason = failed ? (failed.reason instanceof RosError ? failed.reason.message : String(failed.reason)) : 'no id in the reply';
+    throw new PartialApplyError(`could not install the rollback (/system/script and /system/scheduler ${ROLLBACK_NAME}): ${reason}; nothing was changed`, [], pending);
+  }
+
+  /**
+   * Over a NEW connection (proof that the router can still be reached): removes the scheduler entry, then the
+   * script, in one round trip. Tried until shortly before the rollback is due; each attempt bounded by that.
+   * 'ran': the scheduler entry was gone, so the rollback ran (its first line removes it).
+   */
+  private async confirm(rollback: { schedulerId: string; scriptId: string; deadline: number }): Promise<'confirmed' | 'ran' | 'unreachable'> {
+    let first = true;
+    while (first || Date.now() < rollback.deadline) {
+      first = false;
+      const remaining = Math.max(1_000, rollback.deadline - Date.now());
+      let client: RosClient | undefined;
+      try {
+        client = await this.openClient({ connectTimeoutMs: Math.min(remaining, this.options.connectTimeoutMs ?? 10_000), commandTimeoutMs: Math.min(remaining, this.options.commandTimeoutMs ?? 30_000) });
+        const [scheduler, script] = await Promise.allSettled([
+          client.command(['/system/scheduler/remove', `=numbers=${rollback.schedulerId}`]),
+          client.command(['/system/script/remove', `=numbers=${rollback.scriptId}`]),
+        ]);
+        void script;
+        if (scheduler.status === 'fulfilled') return 'confirmed';
+        if (scheduler.reason instanceof RosError && scheduler.reason.kind === 'trap') return 'ran';
+      } catch {
+        // not reachable (yet): try again
+      } finally {
+        if (client) {
+          client.close();
+          for (const k of Object.keys(this.confirmStats) as Array<keyof RosStats>) this.confirmStats[k] += client.stats[k];
+          this.syncStats();
+        }
+      }
+      await new Promise((res) => setTimeout(res, Math.min(500, Math.max(0, rollback.deadline - Date.now()))));
+    }
+    return 'unreachable';
+  }
+
+  /** the confirmation's sessions, added to the apply's own in `stats` */
+  private confirmStats: RosStats = { sentencesSent: 0, sentencesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTrips: 0 };
 
   private syncStats(): void {
     if (!this.client) return;
-    Object.assign(this.stats, this.client.stats);
+    for (const k of Object.keys(this.confirmStats) as Array<keyof RosStats>) this.stats[k] = this.client.stats[k] + this.confirmStats[k];
   }
 
   close(): void {
