@@ -206,6 +206,9 @@ export class SshSession {
       if (e.level === 'client-authentication' || /authentication methods failed/i.test(e.message)) {
         throw new SshError('auth', `login to ${where} as "${options.user}" refused (key, agent or password not accepted)`);
       }
+      if (/cannot parse privateKey|encrypted private key/i.test(e.message)) {
+        throw new SshError('auth', `${specPathOf(options)}.key-file: ${options.keyFile} is not a private key that can be used (${e.message.replace(/^Cannot parse privateKey: /i, '')}); a passphrase-protected key goes through the SSH agent instead`);
+      }
       if (e.code === 'ECONNREFUSED') throw new SshError('connect', `cannot connect to ${where}: connection refused (is SSH listening there?)`);
       if (/timed out/i.test(e.message)) throw new SshError('timeout', `cannot connect to ${where}: no answer within ${connectTimeoutMs / 1000} s`);
       throw new SshError('connect', `cannot connect to ${where}: ${e.message}`);

@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSpecText, resolveModel, type Model } from '../src/index.js';
 import { SpecError } from '../src/errors.js';
@@ -237,5 +238,41 @@ describe('the SSH transport\'s scripts, run by sh', () => {
     expect(s.has('nm')).toBe(true);
     expect(s.get('uid')?.status).toBe('0');
     for (const k of ['ip:link', 'ip:addr', 'ip:route4', 'ip:route6']) expect(() => JSON.parse(s.get(k)!.content), k).not.toThrow();
+  });
+});
+
+describe('plan and status of hosts from elsewhere (CLI, no dockerd)', () => {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'flatnet-router.js');
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: scratch, NO_COLOR: '1' }, timeout: 30_000 });
+  const file = join(scratch, 'hosts.yaml');
+  writeFileSync(
+    file,
+    `${SPEC.replace('    ssh: admin@192.168.88.9\n    sudo: true\n', '')}  far-apps:\n    host: far\n    subnet: 192.168.99.0/24\n    gateway: 192.168.99.1\n    container-range: 192.168.99.192/27\n`.replace(
+      'hosts:\n',
+      `hosts:\n  far:\n    parent: eth0\n    ssh: admin@127.0.0.1\n    ssh-port: 1\n    key-file: ${join(scratch, 'no-key')}\n`,
+    ),
+  );
+  writeFileSync(join(scratch, 'no-key'), 'not a key');
+
+  it('plan without filters: a host without ssh is listed as not planned, with the command to run on it; exit 0 when nothing else fails', () => {
+    const local = join(scratch, 'local.yaml');
+    writeFileSync(local, SPEC.replace('    ssh: admin@192.168.88.9\n    sudo: true\n', ''));
+    const r = cli(['plan', local, '--detailed-exitcode']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`host nas (docker, local to that host: no ssh in the spec)\n  not planned: a local host: run \`sudo flatnet-router plan ${local} --host nas\` (then apply) on nas itself`);
+    const s = cli(['status', local]);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toMatch(/apps\s+nas not checked/);
+  });
+
+  it('a host with ssh that cannot be reached: one line naming it; status says unreachable and exits 1', () => {
+    const r = cli(['plan', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/host far \(docker, ssh admin@127\.0\.0\.1:1\)\n {2}error: .*127\.0\.0\.1:1/);
+    const s = cli(['status', file]);
+    expect(s.status).toBe(1);
+    expect(s.stdout).toMatch(/far-apps\s+far unreachable/);
+    expect(s.stdout).toMatch(/apps\s+nas not checked/);
+    expect(s.stdout).toMatch(/unreachable: host far: /);
   });
 });

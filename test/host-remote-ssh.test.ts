@@ -1,7 +1,7 @@
 // plan/apply of a Docker host over SSH against real peers: OpenSSH's sshd on 127.0.0.1 whose sessions run
 // inside a network namespace of the test's own, next to a real dockerd there (test/fakes/remote-docker-host.ts).
 // The CLI runs on this machine like from a laptop: nothing of it is run inside the namespace.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,23 @@ describe.skipIf(skipReason !== undefined)(`plan/apply of a Docker host over SSH$
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
     expect(readFileSync(join(h.home, '.ssh/known_hosts'), 'utf8')).toContain(`[127.0.0.1]:${h.port} ssh-ed25519 `);
     expect((await cli(['plan', spec(lanApps, { hostKey: false })])).code).toBe(0);
+  }, 60_000);
+
+  it('a key the host does not accept, or a user it does not know: one line, before any command', async () => {
+    const before = h.commands().length;
+    const other = join(h.docker.scratch, 'other_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const wrongKey = join(h.docker.scratch, 'wrong-key.yaml');
+    writeFileSync(wrongKey, readFileSync(spec(lanApps), 'utf8').replace(h.clientKeyFile, other));
+    const k = await cli(['plan', wrongKey]);
+    expect(k.code).toBe(1);
+    expect(k.stdout).toMatch(/error: login to 127\.0\.0\.1:\d+ as "root" refused \(key, agent or password not accepted\)\n/);
+    const wrongUser = join(h.docker.scratch, 'wrong-user.yaml');
+    writeFileSync(wrongUser, readFileSync(spec(lanApps), 'utf8').replace('ssh: root@', 'ssh: flatnet-nouser@'));
+    const u = await cli(['plan', wrongUser]);
+    expect(u.code).toBe(1);
+    expect(u.stdout).toMatch(/error: login to 127\.0\.0\.1:\d+ as "flatnet-nouser" refused/);
+    expect(h.commands().length).toBe(before);
   }, 60_000);
 
   it('apply over SSH: network, shim and boot files on the host; a re-plan has no changes', async () => {
