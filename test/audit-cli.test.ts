@@ -3,7 +3,8 @@
 // exits 2, and apply still changes only flatnet's objects.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApply, runPlan, runStatus, type Io } from '../src/plan/run.js';
@@ -108,5 +109,30 @@ describe('audit through plan, status and apply', () => {
     const file = join(scratch, 'unknown.yaml');
     writeFileSync(file, spec(1));
     await expect(runPlan(file, { explain: 'nope' }, io().io)).rejects.toThrow('--explain: no network named "nope" in the spec (networks: media)');
+  });
+});
+
+describe('audit in the OpenWrt plan (pure, on OpenWrt defaults)', () => {
+  it('a first plan has no finding; a foreign rule accepting cams → lan is a warning naming the section', async () => {
+    const { loadModel } = await import('../src/index.js');
+    const { planOpenWrt } = await import('../targets/openwrt/diff.js');
+    const { parseUciExport } = await import('../targets/openwrt/uci.js');
+    const { defaultOpenWrtConfig } = await import('./fakes/openwrt-router.js');
+    const model = loadModel(join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'openwrt-trunk.yaml'));
+    const router = model.routers[0] as Parameters<typeof planOpenWrt>[1];
+    const live = (extraFirewall = '') => ({
+      sections: (['network', 'firewall', 'dhcp'] as const).flatMap((c) => parseUciExport(defaultOpenWrtConfig(c) + (c === 'firewall' ? extraFirewall : ''), c)),
+      hasUbus: true,
+      staged: [],
+    });
+    const first = planOpenWrt(model, router, live());
+    expect(first.audit!.length).toBeGreaterThan(10);
+    expect(first.warnings.filter((w) => w.includes(' live but '))).toEqual([]);
+    const zone = model.networks.find((n) => n.name === 'cams')!.names.firewallZone;
+    const foreign = `\nconfig rule 'temp_cams'\n\toption name 'debug cams'\n\toption src '${zone}'\n\toption dest 'lan'\n\toption proto 'all'\n\toption target 'ACCEPT'\n`;
+    const second = planOpenWrt(model, router, live(foreign));
+    const found = second.warnings.filter((w) => w.includes(' live but '));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^cams: cams → lan is accepted live but the spec says drop .*temp_cams/);
   });
 });

@@ -159,6 +159,6 @@ function explainNetwork(model: Model, results: readonly UnitResult[], network: s
   if (n.vlan === undefined || n.router === undefined) return `\n--explain ${network}: an untagged network is the router's own LAN; flatnet decides no flows for it\n`;
   const result = results.find((r) => r.unit.kind === 'router' && r.unit.name === n.router);
   if (!result) return `\n--explain ${network}: its router ${n.router} was not planned (add --router ${n.router})\n`;
-  if (!result.plan?.audit) return `\n--explain ${network}: no audit for router ${n.router} (${result.plan ? `${result.unit.type} routers are not audited yet` : 'it could not be read'})\n`;
+  if (!result.plan?.audit) return `\n--explain ${network}: no audit for router ${n.router} (${result.plan ? 'its plan has none' : 'it could not be read'})\n`;
   return `\nFlows of ${network} on router ${n.router}, new connections, as the firewall will be after apply:\n${renderFlowTable(flowsOf(result.plan.audit, network))}`;
 }

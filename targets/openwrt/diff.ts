@@ -6,7 +6,9 @@ import { findNetwork, taggedPorts, untaggedPorts, vlanFiltering, type Model, typ
 import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { uciName, uciQuote } from '../../src/quote.js';
-import { desiredState, filteringReason, lanVlanClash, SECTION_PREFIX, specPath, specPathOf, type UciSection } from './index.js';
+import { desiredState, filteringReason, lanVlanClash, SECTION_PREFIX, specPath, specPathOf, type UciForeignOption, type UciSection } from './index.js';
+import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
+import { auditOpenWrt } from './audit.js';
 import { uciWords, type ExportedSection } from './uci.js';
 
 export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
@@ -36,9 +38,23 @@ export interface OpenWrtPlan {
   problems: LiveProblem[];
   warnings: string[];
   facts: string[];
+  /** the audit: every flow of the spec against the firewall as the apply leaves it (routers only) */
+  audit?: FlowResult[];
 }
 
 const isOwned = (s: ExportedSection) => s.name !== undefined && s.name.startsWith(SECTION_PREFIX);
+
+/**
+ * The configs as the apply leaves them: flatnet's sections as the spec wants them, the one foreign option set,
+ * everyone else's sections as they are. The audit looks at this, so a first plan reports only what the apply
+ * will not fix.
+ */
+export function projectedSections(live: readonly ExportedSection[], desired: readonly UciSection[], foreign: readonly UciForeignOption[]): ExportedSection[] {
+  const out = live.filter((x) => !isOwned(x)).map((x) => ({ ...x, options: new Map(x.options) }));
+  for (const f of foreign) out.find((x) => x.config === f.config && x.name === f.section)?.options.set(f.option, f.value);
+  for (const d of desired) out.push({ config: d.config, type: d.type, name: d.name, options: new Map(d.options) });
+  return out;
+}
 const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** Addresses of an interface section: `ipaddr` with `netmask`, or CIDR items (option or list). */
@@ -336,7 +352,14 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
   }
   // `uci changes <config>` lists a config's staged changes in the order they were made
   const grouped = CONFIGS.flatMap((c) => lines.filter((l) => l.config === c));
+  let audit: FlowResult[] | undefined;
+  if (capabilities(router).layer3) {
+    const projected = projectedSections(live.sections, desired.sections, desired.foreign);
+    audit = auditOpenWrt(model, effective, projected.filter((x) => x.config === 'firewall'), projected.filter((x) => x.config === 'network'));
+    for (const r of audit) if (isFinding(r)) warnings.push(toFinding(r).message);
+  }
   return {
+    ...(audit ? { audit } : {}),
     changes,
     batch: lines.map((l) => l.batch),
     expectedStaged: grouped.map((l) => l.staged),

@@ -125,7 +125,7 @@ export class OpenWrtUnit implements PushUnit {
     }
     if (planned.problems.length > 0) throw new LiveCheckError(planned.problems);
     this.planned = planned;
-    return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings };
+    return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings, ...(planned.audit ? { audit: planned.audit } : {}) };
   }
 
   applyScript(plan: OpenWrtPlan, confirmS: number, token: string): string {
