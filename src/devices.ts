@@ -39,8 +39,8 @@ export function isRegistered(kind: DeviceKind, type: DeviceType): boolean {
 
 const none: Capabilities = { layer3: false, bridgeVlans: false, accessPorts: false, cablePorts: false, rollback: false, containers: false };
 
-registerDevice('router', 'routeros', { ...none, layer3: true, bridgeVlans: true, accessPorts: true, cablePorts: true });
+registerDevice('router', 'routeros', { ...none, layer3: true, bridgeVlans: true, accessPorts: true, cablePorts: true, rollback: true });
 registerDevice('router', 'openwrt', { ...none, layer3: true, bridgeVlans: true, accessPorts: true, cablePorts: true, rollback: true });
-registerDevice('switch', 'routeros', { ...none, bridgeVlans: true, accessPorts: true, cablePorts: true });
+registerDevice('switch', 'routeros', { ...none, bridgeVlans: true, accessPorts: true, cablePorts: true, rollback: true });
 registerDevice('switch', 'openwrt', { ...none, bridgeVlans: true, accessPorts: true, cablePorts: true, rollback: true });
 registerDevice('host', 'docker', { ...none, containers: true });

@@ -194,6 +194,34 @@ describe('RouterOS rollback', () => {
     expect(expectRestored(before, tables(fake))).toEqual([]);
   });
 
+  it('cut off at every change (the connection reset there, no way back in): the rollback restores the exact earlier state each time', async () => {
+    // how many configuration changes the apply makes
+    const probe = await drifted();
+    const base = probe.fake.stats.changes;
+    expect((await run(probe.port, AFTER, { confirmTimeoutS: 0 })).error).toBeUndefined();
+    const total = probe.fake.stats.changes - base;
+    expect(total).toBeGreaterThan(30);
+    const denied = deniedByAll(reach(BEFORE), reach(AFTER));
+    for (let k = 1; k <= total; k++) {
+      const r = await drifted();
+      const before = tables(r.fake);
+      const applied = await run(r.port, AFTER, { confirmTimeoutS: 1 }, () => {
+        r.fake.options.refuseConnections = true;
+        r.fake.options.dropAtChange = r.fake.stats.changes + k;
+      });
+      expect(applied.error, `k=${k}`).toMatch(/could not reconnect to confirm within 1 s: the router restores itself at 2025-06-01 12:00:0\d \(its clock\)$/);
+      r.fake.options.dropAtChange = undefined;
+      const seen: string[] = [];
+      r.fake.options.afterChange = () => seen.push(...leaks(r.fake, denied));
+      const runs = await r.fake.advanceClock(10);
+      r.fake.options.afterChange = undefined;
+      expect(runs.map((x) => x.error), `k=${k}`).toEqual([undefined]);
+      expect(seen, `k=${k}`).toEqual([]);
+      expectRestored(before, tables(r.fake));
+      await r.fake.stop();
+    }
+  }, 180_000);
+
   it('a rollback left behind is reported by the next plan: refused while pending, a warning once it cannot run', async () => {
     const { fake, port } = await start();
     await run(port, { a: A }, { confirmTimeoutS: 2 }, () => (fake.options.refuseConnections = true));
