@@ -222,6 +222,7 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
     expect(byFlow(bad, 'cams → lan').rule).toMatchObject({ chain: 'zone', id: '@zone[0]', text: 'zone lan forward ACCEPT (traffic within the zone); br-lan.30 (network cams) is also in zone lan' });
     expect(byFlow(bad, 'cams → media').rule).toMatchObject({ id: 'flatnet_media_from_lan', text: expect.stringContaining('is also in zone lan') });
     expect(byFlow(bad, 'cams → internet').rule).toMatchObject({ chain: 'forwarding', id: '@forwarding[0]' });
+    expect(toFinding(byFlow(bad, 'cams → lan')).advice).toBe("br-lan.30 (network cams) is also in zone lan, so rules meant for it decide the flatnet network's traffic too: take it out");
     // the LAN side is still the LAN's own device (br-lan), not the flatnet VLAN
     expect(byFlow(audit(VARIANTS['cams listed in the lan zone']!), 'lan → media').live).toBe('accept');
   });

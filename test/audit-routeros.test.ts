@@ -136,6 +136,8 @@ describe('RouterOS audit', () => {
     // "lan → media" is allowed, and cams is LAN now: cams reaches media through the accept for the LAN
     expect(found.map((r) => [r.flow.label, r.live, r.rule?.owned])).toEqual([['cams → media', 'accept', true]]);
     expect(found[0]!.rule?.text).toBe('accept in-interface-list=LAN out-interface=vlan20-media');
+    // the advice is to take the VLAN out of the list, not to re-apply flatnet's (correct) rule
+    expect(toFinding(found[0]!).advice).toBe('vlan30-cams (network cams) is a member of interface list LAN, so rules meant for it decide the flatnet network\'s traffic too: take it out');
   });
 
   it('a disabled drop lets the flow reach the end of the chain', () => {

@@ -26,6 +26,11 @@ export interface FlowResult {
   rule?: DecidingRule;
   /** with undecided: what the evaluator could not model (an address list, a matcher) */
   undecidedBecause?: string;
+  /**
+   * A flatnet network's interface is also a member of what the deciding rule names (RouterOS: an interface list;
+   * OpenWrt: another zone): the rule is right, the membership is what breaks the spec's intent.
+   */
+  membership?: string;
 }
 
 export interface AuditFinding {
@@ -55,7 +60,9 @@ function ruleText(rule: DecidingRule | undefined): string {
 export function toFinding(r: FlowResult): AuditFinding {
   const { flow } = r;
   let advice: string;
-  if (r.live === 'undecided') {
+  if (r.membership !== undefined && r.live !== 'undecided') {
+    advice = `${r.membership}, so rules meant for it decide the flatnet network's traffic too: take it out`;
+  } else if (r.live === 'undecided') {
     advice = `the live verdict depends on ${r.undecidedBecause ?? 'something flatnet does not model'}; check that rule by hand`;
   } else if (r.rule && !r.rule.owned) {
     advice = flow.expected === 'drop' ? `remove or narrow that rule, or move it below flatnet's drops for ${flow.network}` : `that rule ${r.live === 'drop' ? 'drops' : 'decides'} before flatnet's accept: move flatnet's rules above it or narrow it`;

@@ -931,7 +931,7 @@ export function auditOpenWrt(model: Model, router: OpenWrtRouter, firewall: UciC
   return specFlows(model, router).map((flow) => {
     const r = evaluateFlow(model, flow, fw, cached);
     const notes = [flow.from, flow.to].flatMap((e) => (e.kind === 'network' && alsoIn.has(e.network) ? [alsoIn.get(e.network)!] : []));
-    return r.rule && notes.length > 0 ? { ...r, rule: { ...r.rule, text: `${r.rule.text}; ${notes.join('; ')}` } } : r;
+    return r.rule && notes.length > 0 ? { ...r, rule: { ...r.rule, text: `${r.rule.text}; ${notes.join('; ')}` }, membership: notes.join('; ') } : r;
   });
 }
 

@@ -352,7 +352,20 @@ export function auditRouterOS(model: Model, router: RouterOSRouter, state: RosFi
     const c: Cidr | undefined = text ? parseCidr(text) : undefined;
     return c;
   };
-  return specFlows(model, router).map((flow) => evaluateFlow(flow, evaluators[flow.family], interfacesOf, addressOf));
+  // a flatnet VLAN interface in an interface list (the LAN's, say) gets every rule that names the list
+  const memberOf = (iface: string) => state.members.filter((m) => m.interface === iface && !truthy(m.disabled)).map((m) => m.list ?? '');
+  return specFlows(model, router).map((flow) => {
+    const r = evaluateFlow(flow, evaluators[flow.family], interfacesOf, addressOf);
+    const row = r.rule?.text ?? '';
+    for (const e of [flow.from, flow.to]) {
+      if (e.kind !== 'network') continue;
+      const iface = findNetwork(model, e.network).names.routerosInterface;
+      const named = new Set(row.split(' ').flatMap((t) => (/^(in|out)-interface-list=/.test(t) ? [t.slice(t.indexOf('=') + 1).replace(/^!/, '')] : [])));
+      const list = memberOf(iface).find((l) => named.has(l));
+      if (list !== undefined) return { ...r, membership: `${iface} (network ${e.network}) is a member of interface list ${list}` };
+    }
+    return r;
+  });
 }
 
 function evaluateFlow(
