@@ -56,7 +56,8 @@ export function rollbackScript(ops: readonly PlannedOp[], live: LiveState, comme
   const reAdd = (menu: RosMenu, row: Row, extra: Array<[string, string]> = [], placeBefore?: string): string[] => {
     const v = `r${vars.size}`;
     vars.set(`${menu} ${row['.id']!}`, v);
-    const props = Object.entries(row).filter(([k]) => !READ_ONLY.has(k) && !(extra.some(([e]) => e === k)));
+    // `.about` and other dotted columns are the router's notes, not properties
+    const props = Object.entries(row).filter(([k]) => !k.startsWith('.') && !READ_ONLY.has(k) && !extra.some(([e]) => e === k));
     const words = routerosProps([...props, ...extra]);
     return [
       `:local ${v} ${idLiteral(row['.id']!)}`,
