@@ -72,3 +72,37 @@ times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 console.log(`audit (RouterOS): ${NETWORKS} networks, ${rows.length} filter rules, ${flows} flows, ${findings} findings`);
 console.log(`  median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms over ${RUNS} runs (target: under 50 ms)`);
+
+// ---- OpenWrt: the same 50 networks on an OpenWrt router, its fw4 config as the apply leaves it (OpenWrt's
+// first-boot configs with flatnet's sections) plus 2,000 foreign rules
+{
+  const { readFileSync } = await import('node:fs');
+  const { parseUciExport } = await import(dist('targets/openwrt/uci.js'));
+  const { desiredState } = await import(dist('targets/openwrt/index.js'));
+  const { projectedSections } = await import(dist('targets/openwrt/diff.js'));
+  const { auditOpenWrt } = await import(dist('targets/openwrt/audit.js'));
+  const text = lines.join('\n').replace('    type: routeros\n    address: 127.0.0.1\n    password-env: P', '    type: openwrt\n    address: 127.0.0.1') + '\n';
+  const owModel = modelFromText(text);
+  const owRouter = owModel.routers[0];
+  const fixture = (c) => parseUciExport(readFileSync(join(ROOT, 'test', 'fixtures', 'openwrt-defaults', c), 'utf8'), c);
+  const foreign = Array.from({ length: RULES }, (_, i) => `config rule\n\toption src 'lan'\n\toption dest 'wan'\n\toption proto 'tcp'\n\toption dest_ip '198.18.${i >> 8}.${i & 255}'\n\toption dest_port '${1000 + i}'\n\toption target 'REJECT'`).join('\n\n');
+  const desired = desiredState(owModel, owRouter);
+  const live = [...fixture('network'), ...parseUciExport(`${readFileSync(join(ROOT, 'test', 'fixtures', 'openwrt-defaults', 'firewall'), 'utf8')}\n${foreign}\n`, 'firewall')];
+  const projected = projectedSections(live, desired.sections, desired.foreign);
+  const fw = projected.filter((s) => s.config === 'firewall');
+  const net = projected.filter((s) => s.config === 'network');
+  const owTimes = [];
+  let owFlows = 0;
+  let owFindings = 0;
+  for (let r = 0; r < RUNS + 1; r++) {
+    const t0 = performance.now();
+    const results = auditOpenWrt(owModel, owRouter, fw, net);
+    const ms = performance.now() - t0;
+    if (r > 0) owTimes.push(ms);
+    owFlows = results.length;
+    owFindings = results.filter((x) => x.live !== x.flow.expected).length;
+  }
+  owTimes.sort((a, b) => a - b);
+  console.log(`audit (OpenWrt fw4): ${NETWORKS} networks, ${fw.filter((s) => s.type === 'rule').length} rules, ${owFlows} flows, ${owFindings} findings`);
+  console.log(`  median ${owTimes[Math.floor(owTimes.length / 2)].toFixed(1)} ms, min ${owTimes[0].toFixed(1)} ms over ${RUNS} runs (target: under 50 ms)`);
+}

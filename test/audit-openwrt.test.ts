@@ -309,7 +309,7 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
     expect(table).toContain('foreign rule #');
   });
 
-  it('2,000 foreign rules and 50 networks: fast (the time is printed)', () => {
+  it('2,000 foreign rules and 50 networks: every flow decided, no finding (bench/audit.mjs times it)', () => {
     const nets = Array.from({ length: 50 }, (_, i) => `  n${i}:\n    router: edge\n    host: nas\n    vlan: ${100 + i}\n    subnet: 10.${100 + i}.0.0/24\n    gateway: 10.${100 + i}.0.1\n    container-range: 10.${100 + i}.0.64/26\n    firewall:\n      from: [lan]\n      allow-input: [dns, icmp]\n`).join('');
     const big = modelFromText(`${SPEC.slice(0, SPEC.indexOf('networks:'))}networks:\n${nets}`);
     const bigRouter = big.routers[0] as OpenWrtRouter;
@@ -317,17 +317,9 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
     const rules = Array.from({ length: 2000 }, (_, i) => `config rule\n\toption src 'lan'\n\toption dest 'wan'\n\toption proto 'tcp'\n\toption dest_ip '198.18.${i >> 8}.${i & 255}'\n\toption dest_port '${1000 + i}'\n\toption target 'REJECT'`).join('\n\n');
     const fw = parseUciExport(`${c.firewall}\n${rules}\n`, 'firewall');
     const net = parseUciExport(c.network, 'network');
-    let best = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const results = auditOpenWrt(big, bigRouter, fw, net);
-      best = Math.min(best, performance.now() - t0);
-      expect(results.filter(isFinding)).toEqual([]);
-      expect(results.length).toBe(2800);
-    }
-    console.log(`audit-openwrt: 2,000 foreign rules, 50 networks, 2,800 flows: ${best.toFixed(1)} ms (best of 5)`);
-    // the issue's budget is 50 ms; the bound leaves room for a loaded test machine
-    expect(best).toBeLessThan(100);
+    const results = auditOpenWrt(big, bigRouter, fw, net);
+    expect(results.filter(isFinding)).toEqual([]);
+    expect(results.length).toBe(2800);
   });
 });
 
