@@ -2,6 +2,7 @@
 // reads it), and the shell scripts the SSH transport sends (run here by the local sh against a scratch
 // directory: file writes byte-exact and atomic, markers that count what was done, the framed read).
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -75,6 +76,7 @@ describe('host diff (no dockerd)', () => {
       'add file /etc/flatnet/nas.sh',
       'add file /etc/systemd/system/flatnet-nas.service',
       'add file /etc/systemd/system/multi-user.target.wants/flatnet-nas.service',
+      'add file /etc/systemd/system/sys-subsystem-net-devices-eth0.device.wants/flatnet-nas.service',
     ]);
     expect(d.steps.findIndex((s) => 'docker' in s)).toBeLessThan(d.steps.findIndex((s) => 'ip' in s));
   });
@@ -125,6 +127,7 @@ describe('host diff (no dockerd)', () => {
       'remove /etc/systemd/network/20-wired.network.d/flatnet.conf',
       'remove /etc/systemd/system/flatnet-nas.service',
       'remove /etc/systemd/system/multi-user.target.wants/flatnet-nas.service',
+      'remove /etc/systemd/system/sys-subsystem-net-devices-eth0.device.wants/flatnet-nas.service',
     ]);
   });
 
@@ -252,7 +255,8 @@ describe('plan and status of hosts from elsewhere (CLI, no dockerd)', () => {
       `hosts:\n  far:\n    parent: eth0\n    ssh: admin@127.0.0.1\n    ssh-port: 1\n    key-file: ${join(scratch, 'no-key')}\n`,
     ),
   );
-  writeFileSync(join(scratch, 'no-key'), 'not a key');
+  // a real key (RSA, PEM): the connection is refused before it matters
+  writeFileSync(join(scratch, 'no-key'), generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'pkcs1', format: 'pem' } }).privateKey);
 
   it('plan without filters: a host without ssh is listed as not planned, with the command to run on it; exit 0 when nothing else fails', () => {
     const local = join(scratch, 'local.yaml');
@@ -274,5 +278,14 @@ describe('plan and status of hosts from elsewhere (CLI, no dockerd)', () => {
     expect(s.stdout).toMatch(/far-apps\s+far unreachable/);
     expect(s.stdout).toMatch(/apps\s+nas not checked/);
     expect(s.stdout).toMatch(/unreachable: host far: /);
+  });
+
+  it('a key file that is no private key is a key-file problem, not a connection error', () => {
+    const bad = join(scratch, 'bad-key.yaml');
+    writeFileSync(join(scratch, 'not-a-key'), 'not a key');
+    writeFileSync(bad, readFileSync(file, 'utf8').replace(join(scratch, 'no-key'), join(scratch, 'not-a-key')));
+    const r = cli(['plan', bad]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`error: hosts.far.key-file: ${join(scratch, 'not-a-key')} is not a private key that can be used`);
   });
 });

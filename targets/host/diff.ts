@@ -74,18 +74,25 @@ export interface HostPaths {
   script: string;
   unit: string;
   wants: string;
+  /** the unit wanted by the parent NIC's device unit too: started again when the NIC comes back (re-plugged,
+   *  driver reloaded), which takes every macvlan on it away; with BindsTo= in the unit it stops when the NIC goes */
+  deviceWants: string;
 }
+
+/** systemd's device unit of a network interface */
+export const parentDeviceUnit = (h: HostModel) => `sys-subsystem-net-devices-${systemdEscape(h.parent)}.device`;
 
 export const hostPaths = (h: HostModel): HostPaths => ({
   script: `etc/flatnet/${h.name}.sh`,
   unit: `etc/systemd/system/flatnet-${h.name}.service`,
   wants: `etc/systemd/system/multi-user.target.wants/flatnet-${h.name}.service`,
+  deviceWants: `etc/systemd/system/${parentDeviceUnit(h)}.wants/flatnet-${h.name}.service`,
 });
 
 /** What a plan reads besides Docker and links: every file it may compare or remove. */
 export function snapshotRequest(h: HostModel): SnapshotRequest {
   const p = hostPaths(h);
-  return { files: [p.script, p.unit, 'etc/network/interfaces'], symlinks: [p.wants] };
+  return { files: [p.script, p.unit, 'etc/network/interfaces'], symlinks: [p.wants, p.deviceWants] };
 }
 
 /** systemd's escaping of a device name inside a unit name (`-` becomes \x2d). */
@@ -94,7 +101,7 @@ function systemdEscape(name: string): string {
 }
 
 function unitFile(host: HostModel, scriptPath: string): string {
-  return renderTemplate('host', 'flatnet.service', { host: host.name, parent: host.parent, parentUnit: `sys-subsystem-net-devices-${systemdEscape(host.parent)}.device`, script: scriptPath });
+  return renderTemplate('host', 'flatnet.service', { host: host.name, parent: host.parent, parentUnit: parentDeviceUnit(host), script: scriptPath });
 }
 
 export type WantedFile = { content: string; mode: number } | { link: string };
@@ -111,6 +118,7 @@ export function desiredFiles(model: Model, h: HostModel, parentNetworkFile: stri
     want.set(p.script, { content: `#!/bin/sh\n# flatnet-router: the links of host "${h.name}" (shims, VLAN parents); run at boot by flatnet-${h.name}.service\nset -e\n${content}`, mode: 0o755 });
     want.set(p.unit, { content: unitFile(h, `/${p.script}`), mode: 0o644 });
     want.set(p.wants, { link: `../flatnet-${h.name}.service` });
+    want.set(p.deviceWants, { link: `../flatnet-${h.name}.service` });
   }
   if (h.persist === 'networkd' && h.attachments.length > 0) {
     if (parentNetworkFile === undefined) {
@@ -134,7 +142,7 @@ function ownedFiles(h: HostModel, snap: HostSnapshot): string[] {
   const written = (rel: string) => (snap.files.get(rel) ?? '').startsWith('# flatnet-router:');
   const ours: string[] = [];
   if (written(p.unit)) ours.push(p.unit);
-  if (snap.symlinks.get(p.wants) === `../flatnet-${h.name}.service`) ours.push(p.wants);
+  for (const link of [p.wants, p.deviceWants]) if (snap.symlinks.get(link) === `../flatnet-${h.name}.service`) ours.push(link);
   for (const rel of snap.files.keys()) {
     if (!rel.startsWith(`${NETWORKD_DIR}/`)) continue;
     const name = rel.slice(NETWORKD_DIR.length + 1);
@@ -149,7 +157,7 @@ export function planFiles(h: HostModel, want: Map<string, WantedFile>, snap: Hos
   for (const [rel, w] of want) {
     if ('link' in w) {
       const current = snap.symlinks.get(rel);
-      if (current !== w.link) ops.push({ kind: 'link', path: rel, target: w.link, report: { action: current === undefined ? 'add' : 'change', kind: 'file', name: `/${rel}`, props: [{ key: 'symlink', ...(current ? { from: current } : {}), to: w.link }], note: 'enables the unit at boot' } });
+      if (current !== w.link) ops.push({ kind: 'link', path: rel, target: w.link, report: { action: current === undefined ? 'add' : 'change', kind: 'file', name: `/${rel}`, props: [{ key: 'symlink', ...(current ? { from: current } : {}), to: w.link }], note: rel === hostPaths(h).deviceWants ? `runs it again when ${h.parent} comes back` : 'enables the unit at boot' } });
       continue;
     }
     const current = snap.files.get(rel);
