@@ -65,3 +65,27 @@ describe('hints', () => {
     expect(cfg.stderr.trim()).toBe('flatnet-router: --target routeros: the spec has no RouterOS router or switch; it has OpenWrt (edge): use --target openwrt');
   });
 });
+
+describe('trunk ports are checked', () => {
+  it("a trunk port that is not a port of the bridge (the WAN port, a typo) is a live problem at its spec path", async () => {
+    const { FakeRouterOS } = await import('./fakes/routeros-fake.js');
+    const { planRouterOS, vlanSpecText } = await import('./fakes/routeros-harness.js');
+    const fake = new FakeRouterOS({ password: 'pw' });
+    fake.seedDefaults();
+    const port = await fake.start();
+    try {
+      const nets = { media: { vlan: 20, third: 20 } };
+      for (const [trunk, message] of [
+        ['ether1', '"ether1" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge'],
+        ['ether9', '"ether9" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge'],
+      ] as const) {
+        const err = await planRouterOS(vlanSpecText(port, nets, [trunk]), 'pw', false).catch((e: unknown) => e);
+        expect((err as { problems?: unknown }).problems).toEqual([{ path: ['routers', 'core', 'trunk-ports', 0], message }]);
+      }
+      // a bridge port plans
+      expect((await planRouterOS(vlanSpecText(port, nets, ['ether2']), 'pw', false)).changes.length).toBeGreaterThan(0);
+    } finally {
+      await fake.stop();
+    }
+  });
+});

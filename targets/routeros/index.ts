@@ -50,7 +50,8 @@ export function preconditions(model: Model, router: RouterOSRouter): RosPrecondi
   if (router.networks.length === 0) return [];
   const at = (...p: Array<string | number>) => [router.kind === 'router' ? 'routers' : 'switches', router.name, ...p];
   const checks: RosPrecondition[] = [{ kind: 'interface', name: router.bridge, path: at('bridge') }];
-  router.trunkPorts.forEach((port, i) => checks.push({ kind: 'interface', name: port, path: at('trunk-ports', i) }));
+  // a trunk port must be a port of the bridge too: the WAN port or a typo in trunk-ports would plan silently
+  router.trunkPorts.forEach((port, i) => checks.push({ kind: 'bridge-port', bridge: router.bridge, name: port, path: at('trunk-ports', i) }));
   const networks = router.networks.map((name) => findNetwork(model, name));
   if (capabilities(router).layer3) {
     const lists = new Map<string, RosPrecondition>();
@@ -64,7 +65,7 @@ export function preconditions(model: Model, router: RouterOSRouter): RosPrecondi
     for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
   }
   // every port the path or an access port puts on a VLAN must be a port of the bridge (trunk-ports: any interface)
-  const seen = new Set(router.trunkPorts);
+  const seen = new Set(router.trunkPorts); // checked above, at their own path
   for (const n of networks) {
     for (const port of [...taggedPorts(router, n.name), ...untaggedPorts(router, n.name)]) {
       if (seen.has(port)) continue;

@@ -14,8 +14,8 @@
 
 # Stop before changing anything when something this script relies on is missing or taken.
 :if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
-:if ([:len [/interface/find where name="ether2"]] = 0) do={ :error "flatnet: interface ether2 not found" }
-:if ([:len [/interface/find where name="ether3"]] = 0) do={ :error "flatnet: interface ether3 not found" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether2" and dynamic=no]] = 0) do={ :error "flatnet: ether2 is not a (static) port of bridge bridge" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether3" and dynamic=no]] = 0) do={ :error "flatnet: ether3 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
