@@ -243,7 +243,7 @@ describe('OpenWrt switch: plan (pure diff) and live checks', () => {
     const model = pureModel({ switchExtra: { device: 'br-sw' } });
     const plan = planOpenWrt(model, switchOf(model), live());
     expect(plan.problems.slice(0, 2)).toEqual([
-      { path: ['switches', 'sw1', 'device'], message: 'device "br-sw" not found in /etc/config/network (no bridge device of that name)' },
+      { path: ['switches', 'sw1', 'device'], message: 'device "br-sw" not found in /etc/config/network (no bridge device of that name); the switch\'s network config has br-lan' },
       { path: ['hosts', 'nas', 'connected-to'], message: 'the ports the path tags (lan3, lan1) need a DSA bridge device "br-sw" (config device, type bridge); this switch has none' },
     ]);
     // nothing readable: lan-ports at the switch's path

@@ -76,14 +76,37 @@ describe('trunk ports are checked', () => {
     try {
       const nets = { media: { vlan: 20, third: 20 } };
       for (const [trunk, message] of [
-        ['ether1', '"ether1" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge'],
-        ['ether9', '"ether9" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge'],
+        // the nearest port the bridge has is named
+        ['ether1', '"ether1" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge; the bridge bridge has ether2'],
+        ['ether9', '"ether9" is not a port of bridge "bridge" on the router (/interface/bridge/port): a port that carries a VLAN must be in the bridge; the bridge bridge has ether2'],
       ] as const) {
         const err = await planRouterOS(vlanSpecText(port, nets, [trunk]), 'pw', false).catch((e: unknown) => e);
         expect((err as { problems?: unknown }).problems).toEqual([{ path: ['routers', 'core', 'trunk-ports', 0], message }]);
       }
       // a bridge port plans
       expect((await planRouterOS(vlanSpecText(port, nets, ['ether2']), 'pw', false)).changes.length).toBeGreaterThan(0);
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
+describe('hints: the nearest name the device has', () => {
+  it('an unknown bridge names the bridge the router has', async () => {
+    const { deviceHas } = await import('../src/hints.js');
+    expect(deviceHas('router', 'bridge', ['main-bridge'])).toBe('; the router has main-bridge');
+    expect(deviceHas('router', 'bridge1', ['bridge2', 'lan-bridge', 'wan'])).toBe('; the router has bridge2');
+    expect(deviceHas('router', 'x', ['alpha', 'beta', 'gamma'])).toBe('; the router has: alpha, beta, gamma');
+    expect(deviceHas('router', 'x', [])).toBe('');
+    const { FakeRouterOS } = await import('./fakes/routeros-fake.js');
+    const { planRouterOS, vlanSpecText } = await import('./fakes/routeros-harness.js');
+    const fake = new FakeRouterOS({ password: 'pw' });
+    fake.seedDefaults();
+    const port = await fake.start();
+    try {
+      const text = vlanSpecText(port, { media: { vlan: 20, third: 20 } }).replace('    password-env: P', '    password-env: P\n    bridge: main-bridge');
+      const err = await planRouterOS(text, 'pw', false).catch((e: unknown) => e);
+      expect((err as { problems?: Array<{ message: string }> }).problems?.[0]).toEqual({ path: ['routers', 'core', 'bridge'], message: 'bridge "main-bridge" not found; the router has bridge' });
     } finally {
       await fake.stop();
     }

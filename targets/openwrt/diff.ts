@@ -2,6 +2,7 @@
 // changes, and the one `uci batch` that carries them out (only what differs), with the `uci changes`
 // lines that batch must stage (so a line uci skipped is caught before anything is committed). Pure.
 import { capabilities } from '../../src/devices.js';
+import { deviceHas } from '../../src/hints.js';
 import { findNetwork, taggedPorts, untaggedPorts, vlanFiltering, type Model, type OpenWrtRouter } from '../../src/model.js';
 import { contains, ipText, overlaps, parseCidr, parseIp, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
@@ -133,7 +134,10 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   if (networks.length > 0) {
     const bridge = bridgeDevice(live, router.device);
     const legacy = network.find((s) => s.type === 'interface' && single(s.options.get('type')) === 'bridge' && `br-${s.name}` === router.device);
-    if (!bridge && !legacy) problems.push({ path: at('device'), message: `device "${router.device}" not found in /etc/config/network (no bridge device of that name)` });
+    if (!bridge && !legacy) {
+      const bridges = live.sections.filter((s) => s.config === 'network' && s.type === 'device' && single(s.options.get('type')) === 'bridge').map((s) => single(s.options.get('name')) ?? '');
+      problems.push({ path: at('device'), message: `device "${router.device}" not found in /etc/config/network (no bridge device of that name)${deviceHas(`${router.kind}'s network config`, router.device, bridges)}` });
+    }
     if (vlanFiltering(router)) {
       // every port that carries a VLAN: trunk-ports, the ports the path tags, access ports (each reported
       // where the spec names it)

@@ -2,6 +2,7 @@
 // operations, each tied to the plan change it carries out. Pure: no I/O, so every rule of ordering and
 // normalisation is unit-testable.
 import { capabilities, type Capabilities } from '../../src/devices.js';
+import { deviceHas } from '../../src/hints.js';
 import { findNetwork, taggedPorts, untaggedPorts, type Model, type RouterOSRouter } from '../../src/model.js';
 import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } from '../../src/ip.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
@@ -267,7 +268,10 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
   // the script's own prerequisite checks, checked live with their spec paths
   for (const c of preconditions(model, router)) {
     if (c.kind === 'interface' && !interfaceNames.has(c.name)) {
-      problems.push({ path: c.path, message: `${c.path.includes('bridge') ? 'bridge' : 'interface'} "${c.name}" not found on the ${device}` });
+      const isBridge = c.path.includes('bridge');
+      const have = isBridge ? live.bridges.map((b) => b.name ?? '') : [...interfaceNames].filter((n): n is string => n !== undefined);
+      const hint = deviceHas(device, c.name, have);
+      problems.push({ path: c.path, message: `${isBridge ? 'bridge' : 'interface'} "${c.name}" not found${hint || ` on the ${device}`}` });
     } else if (c.kind === 'interface-list' && !lists.has(c.name)) {
       const what = c.role === 'WAN' ? "the uplinks' list" : "the trusted LAN's list";
       problems.push({ path: c.path, message: `interface list "${c.name}" not found on the ${device} (${what}; RouterOS's default config calls it ${c.role})` });
@@ -277,7 +281,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
         path: c.path,
         message: dynamic
           ? `"${c.name}" is a dynamic port of bridge "${c.bridge}" (added by wireless or CAPsMAN): its pvid is not kept; set the VLAN where that port is made (e.g. the wireless interface's vlan-id)`
-          : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${device} (/interface/bridge/port): a port that carries a VLAN must be in the bridge`,
+          : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${device} (/interface/bridge/port): a port that carries a VLAN must be in the bridge${deviceHas(`bridge ${c.bridge}`, c.name, live.bridgePorts.filter((r) => r.bridge === c.bridge && !truthy(r.dynamic)).map((r) => r.interface ?? ''))}`,
       });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
