@@ -147,17 +147,17 @@ Everything, as files:
       .argument('[spec]', 'the network spec (YAML or JSON)', DEFAULT_SPEC)
       .option('-r, --router <name>', 'only this router (repeat for several); default: every router and switch of the spec', collect)
       .option('-s, --switch <name>', 'only this switch (repeat for several); with --router: those routers and switches', collect)
-      .option('-H, --host <name>', 'the Docker host this command runs on (alone: only that host)')
+      .option('-H, --host <name>', 'only this Docker host (repeat for several): over SSH when the spec gives it ssh, else this machine (as root)', collect)
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
-      .option('--concurrency <n>', 'routers worked on at once (default 4)', count)
-      .option('--accept-new-host-key', 'OpenWrt: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)')
-      .option('--install-root <dir>', 'host: where /etc and /run are (default /); for image builds');
-  type PushFlags = { router?: string[]; switch?: string[]; host?: string; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
+      .option('--concurrency <n>', 'devices worked on at once (default 4)', count)
+      .option('--accept-new-host-key', 'OpenWrt devices and hosts with ssh: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)')
+      .option('--install-root <dir>', 'host: where /etc and /run are on that host (default /); for image builds');
+  type PushFlags = { router?: string[]; switch?: string[]; host?: string[]; json?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
   const planOptions = (opts: PushFlags): PlanCommandOptions => ({
     ...(opts.router ? { routers: opts.router } : {}),
     ...(opts.switch ? { switches: opts.switch } : {}),
-    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.host?.length ? { hosts: opts.host } : {}),
     ...(opts.json ? { json: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
@@ -168,7 +168,7 @@ Everything, as files:
   pushOptions(
     program
       .command('plan')
-      .description('read each router and switch live and show what apply would change (nothing is changed); live checks fail like validation errors'),
+      .description('read each router, switch and Docker host with ssh live and show what apply would change (nothing is changed); live checks fail like validation errors'),
   )
     .option('--detailed-exitcode', 'exit 2 when changes are pending (0: none, 1: error)')
     .option('--explain <network>', "print the audit's flow table of one network: each flow's verdict in the spec and live, and the rule that decides it")
@@ -190,12 +190,12 @@ Example:
   pushOptions(
     program
       .command('apply')
-      .description('plan, ask, then change each router, then each switch, to match the spec: only objects flatnet owns, only what differs'),
+      .description('plan, ask, then change each router, then each switch, then each Docker host with ssh, to match the spec: only objects flatnet owns, only what differs'),
   )
     .option('--yes', 'apply without asking (needed when there is no terminal)')
     .option('--dry-run', 'only plan (same as flatnet-router plan)')
     .option('--recreate-networks', 'host: replace Docker networks that have containers attached (disconnect, recreate, reconnect with their addresses)')
-    .option('--confirm-timeout <seconds>', 'OpenWrt: the router restores its previous config unless flatnet reconnects and confirms within this time (default 60; 0 turns it off)', confirmSeconds)
+    .option('--confirm-timeout <seconds>', 'RouterOS and OpenWrt: the router (or switch) restores its previous state unless flatnet reconnects and confirms within this time (default 60; 0 turns it off)', confirmSeconds)
     .addHelpText(
       'after',
       `
@@ -203,7 +203,8 @@ Example:
   FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
   flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON
   flatnet-router apply - --yes < flatnet.yaml        # the spec on stdin (then --yes: stdin cannot answer)
-  sudo flatnet-router apply flatnet.yaml --router core --host nas   # the router first, then this Docker host`,
+  sudo flatnet-router apply flatnet.yaml --router core --host nas   # the router first, then this Docker host
+  flatnet-router apply flatnet.yaml --host nas        # a host with ssh: from anywhere, over one SSH connection`,
     )
     .action(async (spec: string, opts: PushFlags & { yes?: boolean; dryRun?: boolean; confirmTimeout?: number; recreateNetworks?: boolean }) => {
       const options: ApplyCommandOptions = {
@@ -220,7 +221,7 @@ Example:
   pushOptions(
     program
       .command('status')
-      .description('is everything still as the spec says? reads every router and switch (and --host) at once, changes nothing, and prints one row per network with each device on its path; exit 0 in sync, 2 drift, 1 an error or an unreachable device'),
+      .description('is everything still as the spec says? reads every router, switch and Docker host with ssh at once, changes nothing, and prints one row per network with each device on its path; exit 0 in sync, 2 drift, 1 an error or an unreachable device'),
   )
     .addHelpText(
       'after',
