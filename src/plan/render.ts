@@ -1,5 +1,6 @@
-// How a plan reads: for a person (coloured like `terraform plan`, + ~ - and the properties that change) and
-// for a machine (--json). Both come from the same UnitResult list.
+// How a plan reads: for a person (coloured like `terraform plan`: one line per object, + ~ - and, for a
+// change, the properties that differ; every property with --verbose) and for a machine (--json, every
+// property always). Both come from the same UnitResult list.
 import { formatProblem } from '../errors.js';
 import type { SpecPath } from '../errors.js';
 import type { UnitResult } from './engine.js';
@@ -8,6 +9,8 @@ import { isFinding, toFinding } from '../audit/findings.js';
 
 export interface Style {
   color: boolean;
+  /** list every property of an add (and every note in full), not only a change's differing ones */
+  verbose?: boolean;
 }
 
 /** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
@@ -32,11 +35,18 @@ const SYMBOL: Record<ChangeAction, { sign: string; color: keyof typeof CODES }> 
 // Spec values and router replies reach the terminal here: no control character gets through raw.
 const visible = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-export function renderChange(change: Change, paint: Paint): string[] {
+/**
+ * One object: its head line (sign, kind, the name that identifies it, the note) and, for a change or a
+ * replace or with `verbose`, one line per property. An add's properties are in its name already (RouterOS
+ * matchers, an address and its interface, a UCI section's key options) and all of them in --json.
+ */
+export function renderChange(change: Change, paint: Paint, options: { verbose?: boolean; note?: string } = {}): string[] {
   const { sign, color } = SYMBOL[change.action];
-  const head = `  ${paint(color, sign)} ${paint('bold', visible(change.kind))} ${visible(change.name)}${change.note ? paint('dim', `  (${visible(change.note)})`) : ''}`;
+  const note = options.note ?? change.note;
+  const head = `  ${paint(color, sign)} ${paint('bold', visible(change.kind))} ${visible(change.name)}${note ? paint('dim', `  (${visible(note)})`) : ''}`;
   const lines = [head];
-  const props = change.props ?? [];
+  const showProps = options.verbose === true || change.action === 'change' || change.action === 'replace';
+  const props = showProps ? (change.props ?? []) : [];
   const width = Math.max(0, ...props.map((p) => p.key.length));
   for (const p of props) {
     const key = visible(p.key).padEnd(width);
@@ -45,6 +55,18 @@ export function renderChange(change: Change, paint: Paint): string[] {
     else lines.push(`      ${paint('yellow', '~')} ${key} = ${visible(p.from)} ${paint('dim', '->')} ${visible(p.to)}`);
   }
   return lines;
+}
+
+/** A unit's changes, one line each; a note repeating the one of the line above (a rule's place) reads "as above". */
+function renderChanges(changes: readonly Change[], paint: Paint, verbose: boolean): string[] {
+  const out: string[] = [];
+  let previous: Change | undefined;
+  for (const c of changes) {
+    const repeated = !verbose && c.note !== undefined && previous !== undefined && previous.kind === c.kind && previous.note === c.note;
+    out.push(...renderChange(c, paint, { verbose, ...(repeated ? { note: 'as above' } : {}) }));
+    previous = c;
+  }
+  return out;
 }
 
 export function summaryLine(changes: readonly Change[]): string {
@@ -78,8 +100,9 @@ export function renderPlan(results: readonly UnitResult[], ctx: RenderContext, s
       out.push(`  ${paint('red', 'error:')} ${visible(r.error ?? 'failed')}`);
     } else if (r.plan) {
       if (r.plan.changes.length === 0) out.push(`  ${paint('green', 'no changes')}: the ${r.unit.kind} matches the spec`);
-      for (const c of r.plan.changes) out.push(...renderChange(c, paint));
-      if (r.plan.changes.length > 0) out.push(`  ${paint('bold', 'Plan:')} ${summaryLine(r.plan.changes)}.`);
+      out.push(...renderChanges(r.plan.changes, paint, style.verbose === true));
+      const hidden = style.verbose !== true && r.plan.changes.some((c) => c.action !== 'change' && c.action !== 'replace' && (c.props?.length ?? 0) > 0);
+      if (r.plan.changes.length > 0) out.push(`  ${paint('bold', 'Plan:')} ${summaryLine(r.plan.changes)}.${hidden ? paint('dim', ' (--verbose lists every property)') : ''}`);
     }
     out.push('');
   }

@@ -19,6 +19,8 @@ export interface PlanCommandOptions {
   /** more Docker hosts (a repeated --host) */
   hosts?: string[];
   json?: boolean;
+  /** text plan: every property of every object, not one line per object */
+  verbose?: boolean;
   detailedExitcode?: boolean;
   /** seconds, per API command and for connect+login */
   timeout?: number;
@@ -87,7 +89,7 @@ export async function runPlan(spec: string, options: PlanCommandOptions, io: Io 
   } finally {
     closeUnits(units);
   }
-  io.stdout.write(options.json ? planJson(results, ctx, 'plan') : renderPlan(results, ctx, { color: colorOut }));
+  io.stdout.write(options.json ? planJson(results, ctx, 'plan') : renderPlan(results, ctx, { color: colorOut, verbose: options.verbose === true }));
   const explain = options.explain;
   if (explain !== undefined && !options.json) io.stdout.write(explainNetwork(model, results, explain));
   return exitCode(results, options.detailedExitcode === true);
@@ -98,7 +100,7 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
   const { units, ctx, colorOut, colorErr, progress } = prepare(spec, options, io);
   try {
     const planned = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
-    if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut }));
+    if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut, verbose: options.verbose === true }));
     const pending = planned.filter((r) => r.status === 'changes');
     if (pending.length === 0) {
       if (options.json) io.stdout.write(planJson(planned, ctx, 'apply'));
@@ -113,7 +115,7 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
         return 1;
       }
       // with --json the plan is not on the terminal yet: show it where the question is asked
-      if (options.json) io.stderr.write(renderPlan(planned, ctx, { color: colorErr }));
+      if (options.json) io.stderr.write(renderPlan(planned, ctx, { color: colorErr, verbose: options.verbose === true }));
       const what = pending.map((r) => `${r.unit.name} (${summaryLine(r.plan!.changes)})`).join('; ');
       const answer = await ask(io, `${colorErr ? '\u001b[1m' : ''}Apply these changes to ${what}?${colorErr ? '\u001b[0m' : ''} Only "yes" applies: `);
       if (answer.trim() !== 'yes') {
