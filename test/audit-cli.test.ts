@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApply, runPlan, runStatus, type Io } from '../src/plan/run.js';
+import { runApply, runPlan, runStatus } from '../src/plan/run.js';
 import { RosClient } from '../targets/routeros/api.js';
+import { captureIo } from './fakes/capture-io.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 
 let scratch = '';
@@ -17,15 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): { io: Io; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += String(d)));
-  stderr.on('data', (d) => (e += String(d)));
-  return { io: { stdin: new PassThrough(), stdout, stderr, env: { P: 'pw', NO_COLOR: '1' } }, out: () => o, err: () => e };
-}
+const io = () => captureIo();
 
 const spec = (port: number) => `version: 1
 routers:

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApply, runStatus, type Io } from '../src/plan/run.js';
+import { runApply, runStatus } from '../src/plan/run.js';
+import { captureIo } from './fakes/capture-io.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 
 let scratch = '';
@@ -15,15 +15,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): { io: Io; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += String(d)));
-  stderr.on('data', (d) => (e += String(d)));
-  return { io: { stdin: new PassThrough(), stdout, stderr, env: { P: 'pw', NO_COLOR: '1' } }, out: () => o, err: () => e };
-}
+const io = () => captureIo();
 
 /** A port on 127.0.0.1 nothing listens on (a server bound, then closed). */
 async function closedPort(): Promise<number> {
