@@ -141,8 +141,10 @@ export class RouterOSUnit implements PushUnit {
     const client = this.client;
     const planned = this.planned;
     if (!client || !planned) throw new Error('internal: apply before plan');
-    const done: Change[] = []; // every op carried out, reported as it happened
-    const completed: Change[] = []; // plan changes fully carried out
+    // plan changes fully carried out (their last op confirmed by the device): what "applied" counts, so that
+    // applied + not applied is the plan's total on every path
+    const completed = new Set<Change>();
+    const appliedInOrder = () => planned.changes.filter((c) => completed.has(c));
     const ids = new Map<RosOp, string>();
     const levels = [...new Set(planned.ops.map((o) => o.level))];
     const confirmS = planned.ops.length > 0 ? (this.options.confirmTimeoutS ?? 60) : 0;
@@ -174,8 +176,7 @@ export class RouterOSUnit implements PushUnit {
         const o = batch[i]!;
         if (r.status === 'fulfilled') {
           if (o.op.op === 'add' && r.value.ret !== undefined) ids.set(o.op, r.value.ret);
-          if (!done.includes(o.report)) done.push(o.report);
-          if (o.completes) completed.push(o.completes);
+          if (o.completes) completed.add(o.completes);
         } else failure ??= { op: o, err: r.reason };
       });
       this.syncStats();
@@ -183,24 +184,24 @@ export class RouterOSUnit implements PushUnit {
         const reason = failure.err instanceof RosError ? failure.err.message : String(failure.err);
         const what = `${failure.op.op.op} ${failure.op.op.menu} ${failure.op.report.name}${opProps(failure.op.op)}`;
         const kind = failure.err instanceof RosError && failure.err.kind === 'trap' ? `the ${this.router.kind} refused` : 'failed';
-        const notDone = planned.changes.filter((c) => !completed.includes(c)).length;
+        const applied = appliedInOrder();
         // The rollback guards against a lost way in, not against a refused change: a new connection that gets
         // through disarms it and the fail-closed state stays (a rerun converges); one that cannot, leaves it.
         const outcome = rollback ? await this.confirm(rollback) : 'confirmed';
         if (outcome === 'unreachable') throw new PartialApplyError(`${kind} ${what}: ${reason}; could not reconnect to confirm within ${confirmS} s: the ${this.router.kind} restores itself at ${rollback!.when} (its clock)`, [], planned.changes.length);
         if (outcome === 'ran') throw new PartialApplyError(`${kind} ${what}: ${reason}; the rollback ran before the apply was confirmed: the ${this.router.kind} is back at the state before this apply`, [], planned.changes.length);
-        throw new PartialApplyError(`${kind} ${what}: ${reason}`, done, notDone);
+        throw new PartialApplyError(`${kind} ${what}: ${reason}`, applied, planned.changes.length - applied.length);
       }
     }
     if (!rollback) {
-      progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}`);
-      return { applied: completed };
+      progress(`done: ${completed.size} change${completed.size === 1 ? '' : 's'}`);
+      return { applied: appliedInOrder() };
     }
     progress('reconnecting to confirm');
     const outcome = await this.confirm(rollback);
     if (outcome === 'confirmed') {
-      progress(`done: ${completed.length} change${completed.length === 1 ? '' : 's'}, confirmed`);
-      return { applied: completed };
+      progress(`done: ${completed.size} change${completed.size === 1 ? '' : 's'}, confirmed`);
+      return { applied: appliedInOrder() };
     }
     if (outcome === 'ran') {
       throw new PartialApplyError(`the rollback ran before the apply was confirmed (${ROLLBACK_NAME} was due at ${rollback.when}): the ${this.router.kind} is back at the state before this apply`, [], planned.changes.length);
