@@ -204,10 +204,12 @@ export class OpenWrtUnit implements PushUnit {
       const committed = plan.changed.filter((c) => parts.has(`committed-${c}`));
       if (parts.has('commit-failed')) {
         const failed = firstLine(parts.get('commit-failed') ?? '');
+        // without a watchdog the configs committed before the failure stay: their changes are applied
+        const stays = confirmS > 0 ? [] : plan.changes.filter((c) => committed.some((config) => c.kind.startsWith(`${config}.`)));
         throw new PartialApplyError(
           `uci commit ${failed} failed; ${committed.length ? `${committed.join(', ')} ${committed.length === 1 ? 'was' : 'were'} committed and ${confirmS > 0 ? 'will be rolled back by the watchdog' : 'stay committed'}` : 'nothing was committed'}; the rest was reverted`,
-          [],
-          plan.changes.length,
+          stays,
+          plan.changes.length - stays.length,
         );
       }
       const all = committed.length === plan.changed.length;
