@@ -129,7 +129,7 @@ function diagramGraph(model: Model): DiagramGraph {
 
 function networkLines(n: NetworkModel): string[] {
   const lines = [n.vlan === undefined ? `${n.name} · untagged LAN` : `${n.name} · VLAN ${n.vlan}`];
-  lines.push(`subnet ${n.ipv4.subnet}`, `containers ${n.ipv4.containerRange}`);
+  lines.push(`subnet ${n.ipv4.subnet}`, n.ipv4.containerRange ? `containers ${n.ipv4.containerRange}` : 'no containers');
   // each host of a shared network has its own slice of the container range
   const slices = (pick: (a: NetworkModel['attachments'][number]) => string | undefined) =>
     n.attachments.length > 1 ? n.attachments.flatMap((a) => (pick(a) ? [`${a.host}: ${pick(a)}`] : [])) : [];

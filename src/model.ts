@@ -121,6 +121,10 @@ export interface Ipv4Model {
   gateway: string;
   /** gateway/prefix, the router's interface address */
   gatewayCidr: string;
+  /**
+   * Docker's container range; '' for a network without hosts (a VLAN for cameras or IoT devices: the router side
+   * only). Test with `hasContainers(n)`.
+   */
   containerRange: string;
   dhcpPool?: { first: string; last: string };
 }
@@ -230,6 +234,11 @@ export interface Model {
   networks: NetworkModel[];
   /** located (line/col) when the spec text is known; sorted like problems */
   warnings: SpecWarning[];
+}
+
+/** Whether a network has a Docker side (hosts, container range, shims); a VLAN network may have none. */
+export function hasContainers(n: NetworkModel): boolean {
+  return n.hosts.length > 0;
 }
 
 export function findRouter(model: Model, name: string): RouterModel | undefined {
@@ -349,10 +358,10 @@ export function resolveModel(loaded: LoadedSpec): Model {
 
     accessPortChecks(p, router, new Set(switches.map((x) => x.name)), accessPortOwners, problems);
 
-    const attachments = p.subnet && p.gateway && p.range ? attach(p, name, hostSpecs, problems) : [];
+    const attachments = p.subnet && p.gateway && p.range && p.hosts.length > 0 ? attach(p, name, hostSpecs, problems) : [];
     for (const a of attachments) hosts.find((h) => h.name === a.host)?.attachments.push(a);
 
-    if (!p.subnet || !p.gateway || !p.range) continue;
+    if (!p.subnet || !p.gateway || (p.hosts.length > 0 && !p.range)) continue;
     networks.push({
       name,
       router: n.router,
@@ -366,7 +375,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
         netmask: netmaskOf(p.subnet.prefixLength),
         gateway: p.gateway.text,
         gatewayCidr: `${p.gateway.text}/${p.subnet.prefixLength}`,
-        containerRange: p.range.text,
+        containerRange: p.range?.text ?? '',
         dhcpPool: p.dhcp ? { first: ipText(4, p.dhcp.first), last: ipText(4, p.dhcp.last) } : undefined,
       },
       ipv6:
@@ -513,11 +522,25 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
 function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): ParsedNetwork {
   const path: SpecPath = ['networks', name];
   const at = (...k: Array<string | number>) => [...path, ...k];
-  const out: ParsedNetwork = { spec: n, path, hosts: Array.isArray(n.host) ? n.host : [n.host] };
+  const out: ParsedNetwork = { spec: n, path, hosts: n.host === undefined ? [] : Array.isArray(n.host) ? n.host : [n.host] };
 
   out.subnet = problems.network(at('subnet'), n.subnet, 4);
   out.gateway = problems.ip(at('gateway'), n.gateway, 4);
-  out.range = problems.network(at('container-range'), n['container-range'], 4);
+  if (n.host === undefined) {
+    // A network without containers (cameras, IoT devices on access ports): the router side only. The Docker and
+    // shim keys would be silently ignored, so they are refused, as other keys that mean nothing on their own.
+    if (n.vlan === undefined) problems.add(at('host'), 'is required for an untagged network: without a vlan flatnet leaves the router\'s LAN untouched, so the network has nothing to do without a Docker host');
+    for (const key of ['container-range', 'shim-address', 'shim-name', 'vlan-device'] as const) {
+      if (n[key] !== undefined) problems.add(at(key), `is used only with host: a network without a Docker host has no containers or shim; add host, or remove ${key}`);
+    }
+    for (const key of ['container-range', 'shim-address'] as const) {
+      if (n.ipv6?.[key] !== undefined) problems.add(at('ipv6', key), `is used only with host: a network without a Docker host has no containers or shim; add host, or remove ${key}`);
+    }
+  } else if (n['container-range'] === undefined) {
+    problems.add(at('container-range'), 'is required with host: the prefix Docker allocates the containers\' addresses from (docker --ip-range)');
+  } else {
+    out.range = problems.network(at('container-range'), n['container-range'], 4);
+  }
   const { subnet, gateway, range } = out;
   if (subnet && subnet.prefixLength > 30) problems.add(at('subnet'), `/${subnet.prefixLength} leaves no room for a gateway and containers; use /30 or shorter`);
   if (subnet && subnet.prefixLength < 8) problems.add(at('subnet'), `/${subnet.prefixLength} is not one layer-2 segment; use /8 or longer`);
@@ -556,12 +579,12 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
       if (!contains(s6, g6.value)) problems.add(at('ipv6', 'gateway'), `${g6.text} is outside subnet ${s6.text}`);
       else if (g6.value === s6.first) problems.add(at('ipv6', 'gateway'), `${g6.text} is the subnet-router anycast address of ${s6.text}`);
     }
-    if (n.vlan === undefined && n.ipv6['container-range'] === undefined) {
+    if (n.vlan === undefined && n.host !== undefined && n.ipv6['container-range'] === undefined) {
       // on the untagged LAN, the whole prefix is the LAN's: Docker would hand out addresses of other hosts and
       // the shim's route would take the host's own LAN traffic
       problems.add(at('ipv6', 'container-range'), 'is required for an untagged network: the IPv6 subnet is the LAN\'s own prefix');
     }
-    if (n.ipv6['container-range'] !== undefined) {
+    if (n.ipv6['container-range'] !== undefined && n.host !== undefined) {
       out.v6range = problems.network(at('ipv6', 'container-range'), n.ipv6['container-range'], 6);
       if (out.v6range && s6 && !contains(s6, out.v6range)) problems.add(at('ipv6', 'container-range'), `${out.v6range.text} is not inside subnet ${s6.text}`);
       else if (out.v6range && g6 && contains(out.v6range, g6.value)) problems.add(at('ipv6', 'container-range'), `${out.v6range.text} contains the gateway ${g6.text}`);

@@ -207,14 +207,20 @@ export const ipv6Schema = z.strictObject({
 
 export const networkSchema = z.strictObject({
   router: name.optional().describe('The router that is the network\'s gateway (required with a vlan)'),
-  host: z.union([name, z.array(name).min(1)]).describe('The Docker host that runs containers on the network, or a list of hosts'),
+  host: z
+    .union([name, z.array(name).min(1)])
+    .optional()
+    .describe('The Docker host that runs containers on the network, or a list of hosts; left out on a VLAN network without containers (cameras or IoT devices on access ports: the router side only, with gateway, DHCP and firewall)'),
   vlan: vlanId
     .refine((v) => v !== 1, { error: 'VLAN 1 is the default untagged VLAN (PVID) of bridges and most switches; use another id' })
     .optional()
     .describe('VLAN id (2-4094); left out, the network is the router\'s existing untagged LAN and the router is left untouched'),
   subnet: z.string().describe('The network\'s IPv4 prefix (e.g. 192.168.200.0/24)'),
   gateway: z.string().describe('The router\'s IPv4 address in the subnet'),
-  'container-range': z.string().describe('IPv4 prefix Docker allocates container addresses from (docker --ip-range); split between the hosts of a shared network'),
+  'container-range': z
+    .string()
+    .optional()
+    .describe('IPv4 prefix Docker allocates container addresses from (docker --ip-range); split between the hosts of a shared network; required with host, refused without one'),
   'shim-address': z.string().optional().describe('The host shim\'s IPv4 address (default: first address of the container range that is not the network address or gateway)'),
   'shim-name': z.string().optional().describe('Name of the host\'s shim interface (default fn-<vlan>, or fn-<network> without a vlan)'),
   'vlan-device': z.string().optional().describe('Name of the host\'s 802.1Q VLAN device (default <parent>.<vlan>); set it when that is longer than 15 bytes'),
@@ -240,8 +246,11 @@ export const specSchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }).describe('Spec format version: 1'),
   routers: z.record(name, routerSchema).default({}).describe('Routers by name ([a-z][a-z0-9-]{0,30}): the gateways of VLAN networks'),
   switches: z.record(name, switchSchema).default({}).describe('Managed switches between routers and hosts by name (one name space with routers and hosts): they carry the VLANs of the path'),
-  hosts: z.record(name, hostSchema).describe('Docker hosts by name'),
-  networks: z.record(name, networkSchema).describe('Networks by name, also the Docker network name ("lan" and "wan" are reserved)'),
+  hosts: z.record(name, hostSchema).default({}).describe('Docker hosts by name (may be left out when no network has containers)'),
+  networks: z
+    .record(name, networkSchema)
+    .default({})
+    .describe('Networks by name, also the Docker network name ("lan" and "wan" are reserved); may be empty or left out, e.g. for import'),
 });
 
 export type Spec = z.infer<typeof specSchema>;

@@ -1,0 +1,200 @@
+# flatnet-router: RouterOS v7 script for router "core" (bridge bridge)
+# Import with: /import file-name=core.rsc   (generate --out writes it as routeros/core.rsc)
+# Every object this script creates carries a comment starting "flatnet:". It first removes the
+# flatnet objects already there, then adds the desired ones: importing it again gives the same state,
+# and nothing without a flatnet comment is ever changed or removed, but for the pvid of access ports (below).
+# It fails closed: the flatnet VLAN interfaces are disabled before any rule is removed and enabled only
+# after every new rule is in, so no flatnet VLAN is ever up without the rules that isolate it. The price:
+# each import interrupts the flatnet networks briefly, and one that stops halfway leaves them down until
+# an import succeeds. `flatnet-router apply` changes only what differs, with neither window nor interruption.
+# Networks:
+#   cams: VLAN 30 on vlan30-cams, 10.30.0.0/24
+#   iot: VLAN 40 on vlan40-iot, 10.40.0.0/24
+
+# Stop before changing anything when something this script relies on is missing or taken.
+:if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether2" and dynamic=no]] = 0) do={ :error "flatnet: ether2 is not a (static) port of bridge bridge" }
+:if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
+:if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether4" and dynamic=no]] = 0) do={ :error "flatnet: ether4 is not a (static) port of bridge bridge" }
+:if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no]] = 0) do={ :error "flatnet: ether5 is not a (static) port of bridge bridge" }
+
+# Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+
+# Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
+# carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
+# VLAN entry records the PVID it had before: "flatnet:<network>; was-pvid <port>=<pvid>,...". This block
+# reads those records first (its variables carry them from the old entries to the new), then updates each
+# network's entry in place, and removes the entries no network keeps only after that:
+# - a port an earlier import made an access port and this spec does not list gets its recorded PVID back,
+#   unless its pvid is no longer the VLAN flatnet set (someone changed it since: left as it is);
+# - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
+#   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
+{
+  :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether4" and dynamic=no] pvid]
+  :local pvidBefore1 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid]
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+    :local entryBridge [/interface/bridge/vlan/get $entry bridge]
+    :local entryComment [/interface/bridge/vlan/get $entry comment]
+    :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
+    :foreach recorded in=[:toarray [:pick $entryComment ([:find $entryComment "; was-pvid "] + 11) [:len $entryComment]]] do={
+      :local recordedPort [:pick $recorded 0 [:find $recorded "="]]
+      :local recordedPvid [:pick $recorded ([:find $recorded "="] + 1) [:len $recorded]]
+      :if ($recordedPort = "ether4") do={ :set pvidBefore0 $recordedPvid }
+      :if ($recordedPort = "ether5") do={ :set pvidBefore1 $recordedPvid }
+      :foreach entryVlan in=$entryVlans do={
+        /interface/bridge/port/set [/interface/bridge/port/find where bridge=$entryBridge and interface=$recordedPort and pvid=$entryVlan and dynamic=no and !(interface="ether4") and !(interface="ether5")] pvid=$recordedPvid
+      }
+    }
+  }
+  :local entry0 [/interface/bridge/vlan/find where comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid "]
+  :if ([:len $entry0] > 0) do={
+    /interface/bridge/vlan/set [:pick $entry0 0] bridge=bridge vlan-ids=30 tagged=bridge,ether2 untagged=ether4,ether5 comment=("flatnet:cams; was-pvid " . "ether4=" . $pvidBefore0 . ",ether5=" . $pvidBefore1)
+    /interface/bridge/vlan/remove [:pick $entry0 1 [:len $entry0]]
+  } else={
+    /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2 untagged=ether4,ether5 comment=("flatnet:cams; was-pvid " . "ether4=" . $pvidBefore0 . ",ether5=" . $pvidBefore1)
+  }
+  :local entry1 [/interface/bridge/vlan/find where comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid "]
+  :if ([:len $entry1] > 0) do={
+    /interface/bridge/vlan/set [:pick $entry1 0] bridge=bridge vlan-ids=40 tagged=bridge,ether2 untagged="" comment=flatnet:iot
+    /interface/bridge/vlan/remove [:pick $entry1 1 [:len $entry1]]
+  } else={
+    /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2 comment=flatnet:iot
+  }
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ") and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ")]
+}
+
+# Remove what flatnet created before (rules first, interfaces last).
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+
+/interface/vlan/add name=vlan30-cams vlan-id=30 interface=bridge comment=flatnet:cams disabled=yes
+/interface/vlan/add name=vlan40-iot vlan-id=40 interface=bridge comment=flatnet:iot disabled=yes
+
+/ip/address/add address=10.30.0.1/24 interface=vlan30-cams comment=flatnet:cams
+/ip/address/add address=10.40.0.1/24 interface=vlan40-iot comment=flatnet:iot
+
+/ip/pool/add name=flatnet-cams ranges=10.30.0.100-10.30.0.199 comment=flatnet:cams
+/ip/pool/add name=flatnet-iot ranges=10.40.0.10-10.40.0.250 comment=flatnet:iot
+
+/ip/dhcp-server/add name=flatnet-cams interface=vlan30-cams address-pool=flatnet-cams lease-time=1h comment=flatnet:cams disabled=no
+/ip/dhcp-server/add name=flatnet-iot interface=vlan40-iot address-pool=flatnet-iot lease-time=12h comment=flatnet:iot disabled=no
+
+/ip/dhcp-server/network/add address=10.30.0.0/24 gateway=10.30.0.1 dns-server=10.30.0.1 comment=flatnet:cams
+/ip/dhcp-server/network/add address=10.40.0.0/24 gateway=10.40.0.1 dns-server=10.40.0.1 comment=flatnet:iot
+
+# /ip/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ip/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-iot out-interface-list=WAN comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan40-iot comment=flatnet:iot place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked in-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-state=established,related,untracked out-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept connection-nat-state=dstnat out-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept in-interface=vlan40-iot out-interface-list=WAN comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=accept in-interface-list=LAN out-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=forward action=drop in-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=forward action=drop out-interface=vlan40-iot comment=flatnet:iot
+  }
+}
+
+# /ip/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ip/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=53 comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=tcp dst-port=53 comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=67 comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=123 comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=udp dst-port=53 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=tcp dst-port=53 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=udp dst-port=67 comment=flatnet:iot place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+  } else={
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=53 comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=tcp dst-port=53 comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=67 comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan30-cams protocol=udp dst-port=123 comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=accept connection-state=established,related,untracked in-interface=vlan40-iot comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=udp dst-port=53 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=tcp dst-port=53 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=accept in-interface=vlan40-iot protocol=udp dst-port=67 comment=flatnet:iot
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan30-cams comment=flatnet:cams
+    /ip/firewall/filter/add chain=input action=drop in-interface=vlan40-iot comment=flatnet:iot
+  }
+}
+
+# /ipv6/firewall/filter forward: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ipv6/firewall/filter/find where chain="forward" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-iot comment=flatnet:iot place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan30-cams comment=flatnet:cams
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan30-cams comment=flatnet:cams
+    /ipv6/firewall/filter/add chain=forward action=drop in-interface=vlan40-iot comment=flatnet:iot
+    /ipv6/firewall/filter/add chain=forward action=drop out-interface=vlan40-iot comment=flatnet:iot
+  }
+}
+
+# /ipv6/firewall/filter input: flatnet rules go before the router's own first drop/reject rule of the chain
+# (after its drop of invalid packets, which keeps applying to flatnet's traffic).
+{
+  :local drops [/ipv6/firewall/filter/find where chain="input" and (action=drop or action=reject) and dynamic=no and disabled=no and !(connection-state~"invalid") and !(comment~"^flatnet:")]
+  :if ([:len $drops] > 0) do={
+    :local before [:pick $drops 0]
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan30-cams comment=flatnet:cams place-before=$before
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-iot comment=flatnet:iot place-before=$before
+  } else={
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan30-cams comment=flatnet:cams
+    /ipv6/firewall/filter/add chain=input action=drop in-interface=vlan40-iot comment=flatnet:iot
+  }
+}
+
+# The access ports join their VLAN now that its rules are in (the PVID each had before is recorded above).
+/interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether4" and dynamic=no] pvid=30
+/interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid=30
+
+# Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
