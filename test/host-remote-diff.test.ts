@@ -71,8 +71,8 @@ describe('host diff (no dockerd)', () => {
     const d = diffHost({ model: m, host: m.hosts[0]!, snapshot: emptySnapshot(), networks: [], containers: new Map(), recreateNetworks: false }, 'nas');
     expect(d.problems).toEqual([]);
     expect(d.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
-      'add docker network apps',
-      'add shim link fn-apps',
+      'add docker network apps (macvlan on eth0, 192.168.77.0/24 ip-range 192.168.77.192/27)',
+      'add shim link fn-apps (macvlan on eth0, 192.168.77.192/32)',
       'add file /etc/flatnet/nas.sh',
       'add file /etc/systemd/system/flatnet-nas.service',
       'add file /etc/systemd/system/multi-user.target.wants/flatnet-nas.service',

@@ -226,7 +226,7 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
       }
     }
     if (!have) {
-      changes.push({ kind: 'create', spec: want, report: { action: 'add', kind: 'docker network', name: a.network, network: a.network, props: describeNetwork(want) } });
+      changes.push({ kind: 'create', spec: want, report: { action: 'add', kind: 'docker network', name: networkLine(a.network, want), network: a.network, props: describeNetwork(want) } });
       continue;
     }
     if (have.Labels?.[FLATNET_LABEL] === undefined) {
@@ -338,6 +338,12 @@ export function stepOp(s: Exclude<Step, { docker: DockerOp }>): HostOp {
   if ('ip' in s) return { kind: 'ip', argv: s.ip.argv };
   const f = s.file;
   return f.kind === 'write' ? { kind: 'write', path: f.path, content: f.content, mode: f.mode } : f.kind === 'link' ? { kind: 'link', path: f.path, target: f.target } : { kind: 'remove', path: f.path };
+}
+
+/** `cams (macvlan on enp3s0.30, 10.30.0.0/24 ip-range 10.30.0.64/26)`: a network and what identifies it, on one line. */
+function networkLine(name: string, n: NetworkCreate): string {
+  const subnets = n.IPAM.Config.map((c) => `${c.Subnet}${c.IPRange ? ` ip-range ${c.IPRange}` : ''}`);
+  return `${name} (${[`${n.Driver}${n.Options.parent ? ` on ${n.Options.parent}` : ''}`, ...subnets].join(', ')})`;
 }
 
 function describeNetwork(n: NetworkCreate): PropertyChange[] {

@@ -160,7 +160,7 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
     const what = d.kind === 'vlan' ? 'VLAN parent' : 'shim';
     const ops = (argvs: string[][], change: Change) => argvs.forEach((argv) => target.push({ argv, report: change }));
     if (!have) {
-      const change: Change = { action: 'add', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props: [{ key: 'type', to: d.kind === 'vlan' ? `vlan ${d.vlanId} on ${d.lower}` : `${d.kind} on ${d.lower}` }, { key: 'alias', to: d.alias }, ...d.addresses.map((a) => ({ key: 'address', to: a })), ...d.routes.map((r) => ({ key: 'route', to: r.dst }))] };
+      const change: Change = { action: 'add', kind: `${what} link`, name: `${d.name} (${d.kind === 'vlan' ? `vlan ${d.vlanId}` : d.kind} on ${d.lower}${d.addresses.length ? `, ${d.addresses.join(' ')}` : ''})`, ...(d.network ? { network: d.network } : {}), props: [{ key: 'type', to: d.kind === 'vlan' ? `vlan ${d.vlanId} on ${d.lower}` : `${d.kind} on ${d.lower}` }, { key: 'alias', to: d.alias }, ...d.addresses.map((a) => ({ key: 'address', to: a })), ...d.routes.map((r) => ({ key: 'route', to: r.dst }))] };
       ops(createOps(d), change);
       continue;
     }

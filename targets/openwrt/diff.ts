@@ -12,6 +12,24 @@ import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.
 import { auditOpenWrt } from './audit.js';
 import { uciWords, type ExportedSection } from './uci.js';
 
+// The options that identify a section in a one-line plan (the --verbose plan and --json list them all).
+const KEY_OPTIONS: Record<string, string[]> = {
+  device: ['type', 'ifname', 'vid', 'name'],
+  interface: ['proto', 'device', 'ipaddr', 'netmask', 'ip6addr'],
+  'bridge-vlan': ['device', 'vlan', 'ports'],
+  zone: ['name', 'network', 'input', 'forward'],
+  forwarding: ['src', 'dest'],
+  rule: ['src', 'dest', 'proto', 'dest_port', 'family', 'target'],
+  dhcp: ['interface', 'start', 'limit'],
+};
+
+/** `rule src=fn_vlan30 proto='tcp udp' dest_port=53 target=ACCEPT`: a section's type and key options. */
+export function describeSection(s: { type: string; options: ReadonlyArray<readonly [string, string]> }): string {
+  const keys = KEY_OPTIONS[s.type];
+  const shown = keys ? s.options.filter(([k]) => keys.includes(k)) : s.options.slice(0, 4);
+  return [s.type, ...shown.map(([k, v]) => `${k}=${/[\s']/.test(v) || v === '' ? `'${v.replace(/'/g, "'\\''")}'` : v}`)].join(' ');
+}
+
 export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
@@ -265,7 +283,7 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
   const addSection = (s: UciSection) => {
     set(s.config, s.name, undefined, s.type);
     for (const [k, v] of s.options) set(s.config, s.name, k, v);
-    changes.push({ action: 'add', kind: `${s.config}.${s.name}`, name: s.type, props: s.options.map(([key, to]) => ({ key, to })) });
+    changes.push({ action: 'add', kind: `${s.config}.${s.name}`, name: describeSection(s), props: s.options.map(([key, to]) => ({ key, to })) });
   };
   for (const s of desired.sections) {
     const have = liveOwned.get(`${s.config}.${s.name}`);

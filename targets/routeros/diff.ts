@@ -430,7 +430,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   const pairs = pairByNetwork('/interface/vlan', desired, live);
   for (const { want, have, extra } of pairs) {
     if (want && !have) {
-      const change: Change = { action: 'add', kind: '/interface/vlan', name: valueOf(want.props, 'name')!, network: want.network, props: want.props.map(([key, to]) => ({ key, to })), note: 'created disabled, enabled once its rules are in' };
+      const change: Change = { action: 'add', kind: '/interface/vlan', name: describe('/interface/vlan', want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })), note: 'created disabled, enabled once its rules are in' };
       changes.push(change);
       const add = push(1, { op: 'add', menu: want.menu, props: [...want.props, ['disabled', 'yes']] }, change, false);
       enableLater.push({ target: { addedBy: add }, change });
