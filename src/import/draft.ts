@@ -1,0 +1,77 @@
+// The draft spec import prints: the input spec's devices as they were written (their comments kept), the
+// trunk ports found, and one network per network found, each value with a comment saying where it came from.
+import { isMap, isScalar, parseDocument, Pair, Scalar, YAMLMap, YAMLSeq, type Document } from 'yaml';
+import type { FoundNetwork, ImportReport } from './found.js';
+
+const seq = (items: string[]): YAMLSeq => {
+  const s = new YAMLSeq();
+  s.flow = true;
+  for (const i of items) s.items.push(new Scalar(i));
+  return s;
+};
+
+function pair(key: string, value: unknown, comment?: string): Pair {
+  const node = value instanceof YAMLSeq || value instanceof YAMLMap ? value : new Scalar(value);
+  if (comment !== undefined && (node instanceof Scalar || node instanceof YAMLSeq)) node.comment = ` ${comment}`;
+  return new Pair(new Scalar(key), node);
+}
+
+function networkNode(n: FoundNetwork): YAMLMap {
+  const m = new YAMLMap();
+  const src = (k: string) => n.sources[k];
+  if (n.router !== undefined) m.items.push(pair('router', n.router));
+  if (n.hosts.length === 1) m.items.push(pair('host', n.hosts[0], src('host')));
+  else if (n.hosts.length > 1) m.items.push(pair('host', seq(n.hosts), src('host')));
+  if (n.vlan !== undefined) m.items.push(pair('vlan', n.vlan, src('vlan')));
+  m.items.push(pair('subnet', n.subnet, src('subnet')));
+  if (n.gateway !== undefined) m.items.push(pair('gateway', n.gateway, src('gateway')));
+  if (n.containerRange !== undefined) m.items.push(pair('container-range', n.containerRange, src('container-range')));
+  if (n.shimAddress !== undefined) m.items.push(pair('shim-address', n.shimAddress, src('shim-address')));
+  if (n.shimName !== undefined) m.items.push(pair('shim-name', n.shimName, src('shim-name')));
+  if (n.vlanDevice !== undefined) m.items.push(pair('vlan-device', n.vlanDevice, src('vlan-device')));
+  if (n.driver !== undefined && n.driver !== 'macvlan') m.items.push(pair('driver', n.driver, src('driver')));
+  if (n.dhcpPool !== undefined) m.items.push(pair('dhcp-pool', n.dhcpPool, src('dhcp-pool')));
+  if (n.dhcpLeaseTime !== undefined) m.items.push(pair('dhcp-lease-time', n.dhcpLeaseTime, src('dhcp-lease-time')));
+  if (n.accessPorts.length > 0) m.items.push(pair('access-ports', seq(n.accessPorts), src('access-ports')));
+  if (n.firewall && n.vlan !== undefined) {
+    const fw = new YAMLMap();
+    fw.items.push(pair('internet', n.firewall.internet), pair('from', seq(n.firewall.from)), pair('to', seq(n.firewall.to)), pair('allow-input', seq(n.firewall.allowInput)));
+    const p = new Pair(new Scalar('firewall'), fw);
+    if (src('firewall')) (p.key as Scalar).commentBefore = ` ${src('firewall')}`;
+    m.items.push(p);
+  }
+  return m;
+}
+
+/** The draft's text. `specText`: the input spec (its devices are kept as written). */
+export function draftText(specText: string, report: ImportReport, header: string[]): string {
+  const doc: Document = parseDocument(specText);
+  if (!isMap(doc.contents)) doc.contents = new YAMLMap() as never;
+  if (!doc.has('version')) doc.set('version', 1);
+  for (const [router, ports] of report.trunkPorts) {
+    const path = ['routers', router, 'trunk-ports'];
+    const had = doc.getIn(path);
+    const existing = had instanceof YAMLSeq ? had.items.map((i) => (isScalar(i) ? String(i.value) : '')).filter(Boolean) : [];
+    const merged = [...existing, ...ports.filter((p) => !existing.includes(p))];
+    if (merged.length === existing.length) continue;
+    const s = seq(merged);
+    s.comment = ' from /interface/bridge/vlan: tagged in every VLAN imported';
+    doc.setIn(path, s);
+  }
+  const nets = new YAMLMap();
+  for (const n of report.networks) {
+    const p = new Pair(new Scalar(n.name), networkNode(n));
+    (p.key as Scalar).commentBefore = n.notes.map((l) => ` ${l}`).join('\n');
+    nets.items.push(p);
+  }
+  doc.delete('networks');
+  const netsPair = new Pair(new Scalar('networks'), nets);
+  if (report.networks.length === 0) (netsPair.key as Scalar).commentBefore = ' no network found';
+  (doc.contents as YAMLMap).items.push(netsPair);
+  const lines = header.map((l) => (l === '' ? '#' : `# ${l}`));
+  const before = doc.commentBefore ? `${doc.commentBefore}\n` : '';
+  doc.commentBefore = `${lines.map((l) => l.replace(/^# ?/, ' ').replace(/^ $/, '')).join('\n')}${before ? `\n\n${before}` : ''}`;
+  let text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  if (report.networks.length === 0) text = text.replace(/^networks:\s*\{\}\s*$/m, 'networks: {}');
+  return text;
+}

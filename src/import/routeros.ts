@@ -1,0 +1,215 @@
+// import, RouterOS: the router's live state (read with the plan's own reads, RouterOSUnit.read) as networks:
+// one per VLAN interface on the spec's bridge with an address; its DHCP server and pool; its access ports (bridge
+// ports whose pvid is the VLAN); the ports its bridge VLAN entry carries tagged; firewall intent where the rules
+// say it plainly.
+import { contains, ipText, parseCidr, parseIp, parseIpRange } from '../ip.js';
+import type { RouterOSRouter } from '../model.js';
+import { durationSeconds, type LiveState, type Row } from '../../targets/routeros/diff.js';
+import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
+
+const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+const active = (r: Row) => !truthy(r.disabled) && !truthy(r.dynamic);
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** The router's service ports, as flatnet writes them (protocol/port → service). */
+const SERVICE_OF: Record<string, string> = { 'udp/53': 'dns', 'tcp/53': 'dns', 'udp/67': 'dhcp', 'udp/123': 'ntp', 'icmp/': 'icmp', 'tcp/22': 'ssh', 'tcp/80': 'http', 'tcp/443': 'https' };
+const SERVICE_ORDER = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'];
+/** properties that say nothing about what a rule matches */
+const NOT_MATCHERS = new Set(['chain', 'action', 'comment', 'disabled', 'dynamic', 'invalid', 'bytes', 'packets', 'log', 'log-prefix', 'place-before']);
+
+function matchers(rule: Row): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rule)) if (!k.startsWith('.') && !NOT_MATCHERS.has(k) && v !== '' && v !== undefined) out[k] = v;
+  return out;
+}
+
+const only = (m: Record<string, string>, want: Record<string, string>) => Object.keys(m).length === Object.keys(want).length && Object.entries(want).every(([k, v]) => m[k] === v);
+
+/** The owned-comment network name, when an earlier flatnet made the object (`flatnet:<network>` or `flatnet:<network>@<owner>`). */
+const flatnetName = (r: Row | undefined) => /^flatnet:([a-z][a-z0-9-]{0,30})(?:[@;]|$)/.exec(r?.comment ?? '')?.[1];
+
+export function importRouterOS(router: RouterOSRouter, live: LiveState, report: ImportReport, taken: Set<string>): void {
+  const where = `router ${router.name}`;
+  const vlans = live.menus['/interface/vlan'].filter((v) => !truthy(v.dynamic));
+  const addresses = live.menus['/ip/address'].filter(active);
+  const filter = live.menus['/ip/firewall/filter'].filter(active);
+  const found: Array<{ net: FoundNetwork; iface: string; tagged: string[] }> = [];
+
+  for (const v of vlans) {
+    const iface = v.name ?? '';
+    const vlan = Number(v['vlan-id']);
+    if (v.interface !== router.bridge) {
+      const msg = `${where}: VLAN interface ${iface} (VLAN ${vlan}) is on ${v.interface}, not on the bridge ${router.bridge} (routers.${router.name}.bridge): not imported`;
+      report.notes.push(msg);
+      report.warnings.push(msg);
+      continue;
+    }
+    const addr = addresses.find((a) => a.interface === iface && parseCidr(a.address ?? '')?.family === 4);
+    if (!addr) {
+      const msg = `${where}: VLAN interface ${iface} (VLAN ${vlan}) has no IPv4 address: not imported (a network needs a subnet and a gateway)`;
+      report.notes.push(msg);
+      report.warnings.push(msg);
+      continue;
+    }
+    const cidr = parseCidr(addr.address!)!;
+    const gateway = addr.address!.split('/')[0]!;
+    const subnet = `${ipText(4, cidr.first)}/${cidr.prefixLength}`;
+    const name = specName(flatnetName(v) ?? nameFromInterface(iface, vlan), taken, `vlan${vlan}`);
+    taken.add(name);
+    const net: FoundNetwork = {
+      name,
+      router: router.name,
+      vlan,
+      subnet,
+      gateway,
+      accessPorts: [],
+      hosts: [],
+      routerInterface: iface,
+      notes: [`from /interface/vlan ${iface} (vlan-id ${vlan} on ${router.bridge}) of router ${router.name}${v.disabled && truthy(v.disabled) ? ', disabled there' : ''}`],
+      sources: { vlan: `from /interface/vlan ${iface}`, subnet: `from /ip/address ${addr.address} on ${iface}`, gateway: `from /ip/address ${addr.address} on ${iface}` },
+    };
+    const extra = addresses.filter((a) => a !== addr && a.interface === iface && parseCidr(a.address ?? '')?.family === 4);
+    if (extra.length > 0) net.notes.push(`${iface} has more IPv4 addresses, not imported: ${extra.map((a) => a.address).join(', ')}`);
+    const v6 = live.menus['/ipv6/address'].filter((a) => active(a) && a.interface === iface && !/^fe80:/i.test(a.address ?? ''));
+    if (v6.length > 0) net.notes.push(`${iface} has IPv6 addresses, not imported (add ipv6: subnet and gateway by hand): ${v6.map((a) => a.address).join(', ')}`);
+
+    // DHCP: a server on the interface, its pool
+    const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === iface);
+    if (server) {
+      const pool = live.menus['/ip/pool'].find((p) => p.name === server['address-pool']);
+      const ranges = list(pool?.ranges);
+      const range = ranges.length === 1 ? rangeText(ranges[0]!) : undefined;
+      if (range && contains(cidr, { first: parseIp(range.split('-')[0]!)!.value, last: parseIp(range.split('-')[1]!)!.value })) {
+        net.dhcpPool = range;
+        net.sources['dhcp-pool'] = `from /ip/pool ${pool!.name} of /ip/dhcp-server ${server.name}`;
+        const seconds = server['lease-time'] ? durationSeconds(server['lease-time']) : undefined;
+        if (seconds !== undefined && seconds > 0 && seconds !== 3600) {
+          net.dhcpLeaseTime = durationText(seconds);
+          net.sources['dhcp-lease-time'] = `from /ip/dhcp-server ${server.name} lease-time ${server['lease-time']}`;
+        }
+      } else {
+        const msg = `${where}: DHCP server ${server.name} on ${iface} has pool ${server['address-pool']} (${pool?.ranges ?? 'not found'}), not one range inside ${subnet}: dhcp-pool not imported`;
+        net.notes.push(msg);
+        report.warnings.push(msg);
+      }
+    }
+
+    // ports: access ports (pvid = the VLAN), and what the bridge VLAN entries carry tagged
+    net.accessPorts = live.bridgePorts.filter((p) => p.bridge === router.bridge && !truthy(p.dynamic) && p.pvid === String(vlan)).map((p) => p.interface!);
+    if (net.accessPorts.length > 0) net.sources['access-ports'] = `from /interface/bridge/port: pvid ${vlan}`;
+    const entries = live.menus['/interface/bridge/vlan'].filter((e) => active(e) && e.bridge === router.bridge && vlanIds(e['vlan-ids']).includes(vlan));
+    const tagged = [...new Set(entries.flatMap((e) => list(e.tagged)).filter((p) => p !== router.bridge))];
+    if (entries.length === 0 && (bridgeFilters(live, router.bridge) || net.accessPorts.length > 0)) net.notes.push(`no /interface/bridge/vlan entry on ${router.bridge} carries VLAN ${vlan}`);
+    found.push({ net, iface, tagged });
+  }
+
+  // trunk ports: tagged in every imported VLAN of the router; a port tagged in some only is said at the network
+  const all = found.length > 0 ? found[0]!.tagged.filter((p) => found.every((f) => f.tagged.includes(p))) : [];
+  if (all.length > 0) report.trunkPorts.set(router.name, all);
+  for (const f of found) {
+    const some = f.tagged.filter((p) => !all.includes(p));
+    if (some.length > 0) f.net.notes.push(`also carried tagged on ${some.join(', ')} (not every VLAN of the router): describe what is cabled there (a switch or host connected-to ${router.name}:<port>), or add the port to trunk-ports`);
+  }
+
+  const byIface = new Map(found.map((f) => [f.iface, f.net]));
+  for (const f of found) firewallOf(f.net, f.iface, router, filter, byIface, live);
+  report.networks.push(...found.map((f) => f.net));
+}
+
+/** `a-b`, or a prefix as its first-last range. */
+function rangeText(range: string): string | undefined {
+  if (range.includes('/')) {
+    const c = parseCidr(range);
+    return c && c.family === 4 ? `${ipText(4, c.first)}-${ipText(4, c.last)}` : undefined;
+  }
+  const r = parseIpRange(range.includes('-') ? range : `${range}-${range}`);
+  return r && r.family === 4 ? `${r.first.text}-${r.last.text}` : undefined;
+}
+
+function vlanIds(text: string | undefined): number[] {
+  const out: number[] = [];
+  for (const part of list(text)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) continue;
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.push(i);
+  }
+  return out;
+}
+
+const bridgeFilters = (live: LiveState, bridge: string) => truthy(live.bridges.find((b) => b.name === bridge)?.['vlan-filtering']);
+
+/**
+ * Firewall intent where the rules say it plainly: every enabled rule that names the interface is one flatnet
+ * would write (accepts to the WAN/LAN lists and other imported networks, service accepts on input, the
+ * established/dstnat accepts) and drops isolate it in forward and input. Otherwise flatnet's defaults, with a
+ * note saying what was seen.
+ */
+function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, filter: Row[], byIface: Map<string, FoundNetwork>, live: LiveState): void {
+  const rules = filter.filter((r) => r['in-interface'] === iface || r['out-interface'] === iface);
+  const fw: FoundFirewall = { internet: false, from: [], to: [], allowInput: [] };
+  let dropForward = false;
+  let dropInput = false;
+  const unclear: Row[] = [];
+  for (const r of rules) {
+    const m = matchers(r);
+    const chain = r.chain;
+    const action = r.action;
+    const est = m['connection-state'] !== undefined && list(m['connection-state']).every((s) => ['established', 'related', 'untracked'].includes(s));
+    if (action === 'accept' && est && (only(m, { 'connection-state': m['connection-state']!, 'in-interface': iface }) || only(m, { 'connection-state': m['connection-state']!, 'out-interface': iface }))) continue;
+    if (chain === 'forward' && action === 'accept' && only(m, { 'connection-nat-state': 'dstnat', 'out-interface': iface })) continue;
+    if (chain === 'forward' && action === 'drop' && (only(m, { 'in-interface': iface }) || only(m, { 'out-interface': iface }))) {
+      dropForward = true;
+      continue;
+    }
+    if (chain === 'input' && action === 'drop' && only(m, { 'in-interface': iface })) {
+      dropInput = true;
+      continue;
+    }
+    if (chain === 'forward' && action === 'accept') {
+      if (only(m, { 'in-interface': iface, 'out-interface-list': router.wanList })) fw.internet = true;
+      else if (only(m, { 'in-interface-list': router.lanList, 'out-interface': iface })) fw.from.push('lan');
+      else if (only(m, { 'in-interface': iface, 'out-interface-list': router.lanList })) fw.to.push('lan');
+      else if (m['in-interface'] === iface && only(m, { 'in-interface': iface, 'out-interface': m['out-interface'] ?? '' }) && byIface.has(m['out-interface']!)) {
+        // between two imported networks: written once, as the receiving network's `from` (the same rule)
+      }
+      else if (m['out-interface'] === iface && only(m, { 'in-interface': m['in-interface'] ?? '', 'out-interface': iface }) && byIface.has(m['in-interface']!)) fw.from.push(byIface.get(m['in-interface']!)!.name);
+      else unclear.push(r);
+      continue;
+    }
+    if (chain === 'input' && action === 'accept' && m['in-interface'] === iface) {
+      const key = `${m.protocol ?? ''}/${m['dst-port'] ?? ''}`;
+      const service = SERVICE_OF[key];
+      const expected = Object.keys(m).length === (m['dst-port'] !== undefined ? 3 : 2);
+      if (service && expected) {
+        if (!fw.allowInput.includes(service)) fw.allowInput.push(service);
+        continue;
+      }
+    }
+    unclear.push(r);
+  }
+  fw.allowInput.sort((a, b) => SERVICE_ORDER.indexOf(a) - SERVICE_ORDER.indexOf(b));
+  const inLists = (live.listMembers ?? []).filter((m) => active(m) && m.interface === iface).map((m) => m.list);
+  if (inLists.length > 0) net.notes.push(`${iface} is a member of interface list ${inLists.join(', ')}: every rule naming the list applies to it (flatnet's isolation needs it out of the LAN list)`);
+
+  const plain = rules.length > 0 && unclear.length === 0 && dropForward && dropInput;
+  if (plain) {
+    if (net.dhcpPool !== undefined && !fw.allowInput.includes('dhcp')) {
+      fw.allowInput.push('dhcp');
+      fw.allowInput.sort((a, b) => SERVICE_ORDER.indexOf(a) - SERVICE_ORDER.indexOf(b));
+      net.notes.push(`no input rule accepts DHCP on ${iface}, though a DHCP server runs there: allow-input has dhcp`);
+    }
+    net.firewall = fw;
+    net.sources.firewall = `from ${rules.length} /ip/firewall/filter rules naming ${iface}`;
+    return;
+  }
+  net.firewall = { internet: true, from: ['lan'], to: [], allowInput: net.dhcpPool !== undefined ? ['dns', 'dhcp'] : ['dns'] };
+  net.sources.firewall = `flatnet's defaults, not inferred`;
+  if (rules.length === 0) {
+    net.notes.push(`firewall: no /ip/firewall/filter rule names ${iface}: the router forwards it as its other traffic today; flatnet's defaults below add isolation (drops in and out)`);
+  } else {
+    const why = !dropForward || !dropInput ? `no drop ${!dropForward ? 'in forward' : ''}${!dropForward && !dropInput ? ' and ' : ''}${!dropInput ? 'in input' : ''}` : `${unclear.length} rule${unclear.length === 1 ? '' : 's'} flatnet does not write`;
+    net.notes.push(`firewall: ${rules.length} /ip/firewall/filter rule${rules.length === 1 ? '' : 's'} name ${iface}, not inferred (${why}${unclear.length > 0 && (!dropForward || !dropInput) ? `; ${unclear.length} not recognised` : ''}): flatnet's defaults below`);
+    for (const r of unclear.slice(0, 5)) net.notes.push(`  ${r['.id'] ?? ''} ${r.chain} ${r.action} ${Object.entries(matchers(r)).map(([k, v]) => `${k}=${v}`).join(' ')}${r.comment ? ` "${r.comment}"` : ''}`);
+    if (unclear.length > 5) net.notes.push(`  … and ${unclear.length - 5} more`);
+  }
+}

@@ -1,0 +1,109 @@
+// import (issue 20 point 1), RouterOS: the fake router read with the plan's reads, the draft printed; every
+// draft goes through modelFromText (it must validate).
+import { afterEach, describe, expect, it } from 'vitest';
+import { generate, modelFromText } from '../src/index.js';
+import { importFromText } from '../src/import/run.js';
+import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { planRouterOS } from './fakes/routeros-harness.js';
+
+const PASSWORD = 'imp';
+const fakes: FakeRouterOS[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+});
+
+async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
+  const fake = new FakeRouterOS({ password: PASSWORD });
+  fake.seedDefaults();
+  fakes.push(fake);
+  return { fake, port: await fake.start() };
+}
+
+const devices = (port: number, extra: string[] = []) =>
+  ['version: 1', 'routers:', '  core:', '    type: routeros', '    address: 127.0.0.1', `    port: ${port}`, '    password-env: P', ...extra, ''].join('\n');
+
+async function draftOf(spec: string, file = 'devices.yaml') {
+  const result = await importFromText(spec, file, { env: { P: PASSWORD } });
+  const model = modelFromText(result.draft, 'draft.yaml'); // throws when the draft does not validate
+  return { ...result, model };
+}
+
+/** Makes flatnet's objects look hand-made: their comments are taken off (test helper for the round trip). */
+export function stripOwnership(fake: FakeRouterOS): void {
+  const menus = ['/interface/vlan', '/ip/address', '/ipv6/address', '/interface/bridge/vlan', '/ip/pool', '/ip/dhcp-server', '/ip/dhcp-server/network', '/ip/firewall/filter', '/ipv6/firewall/filter'];
+  for (const menu of menus) {
+    for (const row of (fake as unknown as { allRows(m: string): Array<Map<string, string> | Record<string, string>> }).allRows(menu)) {
+      const r = row as unknown as { props?: Map<string, string> } & Record<string, unknown>;
+      if (r.props instanceof Map) {
+        if ((r.props.get('comment') ?? '').startsWith('flatnet:')) r.props.delete('comment');
+      }
+    }
+  }
+}
+
+describe('import: RouterOS', () => {
+  it("the guide's setup (vlan-200-docker-demo on main-bridge, 192.168.200.1/24) imports as a person would write it", async () => {
+    const { fake, port } = await start();
+    fake.addRow('/interface/bridge', { name: 'main-bridge', 'vlan-filtering': 'no' });
+    fake.addRow('/interface/vlan', { name: 'vlan-200-docker-demo', 'vlan-id': '200', interface: 'main-bridge' });
+    fake.addRow('/ip/address', { address: '192.168.200.1/24', interface: 'vlan-200-docker-demo' });
+    const { draft, model, code, report } = await draftOf(devices(port, ['    bridge: main-bridge']));
+    expect(code).toBe(0);
+    expect(report.warnings).toEqual([]);
+    expect(model.networks.map((n) => [n.name, n.vlan, n.ipv4.subnet, n.ipv4.gateway, n.router])).toEqual([['docker-demo', 200, '192.168.200.0/24', '192.168.200.1', 'core']]);
+    expect(draft).toContain('# from /interface/vlan vlan-200-docker-demo (vlan-id 200 on main-bridge) of router core');
+    expect(draft).toMatch(/ {4}vlan: 200 # from \/interface\/vlan vlan-200-docker-demo\n/);
+    expect(draft).toMatch(/ {4}subnet: 192\.168\.200\.0\/24 # from \/ip\/address 192\.168\.200\.1\/24 on vlan-200-docker-demo\n/);
+    expect(draft).toContain('no /ip/firewall/filter rule names vlan-200-docker-demo');
+    expect(draft).toContain('password-env: P');
+  });
+
+  it('each example network applied by flatnet, ownership stripped, imports back: same VLANs, subnets, gateways, DHCP, access ports, firewall', async () => {
+    const { fake, port } = await start();
+    const text = [
+      devices(port, ['    trunk-ports: [ether2]']).trimEnd(),
+      'networks:',
+      '  cams: {router: core, vlan: 30, subnet: 10.30.0.0/24, gateway: 10.30.0.1, dhcp-pool: 10.30.0.100-10.30.0.199, dhcp-lease-time: 12h, access-ports: [ether4], firewall: {internet: false, from: [lan], to: [], allow-input: [dns, dhcp, ntp]}}',
+      '  iot: {router: core, vlan: 40, subnet: 10.40.0.0/24, gateway: 10.40.0.1, firewall: {internet: true, from: [lan, cams], to: [lan], allow-input: [dns, icmp]}}',
+      '',
+    ].join('\n');
+    await planRouterOS(text, PASSWORD);
+    stripOwnership(fake);
+    expect(fake.rows('/interface/vlan').every((r) => !(r.comment ?? '').startsWith('flatnet:'))).toBe(true);
+    const { model, code, report } = await draftOf(devices(port));
+    expect(report.warnings).toEqual([]);
+    expect(code).toBe(0);
+    const want = modelFromText(text);
+    const view = (m: typeof want) =>
+      m.networks.map((n) => ({ name: n.name, vlan: n.vlan, ipv4: n.ipv4, firewall: n.firewall, dhcp: n.dhcpServer, access: n.accessPorts, hosts: n.hosts }));
+    expect(view(model)).toEqual(view(want));
+    expect((model.routers[0] as { trunkPorts: string[] }).trunkPorts).toEqual(['ether2']);
+    // the draft renders the same router script
+    expect(generate(model).find((a) => a.path === 'routeros/core.rsc')!.content).toBe(generate(want).find((a) => a.path === 'routeros/core.rsc')!.content);
+  });
+
+  it('odd findings become comments and warnings; a router that cannot be read is reported and the draft still validates', async () => {
+    const { fake, port } = await start();
+    fake.addRow('/interface/vlan', { name: 'vlan50', 'vlan-id': '50', interface: 'bridge' });
+    fake.addRow('/interface/vlan', { name: 'Guest WiFi', 'vlan-id': '60', interface: 'bridge' });
+    fake.addRow('/ip/address', { address: '10.60.0.1/24', interface: 'Guest WiFi' });
+    fake.addRow('/ip/firewall/filter', { chain: 'forward', action: 'accept', 'in-interface': 'Guest WiFi', 'dst-address': '10.0.0.5', comment: 'printer' });
+    const spec = [
+      devices(port).trimEnd(),
+      '  down:',
+      '    type: routeros',
+      '    address: 127.0.0.1',
+      '    port: 1',
+      '    password-env: P',
+      '',
+    ].join('\n');
+    const { draft, model, code, report } = await draftOf(spec);
+    expect(code).toBe(1);
+    expect(model.networks.map((n) => [n.name, n.vlan])).toEqual([['guest-wifi', 60]]);
+    expect(report.warnings.join('\n')).toMatch(/VLAN interface vlan50 \(VLAN 50\) has no IPv4 address/);
+    expect(report.warnings.join('\n')).toMatch(/router down could not be read/);
+    expect(draft).toMatch(/# router down could not be read: .*its networks are missing from this draft/);
+    expect(draft).toMatch(/firewall: 1 \/ip\/firewall\/filter rule name Guest WiFi, not inferred/);
+    expect(draft).toContain('dst-address=10.0.0.5 "printer"');
+  });
+});
