@@ -38,6 +38,8 @@ export interface EngineOptions {
   concurrency?: number;
   /** per-unit progress lines (stderr in the CLI) */
   progress?: (unit: UnitRef, message: string) => void;
+  /** apply: an interrupt; no unit starts after it, and running units stop between their steps */
+  signal?: AbortSignal;
 }
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -76,15 +78,20 @@ export async function applyUnits(units: readonly PushUnit[], planned: readonly U
 
 async function applyOne(unit: PushUnit, result: UnitResult, options: EngineOptions): Promise<UnitResult> {
   if (result.status !== 'changes') return result;
+  const total = result.plan?.changes.length ?? 0;
+  if (options.signal?.aborted) {
+    unit.close();
+    return { ...result, status: 'failed', error: 'interrupted before its apply started; nothing was changed', applied: [], notApplied: total };
+  }
   const progress: Progress = (m) => options.progress?.(unit.ref, m);
   try {
-    const report = await unit.apply(progress);
+    const report = await unit.apply(progress, options.signal);
     return { ...result, status: 'applied', applied: report.applied };
   } catch (err) {
     if (err instanceof PartialApplyError) {
       return { ...result, status: 'failed', error: oneLine(err), applied: err.applied, notApplied: err.remaining };
     }
-    return { ...result, status: 'failed', error: oneLine(err), applied: [], notApplied: result.plan?.changes.length ?? 0 };
+    return { ...result, status: 'failed', error: oneLine(err), applied: [], notApplied: total };
   } finally {
     unit.close();
   }

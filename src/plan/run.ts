@@ -77,7 +77,53 @@ export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   return { model, units, ctx, colorOut, colorErr, progress };
 }
 
+/**
+ * Ctrl-C and SIGTERM while a command runs. Before any change is sent (reads, the question) the command exits
+ * 130 at once: nothing was changed. While an apply sends changes, the first one aborts `signal` (no new
+ * operation starts, those in flight finish or fail, the outcome is printed, exit 130); a second one exits at once.
+ */
+export class Interrupts {
+  readonly controller = new AbortController();
+  private applying = false;
+  private readonly handler = (signal: NodeJS.Signals) => {
+    if (!this.applying) {
+      this.io.stderr.write(`\nflatnet-router: interrupted (${signal}); nothing was changed\n`);
+      process.exit(130);
+    }
+    if (this.controller.signal.aborted) {
+      this.io.stderr.write(`\nflatnet-router: interrupted again (${signal}): exiting at once; changes in flight may or may not have been made: run plan to see\n`);
+      process.exit(130);
+    }
+    this.io.stderr.write(`\nflatnet-router: interrupted (${signal}): no new change is sent; waiting for those in flight (again to exit at once)\n`);
+    this.controller.abort();
+  };
+  constructor(private readonly io: Io) {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  /** from here on changes are sent: an interrupt stops between steps instead of exiting */
+  startApplying(): void {
+    this.applying = true;
+  }
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
+
 export async function runPlan(spec: string, options: PlanCommandOptions, io: Io = defaultIo()): Promise<number> {
+  const interrupts = new Interrupts(io);
+  try {
+    return await plan(spec, options, io);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function plan(spec: string, options: PlanCommandOptions, io: Io): Promise<number> {
   const { model, units, ctx, colorOut, progress } = prepare(spec, options, io);
   if (options.explain !== undefined && !model.networks.some((n) => n.name === options.explain)) {
     closeUnits(units);
@@ -98,6 +144,8 @@ export async function runPlan(spec: string, options: PlanCommandOptions, io: Io 
 export async function runApply(spec: string, options: ApplyCommandOptions, io: Io = defaultIo()): Promise<number> {
   if (options.dryRun) return runPlan(spec, options, io);
   const { units, ctx, colorOut, colorErr, progress } = prepare(spec, options, io);
+  // prepare is synchronous: no signal is handled before this
+  const interrupts = new Interrupts(io);
   try {
     const planned = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
     if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut, verbose: options.verbose === true }));
@@ -118,20 +166,27 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
       if (options.json) io.stderr.write(renderPlan(planned, ctx, { color: colorErr, verbose: options.verbose === true }));
       const what = pending.map((r) => `${r.unit.name} (${summaryLine(r.plan!.changes)})`).join('; ');
       const answer = await ask(io, `${colorErr ? '\u001b[1m' : ''}Apply these changes to ${what}?${colorErr ? '\u001b[0m' : ''} Only "yes" applies: `);
+      if (answer === null) {
+        io.stderr.write('\nflatnet-router: interrupted; nothing was changed\n');
+        return 130;
+      }
       if (answer.trim() !== 'yes') {
         io.stderr.write('flatnet-router: apply cancelled; nothing was changed\n');
         return 1;
       }
     }
-    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4 });
+    interrupts.startApplying();
+    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
     io.stdout.write(options.json ? planJson(applied, ctx, 'apply') : renderOutcome(applied, { color: colorOut }));
-    return exitCode(applied, false);
+    return interrupts.signal.aborted ? 130 : exitCode(applied, false);
   } finally {
     closeUnits(units);
+    interrupts.dispose();
   }
 }
 
-function ask(io: Io, question: string): Promise<string> {
+/** The answer, or null for Ctrl-C at the question. */
+function ask(io: Io, question: string): Promise<string | null> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
     let answered = false;
@@ -139,6 +194,11 @@ function ask(io: Io, question: string): Promise<string> {
       answered = true;
       rl.close();
       resolve(answer);
+    });
+    rl.on('SIGINT', () => {
+      answered = true;
+      rl.close();
+      resolve(null);
     });
     rl.on('close', () => {
       if (!answered) resolve('');

@@ -66,7 +66,11 @@ export interface ApplyReport {
 export interface PushUnit {
   readonly ref: UnitRef;
   plan(progress: Progress): Promise<UnitPlan>;
-  apply(progress: Progress): Promise<ApplyReport>;
+  /**
+   * `signal` aborts on Ctrl-C/SIGTERM: the unit starts no new operation (it checks between its steps), lets
+   * those in flight finish or fail, and throws an InterruptedError with what was applied.
+   */
+  apply(progress: Progress, signal?: AbortSignal): Promise<ApplyReport>;
   close(): void;
 }
 
@@ -96,4 +100,12 @@ export function summarize(changes: readonly Change[]): Record<ChangeAction, numb
   const counts: Record<ChangeAction, number> = { add: 0, change: 0, remove: 0, move: 0, replace: 0 };
   for (const c of changes) counts[c.action]++;
   return counts;
+}
+
+/** Apply stopped by an interrupt (Ctrl-C, SIGTERM) between steps: what was applied, and how much was not. */
+export class InterruptedError extends PartialApplyError {
+  constructor(message: string, applied: Change[], remaining: number) {
+    super(message, applied, remaining);
+    this.name = 'InterruptedError';
+  }
 }

@@ -6,7 +6,7 @@
 // (those leaving the spec first), shims (stale ones first), boot files, stale VLAN parents.
 import { contains, parseCidr, parseIp } from '../../src/ip.js';
 import type { HostModel, Model } from '../../src/model.js';
-import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
+import { InterruptedError, LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { attachedContainers, blockedByContainers, compareVersions, diffHost, networksToInspect, snapshotRequest, stepOp, stepReport, type AttachedContainer, type DockerOp, type Step } from './diff.js';
 import { LocalTransport } from './local.js';
 import { RemoteTransport } from './remote.js';
@@ -106,7 +106,7 @@ export class HostUnit implements PushUnit {
     return { unit: this.ref, changes: this.changes, facts, warnings: diff.warnings };
   }
 
-  async apply(progress: Progress): Promise<ApplyReport> {
+  async apply(progress: Progress, signal?: AbortSignal): Promise<ApplyReport> {
     const done: Change[] = [];
     const blocked = blockedByContainers(this.steps, this.options.recreateNetworks === true);
     if (blocked.length > 0) {
@@ -133,6 +133,12 @@ export class HostUnit implements PushUnit {
     // runs of ip/file steps go to the transport together (one SSH channel each); Docker steps one by one
     let i = 0;
     while (i < this.steps.length) {
+      // Ctrl-C/SIGTERM: no new step starts (links before the networks that ride on them, files last)
+      if (signal?.aborted) {
+        finish(i);
+        this.updateStats();
+        throw new InterruptedError(`interrupted: stopped before step ${i + 1} of ${this.steps.length}${this.notAppliedText(done)}; run apply again to converge`, [...done], this.changes.length - done.length);
+      }
       const step = this.steps[i]!;
       if ('docker' in step) {
         try {

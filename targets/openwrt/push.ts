@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { UserError } from '../../src/errors.js';
 import type { Model, OpenWrtRouter } from '../../src/model.js';
-import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
+import { InterruptedError, LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { shellQuote } from '../../src/quote.js';
 import { configuredPassword, expandHome } from '../../src/secrets.js';
 import { specPath, specPathOf } from './index.js';
@@ -174,10 +174,13 @@ export class OpenWrtUnit implements PushUnit {
     ].join('\n');
   }
 
-  async apply(progress: Progress): Promise<ApplyReport> {
+  async apply(progress: Progress, signal?: AbortSignal): Promise<ApplyReport> {
     const plan = this.planned;
     const session = this.session;
     if (!plan || !session) throw new Error('internal: apply before plan');
+    // One batch, committed and confirmed as a whole (its watchdog restores the config unless confirmed): an
+    // interrupt stops it only before it is sent; once sent it runs to its confirmation.
+    if (signal?.aborted) throw new InterruptedError('interrupted before the batch was sent; nothing was changed', [], plan.changes.length);
     // The watchdog guards changes that can cut the admin off: network and firewall.
     const confirmS = plan.changed.some((c) => c === 'network' || c === 'firewall') ? (this.options.confirmTimeoutS ?? 60) : 0;
     const token = randomBytes(8).toString('hex');

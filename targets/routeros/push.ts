@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../../src/errors.js';
 import { configuredPassword, expandHome } from '../../src/secrets.js';
 import type { Model, RouterOSRouter } from '../../src/model.js';
-import { LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
+import { InterruptedError, LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { RosClient, RosError, type RosConnectOptions, type RosStats } from './api.js';
 import { planRouter, readsFor, type IdRef, type LiveState, type PlannedOp, type RosOp, type Row } from './diff.js';
 import { MENU_ORDER, type RosMenu } from './index.js';
@@ -137,10 +137,11 @@ export class RouterOSUnit implements PushUnit {
     return { unit: this.ref, changes: planned.changes, facts: planned.facts, warnings: planned.warnings, ...(planned.audit ? { audit: planned.audit } : {}) };
   }
 
-  async apply(progress: Progress): Promise<ApplyReport> {
+  async apply(progress: Progress, signal?: AbortSignal): Promise<ApplyReport> {
     const client = this.client;
     const planned = this.planned;
     if (!client || !planned) throw new Error('internal: apply before plan');
+    if (signal?.aborted) throw new InterruptedError('interrupted before the first change; nothing was changed', [], planned.changes.length);
     // plan changes fully carried out (their last op confirmed by the device): what "applied" counts, so that
     // applied + not applied is the plan's total on every path
     const completed = new Set<Change>();
@@ -150,6 +151,17 @@ export class RouterOSUnit implements PushUnit {
     const confirmS = planned.ops.length > 0 ? (this.options.confirmTimeoutS ?? 60) : 0;
     const rollback = confirmS > 0 ? await this.installRollback(client, confirmS, progress) : undefined;
     for (const level of levels) {
+      // Ctrl-C/SIGTERM: no new step starts. Each step leaves the fail-closed state (rules in before their VLAN
+      // is enabled, removals after the VLAN is disabled), so what was applied stays; a rollback is confirmed
+      // (disarmed) as after a refused change, so that what is reported as applied is what stays.
+      if (signal?.aborted) {
+        const step = `interrupted: stopped before step ${levels.indexOf(level) + 1} of ${levels.length}`;
+        const outcome = rollback ? await this.confirm(rollback) : 'confirmed';
+        if (outcome === 'unreachable') throw new InterruptedError(`${step}; could not reconnect to confirm within ${confirmS} s: the ${this.router.kind} restores itself at ${rollback!.when} (its clock)`, [], planned.changes.length);
+        if (outcome === 'ran') throw new InterruptedError(`${step}; the rollback ran before the apply was confirmed: the ${this.router.kind} is back at the state before this apply`, [], planned.changes.length);
+        const applied = appliedInOrder();
+        throw new InterruptedError(`${step}; the changes applied stay, the rest keep the networks they touch down or isolated: run apply again to converge`, applied, planned.changes.length - applied.length);
+      }
       // the rollback must not run in the middle of a step: stop while there is time
       if (rollback && Date.now() > rollback.deadline) {
         throw new PartialApplyError(
