@@ -356,6 +356,8 @@ export function auditRouterOS(model: Model, router: RouterOSRouter, state: RosFi
   const memberOf = (iface: string) => state.members.filter((m) => m.interface === iface && !truthy(m.disabled)).map((m) => m.list ?? '');
   return specFlows(model, router).map((flow) => {
     const r = evaluateFlow(flow, evaluators[flow.family], interfacesOf, addressOf);
+    // only a finding needs its cause named
+    if (r.live === flow.expected) return r;
     const row = r.rule?.text ?? '';
     for (const e of [flow.from, flow.to]) {
       if (e.kind !== 'network') continue;
