@@ -18,6 +18,7 @@ import { flowsOf } from '../src/audit/flows.js';
 import { auditOpenWrt, evaluatePacket, interfaceDevices } from '../targets/openwrt/audit.js';
 import { renderConfigFiles } from '../targets/openwrt/config.js';
 import { parseUciExport } from '../targets/openwrt/uci.js';
+import { sharedDir } from './fakes/shared-dir.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -325,7 +326,7 @@ describe('OpenWrt audit: flows of the spec against the live fw4 config', () => {
 
 // ------------------------------------------------------------------------------------------ ground truth
 
-const LAB = process.env.FW4LAB_DIR ?? resolve(ROOT, '..', 'shared', 'openwrt-fw4');
+const LAB = process.env.FW4LAB_DIR ?? join(sharedDir, 'openwrt-fw4');
 const labMissing = ((): string | undefined => {
   if (!existsSync(join(LAB, 'run.sh'))) return `${LAB}/run.sh not found (set FW4LAB_DIR)`;
   if (process.getuid?.() !== 0) return 'not root (the lab needs network namespaces)';
@@ -416,7 +417,7 @@ const tally = (name: string, a: Agreement) => {
   totals.unprobed.push(...a.unprobed.map((d) => `${name}: ${d}`));
 };
 
-describe.skipIf(labMissing !== undefined).concurrent('OpenWrt audit agrees with the real fw4 + nftables (../shared/openwrt-fw4)', () => {
+describe.skipIf(labMissing !== undefined).concurrent(`OpenWrt audit agrees with the real fw4 + nftables (../shared/openwrt-fw4)${labMissing !== undefined ? ` (skipped: ${labMissing})` : ''}`, () => {
   for (const example of EXAMPLES) {
     it(`example ${example}: every decided flow as fw4 measures it`, async () => {
       const text = readFileSync(join(ROOT, 'examples', example), 'utf8');
@@ -459,7 +460,7 @@ describe.skipIf(labMissing !== undefined).concurrent('OpenWrt audit agrees with 
   }
 });
 
-describe.skipIf(labMissing !== undefined)('OpenWrt audit vs fw4: the figures', () => {
+describe.skipIf(labMissing !== undefined)(`OpenWrt audit vs fw4: the figures${labMissing !== undefined ? ` (skipped: ${labMissing})` : ''}`, () => {
   it('all compared flows agree', () => {
     console.log(
       `audit-openwrt vs fw4: ${totals.cases} configs, ${totals.compared} decided flows compared, ${totals.agree} agree; ${totals.undecided.length} undecided (${totals.undecided.map((u) => `${u.flow} [fw4: ${u.lab}]`).join('; ')}); ${totals.unprobed.length} flows without a probe (${[...new Set(totals.unprobed.map((u) => u.replace(/^[^:]*: /, '')))].join(', ')})`,

@@ -301,7 +301,7 @@ function drawDot(text: string): string {
   return run.stdout;
 }
 
-describe.skipIf(!hasDot)('the real dot (graphviz) draws the DOT output', () => {
+describe.skipIf(!hasDot)(`the real dot (graphviz) draws the DOT output${hasDot ? '' : ' (skipped: no dot command: apt-get install graphviz)'}`, () => {
   it.each(['switched', 'openwrt-switched', 'homelab', 'dual-stack', 'flat-lan', 'routeros-vlan', 'openwrt-vlan', 'openwrt-trunk'])('examples/%s.yaml', (name) => {
     const text = renderDiagram(example(name), 'dot');
     const drawn = svgText(drawDot(text));

@@ -229,7 +229,7 @@ function snapshot(ns: string): unknown {
 
 // ---- the tests ---------------------------------------------------------------------------------------------
 
-describe.skipIf(kernel.unavailable !== undefined)('generated host shim commands on a real kernel (network namespaces)', () => {
+describe.skipIf(kernel.unavailable !== undefined)(`generated host shim commands on a real kernel (network namespaces)${kernel.unavailable !== undefined ? ` (skipped: ${kernel.unavailable})` : ''}`, () => {
   beforeAll(() => {
     if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) spawnSync('npx', ['tsc', '-p', root], { cwd: root, stdio: 'inherit' });
   });
@@ -249,7 +249,7 @@ describe.skipIf(kernel.unavailable !== undefined)('generated host shim commands 
     const usesVlan = c.host.attachments.some((a) => a.vlan !== undefined);
     const title = `${c.spec}, host ${c.host.name} [${c.host.parent}${c.host.address ? ` ${c.host.address}` : ''}; ${shims.join(', ')}]`;
     if (unsupported.length > 0) {
-      it.skip(`${title}: kernel has no ${unsupported.join('/')}`, () => {});
+      it.skip(`${title} (skipped: kernel has no ${unsupported.join('/')})`, () => {});
       continue;
     }
     const note = usesVlan && vlanStandIn ? ' (VLAN devices are veth stand-ins: kernel has no 802.1Q)' : '';
@@ -274,7 +274,7 @@ describe.skipIf(kernel.unavailable !== undefined)('generated host shim commands 
   }
 
   if (vlanStandIn && cases.some((c) => c.host.attachments.some((a) => a.vlan !== undefined))) {
-    it.skip('VLAN device creation (`ip link add link <parent> name <parent>.<vlan> type vlan id <vlan>`): kernel has no 802.1Q', () => {});
+    it.skip('VLAN device creation (`ip link add link <parent> name <parent>.<vlan> type vlan id <vlan>`) (skipped: kernel has no 802.1Q; modprobe 8021q)', () => {});
   }
 
   /** A one-host, one-network spec with the given shim address and container range (IPv6 too with v6). */

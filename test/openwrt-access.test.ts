@@ -175,7 +175,7 @@ describe.skipIf(!support.ok)(`OpenWrt access ports, applied over SSH${support.ok
 });
 
 // the generated batch, through OpenWrt's own uci: no error line
-describe.skipIf(!support.ok)('OpenWrt access ports: the generated batch in real uci', () => {
+describe.skipIf(!support.ok)(`OpenWrt access ports: the generated batch in real uci${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
   it('runs without an error and stages the access port', async () => {
     const r = await OpenWrtTestRouter.start();
     try {

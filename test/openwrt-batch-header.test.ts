@@ -11,9 +11,10 @@ import { modelFromText } from '../src/index.js';
 import type { OpenWrtRouter } from '../src/model.js';
 import { renderBatch } from '../targets/openwrt/index.js';
 import { defaultOpenWrtConfig } from './fakes/openwrt-router.js';
+import { sharedDir } from './fakes/shared-dir.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const buildScript = join(root, '..', 'shared', 'openwrt-uci', 'build.sh');
+const buildScript = join(sharedDir, 'openwrt-uci', 'build.sh');
 const why = process.platform !== 'linux' ? 'needs Linux' : !existsSync(buildScript) ? `${buildScript} missing (no ../shared/openwrt-uci)` : spawnSync('gcc', ['--version']).status !== 0 ? 'gcc missing (needed to build OpenWrt uci)' : '';
 
 const spec = (to: string) => `version: 1

@@ -14,10 +14,11 @@ import { generate, loadModel, modelFromText, type Model, type OpenWrtRouter } fr
 import { renderConfigFiles } from '../targets/openwrt/config.js';
 import { renderBatch } from '../targets/openwrt/index.js';
 import { parseUciAssignments, parseUciValue, type ParsedUciSection } from '../targets/openwrt/uci.js';
+import { sharedDir } from './fakes/shared-dir.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const examplesDir = join(root, 'examples');
-const uciBuildScript = join(root, '..', 'shared', 'openwrt-uci', 'build.sh');
+const uciBuildScript = join(sharedDir, 'openwrt-uci', 'build.sh');
 
 const openwrtExamples = readdirSync(examplesDir)
   .filter((f) => f.endsWith('.yaml'))

@@ -18,6 +18,7 @@ import { OpenWrtUnit } from '../targets/openwrt/push.js';
 import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
 import { OpenWrtCli } from './fakes/openwrt-cli.js';
 import { defaultOpenWrtConfig, openwrtTestSupport, type OpenWrtTestRouter } from './fakes/openwrt-router.js';
+import { sharedDir } from './fakes/shared-dir.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -287,7 +288,7 @@ describe('OpenWrt switch: plan (pure diff) and live checks', () => {
 // ---------------------------------------------------------------------------
 // the generated batch and snippets, in OpenWrt's real uci (no SSH needed)
 
-const uciBuildScript = join(root, '..', 'shared', 'openwrt-uci', 'build.sh');
+const uciBuildScript = join(sharedDir, 'openwrt-uci', 'build.sh');
 function uciSupport(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: `needs Linux (this is ${process.platform})` };
   if (!existsSync(uciBuildScript)) return { ok: false, reason: `${uciBuildScript} missing (no ../shared/openwrt-uci)` };

@@ -475,7 +475,7 @@ describe('RosClient over TLS (skipped when openssl cannot make a test certificat
     return (await startFake({ tls: { key: tlsMaterial!.key, cert: tlsMaterial!.cert } })).port;
   }
 
-  it.skipIf(noOpenssl)('refuses a self-signed certificate by default with kind tls', async () => {
+  it.skipIf(noOpenssl)(`refuses a self-signed certificate by default with kind tls${noOpenssl ? ' (skipped: no openssl to make a test certificate)' : ''}`, async () => {
     const port = await tlsFake();
     const err = await rosError(RosClient.connect({ host: HOST, port, user: USER, password: PASSWORD, tls: { insecure: false }, connectTimeoutMs: 2_000 }));
     expect(err.kind).toBe('tls');
@@ -484,20 +484,20 @@ describe('RosClient over TLS (skipped when openssl cannot make a test certificat
     expect(err.message).not.toContain(PASSWORD);
   });
 
-  it.skipIf(noOpenssl)('connects with insecure: true', async () => {
+  it.skipIf(noOpenssl)(`connects with insecure: true${noOpenssl ? ' (skipped: no openssl to make a test certificate)' : ''}`, async () => {
     const port = await tlsFake();
     const c = await connect(port, { tls: { insecure: true } });
     expect((await c.command(['/system/resource/print'])).rows[0]).toMatchObject({ 'board-name': 'hAP ax^2' });
     expect(await c.command(['/ip/pool/print', '?name=none'])).toEqual({ rows: [], empty: true });
   });
 
-  it.skipIf(noOpenssl)('verifies against caFile (the certificate itself)', async () => {
+  it.skipIf(noOpenssl)(`verifies against caFile (the certificate itself)${noOpenssl ? ' (skipped: no openssl to make a test certificate)' : ''}`, async () => {
     const port = await tlsFake();
     const c = await connect(port, { tls: { insecure: false, caFile: tlsMaterial!.certFile } });
     expect((await c.command(['/interface/print', '?name=ether1'])).rows).toHaveLength(1);
   });
 
-  it.skipIf(noOpenssl)('fails promptly (closed or timeout, no hang) when plain API is spoken to the TLS port', async () => {
+  it.skipIf(noOpenssl)(`fails promptly (closed or timeout, no hang) when plain API is spoken to the TLS port${noOpenssl ? ' (skipped: no openssl to make a test certificate)' : ''}`, async () => {
     const port = await tlsFake();
     // plain API words to a TLS server: the server drops the connection on the bogus handshake
     const [ms, r] = await timed(RosClient.connect({ host: HOST, port, user: USER, password: PASSWORD, connectTimeoutMs: 500 }));

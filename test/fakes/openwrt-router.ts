@@ -41,6 +41,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeSSH } from 'node-ssh';
+import { sharedDir } from './shared-dir.js';
 
 export type OpenWrtConfigName = 'network' | 'firewall' | 'dhcp';
 export type NetworkReloadMode = 'ok' | 'cut-off';
@@ -91,7 +92,7 @@ function findRepoRoot(): string {
 }
 
 export const repoRoot = findRepoRoot();
-export const uciBuildScript = join(repoRoot, '..', 'shared', 'openwrt-uci', 'build.sh');
+export const uciBuildScript = join(sharedDir, 'openwrt-uci', 'build.sh');
 
 function executable(path: string): boolean {
   try {
