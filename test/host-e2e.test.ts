@@ -178,4 +178,24 @@ describe.skipIf(skipReason !== undefined)(`apply --host with a real dockerd${ski
     expect(other.stdout).toContain(`warning: systemd-networkd manages ${h.parent}: a catch-all .network file`);
     expect(other.stdout).toContain(`warning: ifupdown manages ${h.parent} (/etc/network/interfaces)`);
   }, 90_000);
+
+  it('preflight: a VLAN network on a kernel without 802.1Q is a problem of plan --host naming modprobe 8021q; the host is untouched (issue 21 point 3)', async () => {
+    const file = join(h.scratch, 'vlan.yaml');
+    writeFileSync(
+      file,
+      ['version: 1', 'routers:', '  core:', '    type: routeros', '    address: 192.0.2.1', '    password-env: P', 'hosts:', '  nas:', `    parent: ${h.parent}`, 'networks:', '  cams:', '    router: core', '    host: nas', '    vlan: 41', '    subnet: 192.168.41.0/24', '    gateway: 192.168.41.1', '    container-range: 192.168.41.192/27', ''].join('\n'),
+    );
+    const links = () => h.exec(['ip', '-j', 'link', 'show']);
+    const before = (await links()).stdout;
+    const plan = await cli(['plan', file, '--host', 'nas', '--detailed-exitcode']);
+    if (kernel!.vlan) {
+      expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+      expect(plan.stdout).toContain(`+ VLAN parent link ${h.parent}.41 (vlan 41 on ${h.parent})`);
+    } else {
+      expect(plan.code, plan.stdout + plan.stderr).toBe(1);
+      expect(plan.stdout).toMatch(new RegExp(`vlan\\.yaml:\\d+:\\d+ networks\\.cams\\.vlan: the kernel of .* has no 802\\.1Q VLAN support, so ${h.parent}\\.41 \\(VLAN 41 on ${h.parent}\\) cannot be created \\(ip link add … type vlan: Unknown device type\\.?\\): load it with \`modprobe 8021q\``));
+      expect(plan.stdout).toContain('nothing was changed');
+    }
+    expect((await links()).stdout).toBe(before);
+  }, 90_000);
 });

@@ -92,7 +92,8 @@ export const hostPaths = (h: HostModel): HostPaths => ({
 /** What a plan reads besides Docker and links: every file it may compare or remove. */
 export function snapshotRequest(h: HostModel): SnapshotRequest {
   const p = hostPaths(h);
-  return { files: [p.script, p.unit, 'etc/network/interfaces'], symlinks: [p.wants, p.deviceWants] };
+  const vlanLinks = [...new Set(h.attachments.filter((a) => a.vlan !== undefined).map((a) => a.link))];
+  return { files: [p.script, p.unit, 'etc/network/interfaces'], symlinks: [p.wants, p.deviceWants], ...(vlanLinks.length ? { vlanLinks } : {}) };
 }
 
 /** systemd's escaping of a device name inside a unit name (`-` becomes \x2d). */
@@ -285,6 +286,13 @@ export function hostChecks(h: HostModel, snap: HostSnapshot, where: string, prob
   const ifupdown = snap.files.get('etc/network/interfaces');
   if (ifupdown && new RegExp(`^\\s*iface\\s+${h.parent.replace(/[.]/g, '\\.')}\\b`, 'm').test(ifupdown)) {
     warnings.push(`ifupdown manages ${h.parent} (/etc/network/interfaces): ifdown/ifup of it takes the links on it down; the boot unit brings them back only at boot, run flatnet-router apply --host again after such a restart`);
+  }
+  if (snap.noVlan !== undefined) {
+    // a VLAN link that exists already (made by hand, networkd, a NAS UI) needs no 802.1Q from flatnet
+    for (const a of h.attachments) {
+      if (a.vlan === undefined || snap.links.links.some((l) => l.ifname === a.link)) continue;
+      problems.push({ path: ['networks', a.network, 'vlan'], message: `the kernel of ${where} has no 802.1Q VLAN support, so ${a.link} (VLAN ${a.vlan} on ${h.parent}) cannot be created (ip link add … type vlan: ${snap.noVlan}): load it with \`modprobe 8021q\` (and list 8021q in /etc/modules-load.d/ to keep it after a reboot), then plan again` });
+    }
   }
   if (snap.networkManager) {
     warnings.push(`NetworkManager runs here: make sure it leaves the shims and VLAN links alone (e.g. unmanaged-devices=interface-name:fn-*;interface-name:${h.parent}.* in NetworkManager.conf), or it may take them down`);

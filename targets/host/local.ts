@@ -5,7 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import { dirname, basename, join } from 'node:path';
 import { Engine, dockerSocket } from '../docker/engine.js';
 import { ip, readLinks } from './links.js';
-import { HostOpsError, NETIF_DIR, NETWORKD_DIR, NETWORKD_FILE, type HostOp, type HostSnapshot, type HostTransport, type SnapshotRequest, type TransportStats } from './transport.js';
+import { HostOpsError, NETIF_DIR, VLAN_PROBE_FUNCTION, parseVlanProbe, NETWORKD_DIR, NETWORKD_FILE, type HostOp, type HostSnapshot, type HostTransport, type SnapshotRequest, type TransportStats } from './transport.js';
 
 export interface LocalTransportOptions {
   env?: NodeJS.ProcessEnv;
@@ -57,6 +57,7 @@ export class LocalTransport implements HostTransport {
       if (content !== undefined) netif.set(Number(f), content);
     }
     const root = typeof process.geteuid === 'function' ? process.geteuid() === 0 : true;
+    const noVlan = request.vlanLinks?.length ? parseVlanProbe(await probeVlan(request.vlanLinks, this.options.commandTimeoutMs)) : undefined;
     return {
       links,
       files,
@@ -65,6 +66,7 @@ export class LocalTransport implements HostTransport {
       networkManager: existsSync(this.path('run/NetworkManager')),
       systemd: this.root === '/' && existsSync('/run/systemd/system'),
       ...(root ? {} : { privilege: 'changing links and Docker networks needs root: run flatnet-router with sudo on this host' }),
+      ...(noVlan !== undefined ? { noVlan } : {}),
     };
   }
 
@@ -114,6 +116,13 @@ export class LocalTransport implements HostTransport {
   }
 
   close(): void {}
+}
+
+/** Runs the 802.1Q probe on this machine; its output, or '' when it could not run. */
+function probeVlan(links: readonly string[], timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', `P=\n${VLAN_PROBE_FUNCTION}\nvlan_probe "$@"`, 'sh', ...links], { timeout: timeoutMs }, (_err, stdout) => resolve(String(stdout ?? '')));
+  });
 }
 
 function readSafe(p: string): string | undefined {

@@ -16,7 +16,7 @@ import { shellQuote } from '../../src/quote.js';
 import { SshError, SshSession, defaultKnownHosts, type OpenChannel, type SshOptions } from '../../src/ssh.js';
 import { Engine, type EngineConnector } from '../docker/engine.js';
 import { parseLinks } from './links.js';
-import { HostOpsError, NETIF_DIR, NETWORKD_DIR, type HostOp, type HostSnapshot, type HostTransport, type SnapshotRequest, type TransportStats } from './transport.js';
+import { HostOpsError, NETIF_DIR, NETWORKD_DIR, VLAN_PROBE_FUNCTION, parseVlanProbe, type HostOp, type HostSnapshot, type HostTransport, type SnapshotRequest, type TransportStats } from './transport.js';
 
 export interface RemoteTransportOptions {
   env?: NodeJS.ProcessEnv;
@@ -118,6 +118,7 @@ export function snapshotScript(request: SnapshotRequest, root: string, sudo: boo
     `[ -e "$R/run/NetworkManager" ] && printf '\\n%s 0 nm\\n' "$N"`,
     `[ -d /run/systemd/system ] && printf '\\n%s 0 systemd\\n' "$N"`,
     sudo ? 'item priv sudo -n true' : 'item uid id -u',
+    ...(request.vlanLinks?.length ? [`P=${sudo ? q('sudo -n') : ''}`, VLAN_PROBE_FUNCTION, `item vlan vlan_probe ${request.vlanLinks.map(q).join(' ')}`] : []),
     'item docker command -v docker',
     'exit 0',
   ];
@@ -318,6 +319,7 @@ export class RemoteTransport implements HostTransport {
     } else if (priv?.content.trim() !== '0') {
       privilege = `${this.ssh.user} is not root on ${this.who}: changing links, Docker networks and /etc needs root; set hosts.${this.host.name}.sudo: true (passwordless sudo -n) or log in as root`;
     }
+    const noVlan = parseVlanProbe(sections.get('vlan')?.content ?? '');
     const docker = sections.get('docker');
     const dockerMissing = docker?.status !== '0' ? `no docker on ${this.who}: \`docker\` is not on the PATH of ${this.ssh.user} there (flatnet speaks to Docker through \`docker system dial-stdio\`)` : undefined;
     return {
@@ -327,6 +329,7 @@ export class RemoteTransport implements HostTransport {
       netif,
       networkManager: sections.has('nm'),
       systemd: this.root === '/' && sections.has('systemd'),
+      ...(noVlan !== undefined ? { noVlan } : {}),
       ...(privilege !== undefined || dockerMissing !== undefined ? { privilege: [privilege, dockerMissing].filter(Boolean).join('; ') } : {}),
     };
   }

@@ -11,6 +11,8 @@ export interface SnapshotRequest {
   files: string[];
   /** symlinks: their target, or undefined when there is no symlink */
   symlinks: string[];
+  /** the 802.1Q links the spec needs (`enp3s0.30`): when one is missing, the kernel's 802.1Q support is probed */
+  vlanLinks?: string[];
 }
 
 /** Directory flatnet lists for its networkd files; what it holds of flatnet's lands in `files`. */
@@ -33,6 +35,31 @@ export interface HostSnapshot {
   systemd: boolean;
   /** undefined: the changes can be made (root, or sudo -n works); else why not, one line */
   privilege?: string;
+  /** the kernel's answer when a needed 802.1Q link is missing and the kernel cannot make one ("Unknown device type") */
+  noVlan?: string;
+}
+
+/**
+ * A shell function: `vlan_probe LINK...` prints nothing when every link exists or 802.1Q works, `no: <the
+ * kernel's answer>` when it does not, `unknown: <why>` when it cannot tell. The probe makes a throwaway VLAN
+ * link in a network namespace of its own (unshare -n), gone when the probe exits: the host's own network is
+ * never touched. $P runs it privileged (`sudo -n ` or empty).
+ */
+export const VLAN_PROBE_FUNCTION = [
+  'vlan_probe() {',
+  '  need=',
+  '  for l in "$@"; do ip link show dev "$l" >/dev/null 2>&1 || need=1; done',
+  '  [ -n "$need" ] || return 0',
+  '  [ -d /proc/net/vlan ] && return 0',
+  '  command -v unshare >/dev/null 2>&1 || { echo "unknown: no unshare"; return 0; }',
+  `  $P unshare -n sh -c 'ip link add fnprobe0 type veth peer name fnprobe1 2>/dev/null || ip link add fnprobe0 type dummy 2>/dev/null || { echo "unknown: neither veth nor dummy links"; exit 0; }; if o=$(ip link add link fnprobe0 name fnprobe0.2 type vlan id 2 2>&1); then echo ok; else echo "no: $o"; fi' 2>&1 || echo "unknown: unshare -n failed"`,
+  '}',
+].join('\n');
+
+/** The probe's answer as HostSnapshot.noVlan: the kernel's words when it has no 802.1Q, else undefined. */
+export function parseVlanProbe(output: string): string | undefined {
+  const line = output.split('\n').find((l) => l.startsWith('no: '));
+  return line === undefined ? undefined : line.slice(4).replace(/^Error:\s*/, '').trim() || 'ip link add … type vlan failed';
 }
 
 /** File paths are relative to the install root, resolved by the transport on the host itself. */
