@@ -107,3 +107,28 @@ describe('import: RouterOS', () => {
     expect(draft).toContain('dst-address=10.0.0.5 "printer"');
   });
 });
+
+describe('import: runImport', () => {
+  it('prints the draft, or writes --out FILE and never over an existing file', async () => {
+    const { mkdtempSync, writeFileSync: write, readFileSync: read, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { runImport } = await import('../src/import/run.js');
+    const { port } = await start();
+    const dir = mkdtempSync(join(tmpdir(), 'flatnet-import-'));
+    const spec = join(dir, 'devices.yaml');
+    write(spec, devices(port));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) };
+    expect(await runImport(spec, { env: { P: PASSWORD } }, io)).toBe(0);
+    expect(out.join('')).toContain('networks: {}');
+    const file = join(dir, 'draft.yaml');
+    expect(await runImport(spec, { env: { P: PASSWORD }, out: file }, io)).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    modelFromText(read(file, 'utf8'));
+    write(file, 'mine\n');
+    await expect(runImport(spec, { env: { P: PASSWORD }, out: file }, io)).rejects.toThrow(/the file exists; import never writes over a file/);
+    expect(read(file, 'utf8')).toBe('mine\n');
+  });
+});
