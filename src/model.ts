@@ -7,6 +7,7 @@ import { contains, ipText, netmaskOf, overlaps, parseCidr, type Cidr, type Famil
 import type { LoadedSpec } from './spec-file/load.js';
 import { CONNECTED_TO, ROS_NAME, SSH_TARGET, type HostSpec, UCI_WORD, type NetworkSpec, type OpenWrtRouterSpec, type OpenWrtSwitchSpec, type PersistMode, type RouterOSRouterSpec, type RouterOSSwitchSpec, type ServiceName } from './spec-file/schema.js';
 import { capabilities, type DeviceKind } from './devices.js';
+import { mark, type Ownership } from './ownership.js';
 
 /** A port of a router or switch, where one end of a cable is. */
 export interface PortRef {
@@ -225,6 +226,8 @@ export type SpecWarning = SpecProblem;
 
 export interface Model {
   version: 1;
+  /** the spec's `owner:`, recorded on every object flatnet creates; `from`: plan/apply --from-owner */
+  ownership: Ownership;
   routers: RouterModel[];
   /** managed switches between routers and hosts: bridge devices without layer 3 */
   switches: BridgeDevice[];
@@ -327,7 +330,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
     if (new Set(p.hosts).size !== p.hosts.length) problems.add([...p.path, 'host'], 'lists a host twice');
 
     const names = {
-      comment: `flatnet:${name}`,
+      comment: mark(name, spec.owner),
       uciSection: `flatnet_${name.replace(/-/g, '_')}`,
       routerosInterface: `vlan${n.vlan ?? 0}-${name}`,
       firewallZone: `fn_vlan${n.vlan ?? 0}`,
@@ -409,7 +412,7 @@ export function resolveModel(loaded: LoadedSpec): Model {
 
   const located = (items: SpecProblem[]) => sortProblems(items.map((p) => ({ ...p, ...(loaded.locate(p.path) ?? {}) })));
   if (problems.items.length > 0) throw new SpecError(loaded.file, located(problems.items));
-  return { version: 1, routers, switches, cables, hosts, networks, warnings: located(specWarnings(parsed)) };
+  return { version: 1, ownership: spec.owner !== undefined ? { owner: spec.owner } : {}, routers, switches, cables, hosts, networks, warnings: located(specWarnings(parsed)) };
 }
 
 /**

@@ -106,7 +106,7 @@ async function replay(fake: FakeRouterOS, client: RosClient, script: string, flo
   return r;
 }
 
-const DISABLE_FIRST = '/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]';
+const DISABLE_FIRST = '/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\\$|;)"]';
 
 /** The script as it was before issue 11: the same commands without the initial disable. */
 function oldOrdering(script: string): string {

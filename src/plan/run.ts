@@ -8,6 +8,8 @@ import type { Model } from '../model.js';
 import { resolveModel } from '../model.js';
 import { pushUnits, type PushOptions } from '../push.js';
 import { loadSpecFile } from '../spec-file/load.js';
+import { NAME_PATTERN } from '../spec-file/schema.js';
+import { sameOwner } from '../ownership.js';
 import { applyUnits, closeUnits, exitCode, planUnits, type UnitResult } from './engine.js';
 import { planJson, renderOutcome, renderPlan, summaryLine, useColor, type RenderContext } from './render.js';
 import type { UnitRef } from './types.js';
@@ -31,6 +33,8 @@ export interface PlanCommandOptions {
   installRoot?: string;
   /** plan: print the audit's flow table of this network */
   explain?: string;
+  /** objects of this owner ('none': without owner) are the spec's too: relabelled in place to the spec's owner */
+  fromOwner?: string;
 }
 
 export interface ApplyCommandOptions extends PlanCommandOptions {
@@ -54,6 +58,11 @@ const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, s
 export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
   const loaded = loadSpecFile(spec);
   const model = resolveModel(loaded);
+  if (options.fromOwner !== undefined) {
+    if (options.fromOwner !== 'none' && !NAME_PATTERN.test(options.fromOwner)) throw new UserError(`--from-owner: "${options.fromOwner}" is no owner name ([a-z][a-z0-9-]{0,30}, or none for objects without an owner)`);
+    const from = options.fromOwner === 'none' ? {} : { owner: options.fromOwner };
+    if (!sameOwner(from.owner, model.ownership.owner)) model.ownership = { ...model.ownership, from };
+  }
   for (const w of model.warnings) io.stderr.write(`${formatProblem(loaded.file, { ...w, message: `warning: ${w.message}` })}\n`);
   // loaded.locate falls back to the nearest key the spec has (a defaulted key such as routers.core.wan)
   const ctx: RenderContext = { file: loaded.file, locate: loaded.locate };

@@ -244,6 +244,12 @@ export const networkSchema = z.strictObject({
 
 export const specSchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }).describe('Spec format version: 1'),
+  owner: name
+    .refine((v) => v !== 'none', { error: '"none" is reserved (--from-owner none means objects without an owner); choose another owner name' })
+    .optional()
+    .describe(
+      'Who owns what this spec creates ([a-z][a-z0-9-]{0,30}), e.g. the host the spec is for: recorded on every object flatnet creates (RouterOS comment flatnet:<network>@<owner>, UCI option flatnet_owner, Docker label flatnet.owner, link alias flatnet:<network>@<owner>). plan/apply never change or remove objects of another owner (without owner: only objects without one), and refuse a network name or VLAN id they hold. Give each spec pointed at the same router its own owner',
+    ),
   routers: z.record(name, routerSchema).default({}).describe('Routers by name ([a-z][a-z0-9-]{0,30}): the gateways of VLAN networks'),
   switches: z.record(name, switchSchema).default({}).describe('Managed switches between routers and hosts by name (one name space with routers and hosts): they carry the VLANs of the path'),
   hosts: z.record(name, hostSchema).default({}).describe('Docker hosts by name (may be left out when no network has containers)'),

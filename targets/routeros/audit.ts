@@ -8,7 +8,8 @@ import { contains, overlaps, parseCidr, parseIp, parseIpRange, type Cidr, type I
 import { findNetwork, type Model, type RouterOSRouter } from '../../src/model.js';
 import { specFlows, type Endpoint, type Flow } from '../../src/audit/flows.js';
 import type { DecidingRule, FlowResult } from '../../src/audit/findings.js';
-import { OWNER_PREFIX, type RosObject } from './index.js';
+import type { RosObject } from './index.js';
+import { parseMark } from '../../src/ownership.js';
 
 export type Row = Record<string, string>;
 
@@ -312,7 +313,8 @@ function describeRule(rule: { row: Row; position: number }, chain: string): Deci
     chain: row.chain ?? chain,
     position: rule.position,
     ...(row.comment ? { comment: row.comment } : {}),
-    owned: (row.comment ?? '').startsWith(OWNER_PREFIX),
+    // flatnet's, whichever spec (owner) made it
+    owned: parseMark(row.comment) !== undefined,
     text: [action, ...matchers].join(' '),
   };
 }
@@ -423,8 +425,8 @@ function evaluateFlow(
  * before the router's own first drop (where the plan puts them), everyone else's rules as they are. Auditing this
  * rather than the live list keeps a first plan (no flatnet rules yet) from reporting what the apply fixes.
  */
-export function projectedFilter(rows: readonly Row[], desired: readonly RosObject[], isRouterDrop: (r: Row) => boolean): Row[] {
-  const owned = (r: Row) => (r.comment ?? '').startsWith(OWNER_PREFIX) && !truthy(r.dynamic);
+export function projectedFilter(rows: readonly Row[], desired: readonly RosObject[], isRouterDrop: (r: Row) => boolean, owned: (r: Row) => boolean = (r) => parseMark(r.comment) !== undefined && !truthy(r.dynamic)): Row[] {
+  // `owned`: this spec's rules, replaced by the desired ones; other owners' rules stay as they are
   const out = rows.filter((r) => !owned(r));
   const chains = [...new Set(desired.map((o) => o.props.find(([k]) => k === 'chain')?.[1] ?? ''))];
   for (const chain of chains) {

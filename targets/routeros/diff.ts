@@ -8,7 +8,8 @@ import { contains, overlaps, parseCidr, parseIp, parseIpRange, type IpRange } fr
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
 import { auditRouterOS, projectedFilter } from './audit.js';
-import { desiredObjects, foreignSettings, MENU_ORDER, OWNER_PREFIX, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
+import { heldByOther, owns, parseMark, removedNetworkWarning, type Ownership } from '../../src/ownership.js';
+import { desiredObjects, foreignSettings, MENU_ORDER, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
 
@@ -82,9 +83,15 @@ const MANAGED_KEYS: Record<RosMenu, readonly string[]> = {
 
 const isFirewall = (menu: RosMenu) => menu.endsWith('/firewall/filter');
 const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
-const isOwned = (row: Row) => (row.comment ?? '').startsWith(OWNER_PREFIX) && !truthy(row.dynamic);
-/** the network a flatnet comment names (what follows it is the access ports' record) */
-const networkOf = (row: Row) => (row.comment ?? '').slice(OWNER_PREFIX.length).split(';')[0]!;
+/** flatnet's object, whichever spec (owner) made it */
+const isFlatnet = (row: Row) => parseMark(row.comment) !== undefined && !truthy(row.dynamic);
+/** this spec's objects: its owner's (none: those without owner), and --from-owner's, which it relabels */
+const ownedBy = (o: Ownership) => (row: Row) => {
+  const m = parseMark(row.comment);
+  return m !== undefined && !truthy(row.dynamic) && owns(o, m.owner);
+};
+/** the network a flatnet comment names (what follows it is the owner and the access ports' record) */
+const networkOf = (row: Row) => parseMark(row.comment)?.network ?? '';
 
 const PROTOCOL_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
 const sortedList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean).sort().join(',');
@@ -220,7 +227,7 @@ export function protectiveDrop(r: Row): boolean {
 
 /** The router's own drop/reject that flatnet's rules of a chain go before (protective drops stay above them). */
 export function isRouterDrop(r: Row): boolean {
-  return (r.action === 'drop' || r.action === 'reject') && !isOwned(r) && !truthy(r.dynamic) && !truthy(r.disabled) && !protectiveDrop(r);
+  return (r.action === 'drop' || r.action === 'reject') && !isFlatnet(r) && !truthy(r.dynamic) && !truthy(r.disabled) && !protectiveDrop(r);
 }
 
 /** Longest increasing subsequence of `values` (indices into it). */
@@ -263,6 +270,8 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
   const interfaceNames = new Set(live.interfaces.map((r) => r.name));
   const networks = router.networks.map((n) => findNetwork(model, n));
   const device = router.kind; // "router" or "switch", in messages
+  const isOwned = ownedBy(model.ownership);
+  problems.push(...ownerChecks(model, router, live, isOwned));
 
   const lists = new Set(live.interfaceLists.map((r) => r.name));
   // the script's own prerequisite checks, checked live with their spec paths
@@ -284,7 +293,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
           : `"${c.name}" is not a port of bridge "${c.bridge}" on the ${device} (/interface/bridge/port): a port that carries a VLAN must be in the bridge${deviceHas(`bridge ${c.bridge}`, c.name, live.bridgePorts.filter((r) => r.bridge === c.bridge && !truthy(r.dynamic)).map((r) => r.interface ?? ''))}`,
       });
     } else if (c.kind === 'vlan-free') {
-      const foreign = live.menus['/interface/vlan'].find((r) => !isOwned(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
+      const foreign = live.menus['/interface/vlan'].find((r) => !isFlatnet(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
       if (foreign) problems.push({ path: c.path, message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
     }
   }
@@ -303,9 +312,9 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
       }
     }
     // The user's own bridge VLAN entries (flatnet never changes them, nor a port's untagged membership)
-    const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isOwned(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
+    const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
     // ports an earlier apply made access ports: their PVID is flatnet's and goes back by itself
-    const recordedPorts = new Set(live.menus['/interface/bridge/vlan'].filter(isOwned).flatMap((e) => [...parseRecord(e.comment ?? '').keys()]));
+    const recordedPorts = new Set(live.menus['/interface/bridge/vlan'].filter(isFlatnet).flatMap((e) => [...parseRecord(e.comment ?? '').keys()]));
     for (const n of networks) {
       for (const port of taggedPorts(router, n.name)) {
         if (port === router.bridge) continue;
@@ -352,7 +361,8 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
     const gateway = parseIp(n.ipv4.gateway)!;
     const subnet = parseCidr(n.ipv4.subnet)!;
     for (const { row: a, cidr } of addresses) {
-      if (isOwned(a)) continue;
+      // this spec's own; another owner's of the same network name is refused once, by name
+      if (isOwned(a) || (isFlatnet(a) && networkOf(a) === n.name)) continue;
       if (cidr.address.value === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already on interface "${a.interface}" of the router` });
       else if (overlaps(cidr, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.address} on interface "${a.interface}" of the router` });
     }
@@ -384,6 +394,38 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
   return { problems, warnings };
 }
 
+/**
+ * Ownership: a network name or VLAN id that objects of another owner hold is refused (at the network's spec
+ * path): this spec would otherwise make a second object beside theirs, or take theirs over.
+ */
+function ownerChecks(model: Model, router: RouterOSRouter, live: LiveState, isOwned: (r: Row) => boolean): LiveProblem[] {
+  const problems: LiveProblem[] = [];
+  const others = MENU_ORDER.flatMap((menu) => live.menus[menu].filter((r) => isFlatnet(r) && !isOwned(r)));
+  if (others.length === 0) return problems;
+  const owner = model.ownership.owner;
+  for (const n of router.networks.map((name) => findNetwork(model, name))) {
+    const byName = others.find((r) => networkOf(r) === n.name);
+    if (byName) {
+      problems.push({ path: ['networks', n.name], message: heldByOther(`network name "${n.name}"`, `comment ${byName.comment}`, parseMark(byName.comment)!.owner, owner) });
+      continue;
+    }
+    const vlan = String(n.vlan);
+    const byVlan =
+      others.find((r) => r['vlan-id'] === vlan && (r.interface === router.bridge || r.interface === undefined)) ??
+      others.find((r) => r['vlan-ids'] !== undefined && r.bridge === router.bridge && vlanIdsInclude(r['vlan-ids'], n.vlan!));
+    if (byVlan) {
+      problems.push({ path: ['networks', n.name, 'vlan'], message: heldByOther(`VLAN ${vlan}`, `network ${networkOf(byVlan)}, comment ${byVlan.comment}`, parseMark(byVlan.comment)!.owner, owner) });
+    }
+  }
+  return problems;
+}
+
+/** The comment's change when an object of this spec carries another mark (the spec's owner changed): relabelled in place. */
+function relabel(want: RosObject, have: Row): PropertyChange[] {
+  const to = valueOf(want.props, 'comment');
+  return to !== undefined && (have.comment ?? '') !== to ? [{ key: 'comment', from: have.comment ?? '', to }] : [];
+}
+
 /** `/ip/pool` ranges: comma-separated `a-b`, `a/len` or single addresses. */
 export function poolRanges(text: string): Array<{ text: string; range: IpRange }> {
   const out: Array<{ text: string; range: IpRange }> = [];
@@ -412,6 +454,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   if (problems.length > 0) return { changes: [], ops: [], problems, warnings, facts };
 
   const desired = desiredObjects(model, router);
+  const isOwned = ownedBy(model.ownership);
   const ops: PlannedOp[] = [];
   const changes: Change[] = [];
   const push = (level: number, op: RosOp, change: Change, completes = true) => {
@@ -427,7 +470,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   // router itself does: a rule that names the old interface is the same rule after the rename.
   const renames = new Map<string, string>();
   const enableLater: Array<{ target: IdRef; change: Change }> = [];
-  const pairs = pairByNetwork('/interface/vlan', desired, live);
+  const pairs = pairByNetwork('/interface/vlan', desired, live, isOwned);
   for (const { want, have, extra } of pairs) {
     if (want && !have) {
       const change: Change = { action: 'add', kind: '/interface/vlan', name: describe('/interface/vlan', want.props), network: want.network, props: want.props.map(([key, to]) => ({ key, to })), note: 'created disabled, enabled once its rules are in' };
@@ -435,7 +478,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
       const add = push(1, { op: 'add', menu: want.menu, props: [...want.props, ['disabled', 'yes']] }, change, false);
       enableLater.push({ target: { addedBy: add }, change });
     } else if (want && have) {
-      const diff = differences(want.menu, want.props, have);
+      const diff = [...differences(want.menu, want.props, have), ...relabel(want, have)];
       const name = valueOf(want.props, 'name')!;
       if (have.name && have.name !== name) renames.set(have.name, name);
       if (diff.length > 0) {
@@ -480,7 +523,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   // whose entry does not record it.
   const shrinkLater: Array<{ id: string; comment: string; change: Change }> = [];
   for (const [menu, level] of perNetwork) {
-    for (const pair of pairByNetwork(menu, desired, live, liveRow)) {
+    for (const pair of pairByNetwork(menu, desired, live, isOwned, liveRow)) {
       const { have, extra } = pair;
       const want = pair.want && menu === '/interface/bridge/vlan' ? withComment(pair.want, recordComment(valueOf(pair.want.props, 'comment')!, access.records.get(pair.want.network) ?? new Map())) : pair.want;
       if (want && !have) {
@@ -489,7 +532,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
         // a DHCP server is added enabled, whatever the RouterOS version's default
         push(level, { op: 'add', menu, props: menu === '/ip/dhcp-server' ? [...want.props, ['disabled', 'no']] : want.props }, change);
       } else if (want && have) {
-        const diff = differences(menu, want.props, have);
+        const diff = [...differences(menu, want.props, have), ...(menu === '/interface/bridge/vlan' ? [] : relabel(want, have))];
         // the final comment once step 5 has dropped the records this entry keeps until then
         let shrinkTo: string | undefined;
         if (menu === '/interface/bridge/vlan') {
@@ -519,7 +562,7 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
   }
 
   // 3. firewall rules: pair, then place
-  for (const menu of ['/ip/firewall/filter', '/ipv6/firewall/filter'] as const) planRules(menu, desired.filter((o) => o.menu === menu), live.menus[menu].map(liveRow), push, changes, removeLater);
+  for (const menu of ['/ip/firewall/filter', '/ipv6/firewall/filter'] as const) planRules(menu, desired.filter((o) => o.menu === menu), live.menus[menu].map(liveRow), push, changes, removeLater, isOwned);
 
   // 4. the access ports join their VLAN (its rules are in now, its old PVID recorded), enable what was added
   // disabled, then remove what the spec no longer has
@@ -546,11 +589,22 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
       push(menu === '/interface/vlan' || holdsRecord ? 5 : 4, { op: 'remove', menu, target: { id: row['.id']! } }, change);
     }
   }
+  // a whole network on the device that the spec does not name goes: said, so two specs pointed at one router
+  // without owners do not remove each other's networks silently
+  const kept = new Set(router.networks);
+  const gone = new Map<string, string | undefined>();
+  for (const { menu, row } of removals) {
+    const network = networkOf(row);
+    if (kept.has(network)) continue;
+    const vlan = menu === '/interface/vlan' ? row['vlan-id'] : menu === '/interface/bridge/vlan' ? row['vlan-ids'] : undefined;
+    if (!gone.has(network) || (gone.get(network) === undefined && vlan !== undefined)) gone.set(network, vlan);
+  }
+  for (const [network, vlan] of gone) warnings.push(removedNetworkWarning(network, vlan, router.kind, model.ownership.owner));
   ops.sort((a, b) => a.level - b.level); // stable: order within a level is kept
   let audit: FlowResult[] | undefined;
   // the audit needs the interface lists' members (a live read always has them; a hand-made state may not)
   if (capabilities(router).layer3 && live.listMembers !== undefined) {
-    const filter = (menu: RosMenu) => projectedFilter(live.menus[menu], desired.filter((o) => o.menu === menu), isRouterDrop);
+    const filter = (menu: RosMenu) => projectedFilter(live.menus[menu], desired.filter((o) => o.menu === menu), isRouterDrop, isOwned);
     audit = auditRouterOS(model, router, { filter4: filter('/ip/firewall/filter'), filter6: filter('/ipv6/firewall/filter'), members: live.listMembers ?? [], interfaces: live.interfaces });
     for (const r of audit) if (isFinding(r)) warnings.push(toFinding(r).message);
   }
@@ -575,6 +629,7 @@ function planAccessPorts(
   changes: Change[],
   warnings: string[],
 ): { records: Map<string, Map<string, string>>; sets: Array<{ op: RosOp; change: Change }> } {
+  const isOwned = ownedBy(model.ownership);
   const portRow = (port: string, bridge = router.bridge) => live.bridgePorts.find((r) => r.bridge === bridge && r.interface === port && !truthy(r.dynamic));
   // what flatnet recorded before, by network, with the bridge and VLAN of its entry (a spec that names
   // another bridge now still puts back the ports of the old one)
@@ -648,7 +703,7 @@ interface Pair {
 }
 
 /** One object per network and menu: pairs desired and live by network; live ones of unknown networks go. */
-function pairByNetwork(menu: RosMenu, desired: readonly RosObject[], live: LiveState, view: (r: Row) => Row = (r) => r): Pair[] {
+function pairByNetwork(menu: RosMenu, desired: readonly RosObject[], live: LiveState, isOwned: (r: Row) => boolean, view: (r: Row) => Row = (r) => r): Pair[] {
   const wanted = desired.filter((o) => o.menu === menu);
   const owned = live.menus[menu].filter(isOwned).map(view);
   const pairs: Pair[] = [];
@@ -668,7 +723,7 @@ function pairByNetwork(menu: RosMenu, desired: readonly RosObject[], live: LiveS
 
 type Push = (level: number, op: RosOp, change: Change, completes?: boolean) => RosOp;
 
-function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, changes: Change[], removeLater: (row: Row, menu: RosMenu) => void): void {
+function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, changes: Change[], removeLater: (row: Row, menu: RosMenu) => void, isOwned: (r: Row) => boolean): void {
   const owned = rows.filter(isOwned);
   const matched = new Map<RosObject, Row>();
   const used = new Set<Row>();
@@ -715,7 +770,7 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
   for (const want of wanted) {
     const row = matched.get(want);
     if (!row) continue;
-    const diff = differences(menu, want.props, row);
+    const diff = [...differences(menu, want.props, row), ...relabel(want, row)];
     if (diff.length > 0) sets.push({ want, row, diff });
   }
 

@@ -1,13 +1,14 @@
 // RouterOS: the desired objects (menu path + ordered properties) of one router, and the /import script
-// rendered from them. Every object carries comment=flatnet:<network>; nothing else is ever touched.
+// rendered from them. Every object carries comment=flatnet:<network> (flatnet:<network>@<owner> for a spec with
+// owner:, src/ownership.ts); nothing else is ever touched.
 import { capabilities } from '../../src/devices.js';
 import { findNetwork, taggedPorts, untaggedPorts, type Model, type NetworkModel, type RouterOSRouter } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { routerTarget, type Target } from '../../src/target.js';
 import { routerosString } from '../../src/quote.js';
 import type { ServiceName } from '../../src/spec-file/schema.js';
+import { MARK_PREFIX, markRegex } from '../../src/ownership.js';
 
-export const OWNER_PREFIX = 'flatnet:';
 
 export type RosMenu =
   | '/interface/vlan'
@@ -318,7 +319,7 @@ function scriptAccessPorts(model: Model, router: RouterOSRouter, objects: RosObj
   return {
     accessPorts,
     bridgeVlans,
-    recordRegex: `^${OWNER_PREFIX}.*${PVID_RECORD}`,
+    recordRegex: `${markRegex(model.ownership.owner).replace(/\(\$\|;\)$/, '')}${PVID_RECORD}`,
     recordSeparator: PVID_RECORD,
     recordSeparatorLength: PVID_RECORD.length,
   };
@@ -349,9 +350,9 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
         return { find: `/interface/list/find where name=${routerosString(c.name)}`, missing: true, message: `flatnet: interface list ${c.name} not found` };
       case 'vlan-free':
         return {
-          find: `/interface/vlan/find where interface=${routerosString(c.bridge)} and vlan-id=${c.vlan} and !(comment~${routerosString(`^${OWNER_PREFIX}`)})`,
+          find: `/interface/vlan/find where interface=${routerosString(c.bridge)} and vlan-id=${c.vlan} and !(comment~${routerosString(markRegex(model.ownership.owner))})`,
           missing: false,
-          message: `flatnet: VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet`,
+          message: `flatnet: VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet${model.ownership.owner === undefined ? '' : ` for owner ${model.ownership.owner}`}`,
         };
       case 'bridge-port':
         return {
@@ -384,7 +385,9 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
     removeMenus: layer3 ? [...MENU_ORDER].reverse().filter((m) => m !== '/interface/bridge/vlan') : [],
     checks,
     enableLast: layer3 ? enableLast : [],
-    ownerRegex: `^${OWNER_PREFIX}`,
+    // this owner's objects only; flatnetRegex: any flatnet object, for placement (not the router's own drops)
+    ownerRegex: markRegex(model.ownership.owner),
+    flatnetRegex: `^${MARK_PREFIX}`,
     ...scriptAccessPorts(model, router, objects),
     menus: menus.filter((m) => m.menu !== '/interface/bridge/vlan' && (m.plain.length > 0 || m.chains.length > 0)),
   });

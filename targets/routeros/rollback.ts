@@ -19,7 +19,8 @@
 // rules it enabled disabled, ports that left an access VLAN put back on it, interfaces it disabled enabled;
 // (5) the apply's new VLAN interfaces removed; the scheduler entry goes first and the script last.
 import { routerosProps, routerosString } from '../../src/quote.js';
-import { MENU_ORDER, OWNER_PREFIX, type RosMenu } from './index.js';
+import { MENU_ORDER, type RosMenu } from './index.js';
+import { MARK_PREFIX as OWNER_PREFIX } from '../../src/ownership.js';
 import type { LiveState, PlannedOp, Row } from './diff.js';
 
 /** The name of the script and of the scheduler entry: one rollback per router at a time. */

@@ -18,13 +18,13 @@
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether3" and dynamic=no]] = 0) do={ :error "flatnet: ether3 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no]] = 0) do={ :error "flatnet: ether5 is not a (static) port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
-/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
@@ -37,7 +37,7 @@
 #   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
 {
   :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid]
-  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+; was-pvid "] do={
     :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
@@ -71,18 +71,18 @@
   } else={
     /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2,ether3 comment=flatnet:dmz
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ") and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ") and !(comment="flatnet:dmz" or comment~"^flatnet:dmz; was-pvid ")]
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)" and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ") and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ") and !(comment="flatnet:dmz" or comment~"^flatnet:dmz; was-pvid ")]
 }
 
 # Remove what flatnet created before (rules first, interfaces last).
-/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
-/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
-/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
-/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
-/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
-/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
-/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 /interface/vlan/add name=vlan20-media vlan-id=20 interface=bridge comment=flatnet:media disabled=yes
 /interface/vlan/add name=vlan30-iot vlan-id=30 interface=bridge comment=flatnet:iot disabled=yes
@@ -259,4 +259,4 @@
 /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid=30
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
-/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]

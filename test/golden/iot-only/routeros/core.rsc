@@ -16,13 +16,13 @@
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether2" and dynamic=no]] = 0) do={ :error "flatnet: ether2 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=40 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 40 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether4" and dynamic=no]] = 0) do={ :error "flatnet: ether4 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no]] = 0) do={ :error "flatnet: ether5 is not a (static) port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
-/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
@@ -36,7 +36,7 @@
 {
   :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether4" and dynamic=no] pvid]
   :local pvidBefore1 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid]
-  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+; was-pvid "] do={
     :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
@@ -64,18 +64,18 @@
   } else={
     /interface/bridge/vlan/add bridge=bridge vlan-ids=40 tagged=bridge,ether2 comment=flatnet:iot
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ") and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ")]
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)" and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ") and !(comment="flatnet:iot" or comment~"^flatnet:iot; was-pvid ")]
 }
 
 # Remove what flatnet created before (rules first, interfaces last).
-/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
-/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
-/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
-/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
-/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
-/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
-/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 /interface/vlan/add name=vlan30-cams vlan-id=30 interface=bridge comment=flatnet:cams disabled=yes
 /interface/vlan/add name=vlan40-iot vlan-id=40 interface=bridge comment=flatnet:iot disabled=yes
@@ -197,4 +197,4 @@
 /interface/bridge/port/set [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no] pvid=30
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
-/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]

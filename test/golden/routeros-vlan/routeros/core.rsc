@@ -14,10 +14,10 @@
 :if ([:len [/interface/find where name="main-bridge"]] = 0) do={ :error "flatnet: interface main-bridge not found" }
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
-:if ([:len [/interface/vlan/find where interface="main-bridge" and vlan-id=200 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 200 on main-bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="main-bridge" and vlan-id=200 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 200 on main-bridge exists already and was not created by flatnet" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
-/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
@@ -29,7 +29,7 @@
 # - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
 #   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
 {
-  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+; was-pvid "] do={
     :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
@@ -41,18 +41,18 @@
       }
     }
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:"]
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 }
 
 # Remove what flatnet created before (rules first, interfaces last).
-/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
-/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
-/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
-/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
-/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
-/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
-/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 /interface/vlan/add name=vlan200-docker-demo vlan-id=200 interface=main-bridge comment=flatnet:docker-demo disabled=yes
 
@@ -127,4 +127,4 @@
 }
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
-/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]

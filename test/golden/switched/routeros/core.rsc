@@ -15,12 +15,12 @@
 :if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
 :if ([:len [/interface/list/find where name="WAN"]] = 0) do={ :error "flatnet: interface list WAN not found" }
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether2" and dynamic=no]] = 0) do={ :error "flatnet: ether2 is not a (static) port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.
-/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/disable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 # Bridge VLAN entries and access ports. An access port is a bridge port (the router's, not flatnet's) that
 # carries one flatnet VLAN untagged: flatnet sets its pvid to the VLAN, and the comment of the VLAN's bridge
@@ -32,7 +32,7 @@
 # - a port this spec lists keeps the PVID recorded for it (else its pvid now is recorded) and its pvid: it
 #   joins its VLAN near the end, once the rules are in, and never goes back to its old PVID in between.
 {
-  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+; was-pvid "] do={
     :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
@@ -58,18 +58,18 @@
   } else={
     /interface/bridge/vlan/add bridge=bridge vlan-ids=30 tagged=bridge,ether2 comment=flatnet:cams
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ") and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ")]
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)" and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ") and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ")]
 }
 
 # Remove what flatnet created before (rules first, interfaces last).
-/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:"]
-/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:"]
-/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:"]
-/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:"]
-/ip/pool/remove [/ip/pool/find where comment~"^flatnet:"]
-/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:"]
-/ip/address/remove [/ip/address/find where comment~"^flatnet:"]
-/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:"]
+/ipv6/firewall/filter/remove [/ipv6/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/firewall/filter/remove [/ip/firewall/filter/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/network/remove [/ip/dhcp-server/network/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/dhcp-server/remove [/ip/dhcp-server/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/pool/remove [/ip/pool/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ipv6/address/remove [/ipv6/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/ip/address/remove [/ip/address/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
+/interface/vlan/remove [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]
 
 /interface/vlan/add name=vlan20-media vlan-id=20 interface=bridge comment=flatnet:media disabled=yes
 /interface/vlan/add name=vlan30-cams vlan-id=30 interface=bridge comment=flatnet:cams disabled=yes
@@ -184,4 +184,4 @@
 }
 
 # Enable the VLAN interfaces last, every rule is in now: if the import stopped above, they carry no traffic.
-/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:"]
+/interface/vlan/enable [/interface/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)"]

@@ -25,7 +25,7 @@
 #   joins its VLAN at the end, once its entry lists it, and never goes back to its old PVID in between.
 {
   :local pvidBefore0 [/interface/bridge/port/get [/interface/bridge/port/find where bridge="bridge" and interface="ether7" and dynamic=no] pvid]
-  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:.*; was-pvid "] do={
+  :foreach entry in=[/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+; was-pvid "] do={
     :local entryBridge [/interface/bridge/vlan/get $entry bridge]
     :local entryComment [/interface/bridge/vlan/get $entry comment]
     :local entryVlans [/interface/bridge/vlan/get $entry vlan-ids]
@@ -52,7 +52,7 @@
   } else={
     /interface/bridge/vlan/add bridge=bridge vlan-ids=20 tagged=ether5,ether1 comment=flatnet:media
   }
-  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:" and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ") and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ")]
+  /interface/bridge/vlan/remove [/interface/bridge/vlan/find where comment~"^flatnet:[a-z0-9-]+(\$|;)" and !(comment="flatnet:cams" or comment~"^flatnet:cams; was-pvid ") and !(comment="flatnet:media" or comment~"^flatnet:media; was-pvid ")]
 }
 
 # The access ports join their VLAN now that its entry lists them (the PVID each had before is recorded above).

@@ -1,0 +1,94 @@
+// Ownership markers: how every object flatnet creates records that flatnet made it, for which network, and for
+// which spec `owner:`. Defined once here; every target writes and reads its marker through these functions.
+//
+//   RouterOS comment, shim/VLAN-link alias   flatnet:<network>            (a spec without owner)
+//                                            flatnet:<network>@<owner>    (a spec with owner)
+//   OpenWrt                                  section flatnet_<network>..., option flatnet_owner '<owner>'
+//   Docker                                   label flatnet.network=<network>, label flatnet.owner=<owner>
+//
+// A spec owns the objects whose owner is its own `owner:` (none: the objects without an owner). Objects of
+// another owner are never changed or removed; a network name or VLAN id they hold is refused.
+
+/** The prefix of every RouterOS comment and link alias flatnet writes. */
+export const MARK_PREFIX = 'flatnet:';
+/** What separates the network from the owner in a mark. */
+export const OWNER_SEPARATOR = '@';
+/** OpenWrt: every flatnet section's name starts with this. */
+export const UCI_SECTION_PREFIX = 'flatnet_';
+/** OpenWrt: the option of a flatnet section that records its owner (absent: no owner). */
+export const UCI_OWNER_OPTION = 'flatnet_owner';
+/** Docker: the label that marks a network as flatnet's, with the spec network's name. */
+export const DOCKER_NETWORK_LABEL = 'flatnet.network';
+/** Docker: the label that records the owner (absent: no owner). */
+export const DOCKER_OWNER_LABEL = 'flatnet.owner';
+
+/**
+ * A RouterOS regex (POSIX) matching the comments of this owner's objects only: `^flatnet:<network>` or
+ * `^flatnet:<network>@<owner>`, then the end or the access ports' record (`;`).
+ */
+export function markRegex(owner: string | undefined): string {
+  return `^${MARK_PREFIX}[a-z0-9-]+${owner !== undefined ? `${OWNER_SEPARATOR}${owner}` : ''}($|;)`;
+}
+
+/** A parsed mark: the network (or other subject, e.g. `<parent>.<vlan>` of a VLAN link) and its owner. */
+export interface Mark {
+  network: string;
+  owner?: string;
+}
+
+/** `flatnet:<network>` or `flatnet:<network>@<owner>`. */
+export function mark(network: string, owner?: string): string {
+  return `${MARK_PREFIX}${network}${owner !== undefined ? `${OWNER_SEPARATOR}${owner}` : ''}`;
+}
+
+/**
+ * The mark at the start of a comment or alias (what follows a `;` is not part of it: the RouterOS access
+ * ports' record), or undefined when the text is not flatnet's.
+ */
+export function parseMark(text: string | undefined): Mark | undefined {
+  if (text === undefined || !text.startsWith(MARK_PREFIX)) return undefined;
+  const body = text.slice(MARK_PREFIX.length).split(';')[0]!.trim();
+  const at = body.lastIndexOf(OWNER_SEPARATOR);
+  return at > 0 ? { network: body.slice(0, at), owner: body.slice(at + 1) } : { network: body };
+}
+
+/** Whether an object's owner (undefined: none) is the spec's. */
+export function sameOwner(objectOwner: string | undefined, specOwner: string | undefined): boolean {
+  return (objectOwner ?? '') === (specOwner ?? '');
+}
+
+/** `owner "nas1"` or `no owner`, for messages. */
+export function ownerText(owner: string | undefined): string {
+  return owner === undefined ? 'no owner' : `owner "${owner}"`;
+}
+
+/**
+ * The live-problem message for a network name or VLAN id that objects of another owner hold, e.g.
+ * `network "media" is held by objects of owner "nas1" (flatnet:media@nas1) ...`.
+ */
+export function heldByOther(what: string, example: string, objectOwner: string | undefined, specOwner: string | undefined): string {
+  return (
+    `${what} is held by objects of ${ownerText(objectOwner)} (${example}); this spec has ${ownerText(specOwner)} and never changes another owner's objects: ` +
+    `choose another ${what.startsWith('VLAN') ? 'vlan' : 'network name'}, or, if this spec had that owner before, plan with --from-owner ${objectOwner ?? 'none'} to relabel them in place`
+  );
+}
+
+/** The spec's ownership as targets see it: its owner, and the owner whose objects it takes over (--from-owner). */
+export interface Ownership {
+  owner?: string;
+  /** --from-owner: objects of this owner (null: without owner) are this spec's too, relabelled in place */
+  from?: { owner?: string };
+}
+
+/** Whether an object with this owner is the spec's: its own owner's, or the --from-owner's it relabels. */
+export function owns(o: Ownership, objectOwner: string | undefined): boolean {
+  return sameOwner(objectOwner, o.owner) || (o.from !== undefined && sameOwner(objectOwner, o.from.owner));
+}
+
+/** The warning for a whole network that the plan removes because the spec no longer names it. */
+export function removedNetworkWarning(network: string, vlan: string | undefined, device: string, owner: string | undefined): string {
+  return (
+    `network ${network}${vlan ? ` (VLAN ${vlan})` : ''} is on the ${device} but not in this spec: the plan removes it` +
+    `${owner === undefined ? '' : ` (its objects carry this spec's owner "${owner}")`}; if another spec manages it, give each spec its own owner: (top level) so that neither removes the other's networks`
+  );
+}
