@@ -32,7 +32,7 @@ export function networkTable(model: Model): string {
   const hostsOf = (n: Model['networks'][number]) => n.hosts.join(',');
   const shims = (n: Model['networks'][number]) =>
     n.attachments.length === 0 ? '' : n.attachments.length === 1 ? `${n.attachments[0]!.shimName} ${n.attachments[0]!.ipv4.shimAddress}` : `${n.attachments[0]!.shimName} ${n.attachments.map((a) => `${a.host}=${a.ipv4.shimAddress}`).join(' ')}`;
-  const rows = model.networks.map((n) => [n.name, n.vlan !== undefined ? String(n.vlan) : 'untagged', n.ipv4.subnet, n.ipv4.gateway, n.ipv4.containerRange, shims(n) || '-', n.router ?? '-', hostsOf(n) || '-']);
+  const rows = model.networks.map((n) => [n.name, n.vlan !== undefined ? String(n.vlan) : 'untagged', n.ipv4.subnet, n.ipv4.gateway, n.ipv4.containerRange || '-', shims(n) || '-', n.router ?? '-', hostsOf(n) || '-']);
   const head = ['network', 'vlan', 'subnet', 'gateway', 'containers', 'shim', 'router', 'hosts'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
@@ -233,6 +233,34 @@ Example (cron, monitoring):
     .action(async (spec: string, opts: PushFlags) => {
       const { runStatus } = await import('./plan/run.js');
       process.exitCode = await runStatus(spec, planOptions(opts));
+    });
+
+  program
+    .command('import')
+    .description("read the spec's routers live (the same reads as plan) and print a draft spec of the networks found on them (one per VLAN interface with an address), each value commented with where it came from; or write it to --out FILE, never over an existing file")
+    .argument('[spec]', 'a spec listing the devices (networks: may be empty or left out)', DEFAULT_SPEC)
+    .option('-r, --router <name>', 'import only this router (repeatable)', collect)
+    .option('-s, --switch <name>', 'import only this switch (repeatable)', collect)
+    .option('-H, --host <name>', 'import only this host (repeatable)', collect)
+    .option('-o, --out <file>', 'write the draft to this file (refused when it exists)')
+    .addHelpText(
+      'after',
+      `
+Example:
+  FLATNET_CORE_PASSWORD=... flatnet-router import devices.yaml --out flatnet.yaml && flatnet-router validate flatnet.yaml`,
+    )
+    .action(async (spec: string, opts: { router?: string[]; switch?: string[]; host?: string[]; out?: string }) => {
+      const { runImport } = await import('./import/run.js');
+      process.exitCode = await runImport(
+        spec,
+        {
+          ...(opts.router ? { routers: opts.router } : {}),
+          ...(opts.switch ? { switches: opts.switch } : {}),
+          ...(opts.host ? { hosts: opts.host } : {}),
+          ...(opts.out !== undefined ? { out: opts.out } : {}),
+        },
+        { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) },
+      );
     });
 
   program

@@ -73,5 +73,5 @@ export function draftText(specText: string, report: ImportReport, header: string
   doc.commentBefore = `${lines.map((l) => l.replace(/^# ?/, ' ').replace(/^ $/, '')).join('\n')}${before ? `\n\n${before}` : ''}`;
   let text = doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   if (report.networks.length === 0) text = text.replace(/^networks:\s*\{\}\s*$/m, 'networks: {}');
-  return text;
+  return text.endsWith('\n') ? text : `${text}\n`;
 }

@@ -370,6 +370,7 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
   // Every network whose gateway is this router, untagged LAN networks included: its containers must not be
   // handed out by a DHCP server too (the seeds' most common mistake).
   for (const n of model.networks.filter((x) => x.router === router.name)) {
+    if (!n.ipv4.containerRange) continue; // a network without containers: no range to keep clear
     const gateway = parseIp(n.ipv4.gateway)!;
     const ifaces = new Set<string>();
     if (n.vlan !== undefined) ifaces.add(n.names.routerosInterface);
