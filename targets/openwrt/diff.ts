@@ -11,6 +11,7 @@ import { desiredState, filteringReason, lanVlanClash, SECTION_PREFIX, specPath, 
 import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
 import { auditOpenWrt } from './audit.js';
 import { uciWords, type ExportedSection } from './uci.js';
+import { heldByOther, owns, removedNetworkWarning, UCI_OWNER_OPTION, type Ownership } from '../../src/ownership.js';
 
 // The options that identify a section in a one-line plan (the --verbose plan and --json list them all).
 const KEY_OPTIONS: Record<string, string[]> = {
@@ -61,14 +62,19 @@ export interface OpenWrtPlan {
   audit?: FlowResult[];
 }
 
-const isOwned = (s: ExportedSection) => s.name !== undefined && s.name.startsWith(SECTION_PREFIX);
+/** flatnet's section, whichever spec (owner) made it */
+const isFlatnet = (s: ExportedSection) => s.name !== undefined && s.name.startsWith(SECTION_PREFIX);
+const ownerOf = (s: ExportedSection) => single(s.options.get(UCI_OWNER_OPTION));
+/** this spec's sections: its owner's (none: those without the option), and --from-owner's, which it relabels */
+const ownedBy = (o: Ownership) => (s: ExportedSection) => isFlatnet(s) && owns(o, ownerOf(s));
 
 /**
  * The configs as the apply leaves them: flatnet's sections as the spec wants them, the one foreign option set,
  * everyone else's sections as they are. The audit looks at this, so a first plan reports only what the apply
  * will not fix.
  */
-export function projectedSections(live: readonly ExportedSection[], desired: readonly UciSection[], foreign: readonly UciForeignOption[]): ExportedSection[] {
+export function projectedSections(live: readonly ExportedSection[], desired: readonly UciSection[], foreign: readonly UciForeignOption[], isOwned: (s: ExportedSection) => boolean = isFlatnet): ExportedSection[] {
+  // isOwned: this spec's sections, replaced by the desired ones; other owners' stay as they are
   const out = live.filter((x) => !isOwned(x)).map((x) => ({ ...x, options: new Map(x.options) }));
   for (const f of foreign) out.find((x) => x.config === f.config && x.name === f.section)?.options.set(f.option, f.value);
   for (const d of desired) out.push({ config: d.config, type: d.type, name: d.name, options: new Map(d.options) });
@@ -129,7 +135,7 @@ export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): Discovere
     const state = live.sections.find((s) => s.config === 'network' && s.name === STATE_SECTION);
     const recorded = single(state?.options.get('lan_interface'));
     const candidates = live.sections.filter(
-      (s) => s.config === 'network' && s.type === 'interface' && s.name !== undefined && !isOwned(s) && [router.device, `${router.device}.${router.lanVlan}`].includes(single(s.options.get('device')) ?? ''),
+      (s) => s.config === 'network' && s.type === 'interface' && s.name !== undefined && !isFlatnet(s) && [router.device, `${router.device}.${router.lanVlan}`].includes(single(s.options.get('device')) ?? ''),
     );
     iface = recorded ?? (candidates.length === 1 ? candidates[0]!.name : undefined);
     if (iface !== undefined) found.push(`lan-interface read from the ${router.kind}: ${iface} (the interface on ${router.device})`);
@@ -147,6 +153,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   if (staged.length > 0) {
     problems.push({ path: at(), message: `the ${router.kind} has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
   }
+  problems.push(...ownerChecks(model, router, live));
   const clash = lanVlanClash(model, router);
   if (clash) problems.push({ path: at('lan-vlan'), message: clash });
   if (networks.length > 0) {
@@ -170,7 +177,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
           if (!ports.includes(p)) problems.push({ path: portPath(p), message: `port "${p}" is not a port of ${router.device} (its ports: ${ports.join(' ') || 'none'})` });
         }
         // your own bridge-vlan sections on the bridge: a port in one of them would carry that VLAN too
-        const foreignVlans = network.filter((s) => s.type === 'bridge-vlan' && !isOwned(s) && single(s.options.get('device')) === router.device);
+        const foreignVlans = network.filter((s) => s.type === 'bridge-vlan' && !isFlatnet(s) && single(s.options.get('device')) === router.device);
         for (const n of networks) {
           for (const p of untaggedPorts(router, n.name)) {
             for (const v of foreignVlans) {
@@ -186,11 +193,14 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   }
   // a switch has no address, zone or DHCP server on flatnet's VLANs: nothing of its own can clash with them
   if (!capabilities(router).layer3) return { problems, warnings };
+  const isOwned = ownedBy(model.ownership);
+  // other owners' interfaces count: their addresses are as much in the way as the user's
   const foreignIfaces = network.filter((s) => s.type === 'interface' && !isOwned(s));
   for (const n of networks) {
     const subnet = parseCidr(n.ipv4.subnet)!;
     const gateway = parseIp(n.ipv4.gateway)!;
     for (const s of foreignIfaces) {
+      if (s.name === n.names.uciSection) continue; // another owner's of the same name: refused by name
       for (const a of interfaceSubnets(s)) {
         if (a.address === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already used by interface "${s.name}" of the router` });
         else if (overlaps(a.range, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.text} of interface "${s.name}" of the router` });
@@ -227,6 +237,33 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   return { problems, warnings };
 }
 
+/**
+ * Ownership: a section name (a network name) or VLAN id that another owner's sections hold is refused at the
+ * network's spec path; the router-wide sections (the LAN's bridge-vlan, flatnet_state) at the router's.
+ */
+function ownerChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive): LiveProblem[] {
+  const isOwned = ownedBy(model.ownership);
+  const others = live.sections.filter((s) => isFlatnet(s) && !isOwned(s));
+  if (others.length === 0) return [];
+  const owner = model.ownership.owner;
+  const problems: LiveProblem[] = [];
+  const desired = desiredState(model, router).sections;
+  const networks = router.networks.map((name) => findNetwork(model, name));
+  for (const n of networks) {
+    const held = others.find((s) => desired.some((d) => d.config === s.config && d.name === s.name && (d.name === n.names.uciSection || d.name.startsWith(`${n.names.uciSection}_`))));
+    if (held) {
+      problems.push({ path: ['networks', n.name], message: heldByOther(`network name "${n.name}"`, `${held.config}.${held.name}, flatnet_owner ${ownerOf(held) ?? '(none)'}`, ownerOf(held), owner) });
+      continue;
+    }
+    const vlan = String(n.vlan);
+    const byVlan = others.find((s) => s.config === 'network' && ((s.type === 'device' && single(s.options.get('vid')) === vlan) || (s.type === 'bridge-vlan' && single(s.options.get('vlan')) === vlan)));
+    if (byVlan) problems.push({ path: ['networks', n.name, 'vlan'], message: heldByOther(`VLAN ${vlan}`, `network.${byVlan.name}, flatnet_owner ${ownerOf(byVlan) ?? '(none)'}`, ownerOf(byVlan), owner) });
+  }
+  const shared = others.find((s) => desired.some((d) => d.config === s.config && d.name === s.name) && !networks.some((n) => s.name === n.names.uciSection || s.name!.startsWith(`${n.names.uciSection}_`)));
+  if (shared) problems.push({ path: [...specPathOf(router)], message: heldByOther(`section ${shared.config}.${shared.name}`, `flatnet_owner ${ownerOf(shared) ?? '(none)'}`, ownerOf(shared), owner) });
+  return problems;
+}
+
 const quoteLine = (config: string, section: string, option: string | undefined, value: string) =>
   `set ${uciName(config)}.${uciName(section)}${option !== undefined ? `.${uciName(option)}` : ''}=${uciQuote(value)}`;
 const stagedSet = (config: string, section: string, option: string | undefined, value: string) => `${config}.${section}${option !== undefined ? `.${option}` : ''}='${value}'`;
@@ -241,7 +278,7 @@ function bridgeVlanMembers(ports: string | string[] | undefined): Array<{ port: 
  * from the router they rejoin the LAN by themselves; with lan-ports in the spec, one not listed there would
  * be in no VLAN at all.
  */
-function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readonly UciSection[]): string[] {
+function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readonly UciSection[], isOwned: (s: ExportedSection) => boolean): string[] {
   if (!vlanFiltering(router)) return [];
   const kept = new Set(desired.filter((s) => s.type === 'bridge-vlan').flatMap((s) => bridgeVlanMembers(s.options.find(([k]) => k === 'ports')?.[1]).map((m) => m.port)));
   const out: string[] = [];
@@ -266,7 +303,8 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
 
   const effective: OpenWrtRouter = { ...router, lanPorts: lan.ports, ...(lan.iface !== undefined ? { lanInterface: lan.iface } : {}) };
   const desired = desiredState(model, effective);
-  warnings.push(...strandedPorts(effective, live, desired.sections));
+  const isOwned = ownedBy(model.ownership);
+  warnings.push(...strandedPorts(effective, live, desired.sections, isOwned));
   const lines: Array<{ config: ConfigName; batch: string; staged: string }> = [];
   const changes: Change[] = [];
   const changed = new Set<ConfigName>();
@@ -329,6 +367,7 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
     if (cur !== f.value) {
       if (!state) {
         set('network', STATE_SECTION, undefined, 'flatnet_state');
+        if (model.ownership.owner !== undefined) set('network', STATE_SECTION, UCI_OWNER_OPTION, model.ownership.owner);
         set('network', STATE_SECTION, 'lan_interface', f.section);
         // what it was (or that it had none), and what flatnet set: put back only if nobody changed it since
         if (cur !== undefined) set('network', STATE_SECTION, 'lan_device', cur);
@@ -368,6 +407,13 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
     changes.push({ action: 'remove', kind: `network.${STATE_SECTION}`, name: 'flatnet_state' });
   }
 
+  // a whole network on the device that the spec does not name goes (its interface section): said, with its VLAN
+  for (const s of liveOwned.values()) {
+    if (s.config !== 'network' || s.type !== 'interface') continue;
+    const device = single(s.options.get('device')) ?? '';
+    const vlan = /\.(\d+)$/.exec(device)?.[1] ?? single(live.sections.find((x) => x.config === 'network' && x.name === `${s.name}_vlan`)?.options.get('vlan'));
+    warnings.push(removedNetworkWarning(s.name!.slice(SECTION_PREFIX.length), vlan, router.kind, model.ownership.owner));
+  }
   for (const s of liveOwned.values()) {
     del(s.config, s.name!);
     changes.push({ action: 'remove', kind: `${s.config}.${s.name}`, name: s.type });
@@ -376,7 +422,7 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
   const grouped = CONFIGS.flatMap((c) => lines.filter((l) => l.config === c));
   let audit: FlowResult[] | undefined;
   if (capabilities(router).layer3) {
-    const projected = projectedSections(live.sections, desired.sections, desired.foreign);
+    const projected = projectedSections(live.sections, desired.sections, desired.foreign, isOwned);
     audit = auditOpenWrt(model, effective, projected.filter((x) => x.config === 'firewall'), projected.filter((x) => x.config === 'network'));
     for (const r of audit) if (isFinding(r)) warnings.push(toFinding(r).message);
   }

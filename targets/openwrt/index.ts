@@ -9,8 +9,10 @@ import { renderTemplate } from '../../src/render.js';
 import type { ServiceName } from '../../src/spec-file/schema.js';
 import { routerTarget, type Target } from '../../src/target.js';
 import { parseCidr, parseIp } from '../../src/ip.js';
+import { UCI_OWNER_OPTION, UCI_SECTION_PREFIX } from '../../src/ownership.js';
 
-export const SECTION_PREFIX = 'flatnet_';
+/** every flatnet section's name starts with this (defined in src/ownership.ts) */
+export const SECTION_PREFIX = UCI_SECTION_PREFIX;
 
 export interface UciSection {
   config: 'network' | 'firewall' | 'dhcp';
@@ -237,7 +239,9 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
       ],
     });
   }
-  return { sections, foreign };
+  // the spec's owner: recorded in every section flatnet makes (option flatnet_owner)
+  const owner = model.ownership.owner;
+  return { sections: owner === undefined ? sections : sections.map((x) => ({ ...x, options: [...x.options, [UCI_OWNER_OPTION, owner] as [string, string]] })), foreign };
 }
 
 /**
