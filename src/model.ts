@@ -287,10 +287,10 @@ export function resolveModel(loaded: LoadedSpec): Model {
   const problems = new ProblemList();
 
   const routers: RouterModel[] = Object.entries(spec.routers).map(([name, r]) =>
-    r.type === 'routeros' ? routerosRouter(name, r, problems) : openwrtRouter(name, r, problems),
+    r.type === 'routeros' ? routerosDevice('router', name, r, problems) : openwrtDevice('router', name, r, problems),
   );
   const switches: BridgeDevice[] = Object.entries(spec.switches).map(([name, s]) =>
-    s.type === 'routeros' ? routerosSwitch(name, s, problems) : openwrtSwitch(name, s, problems),
+    s.type === 'routeros' ? routerosDevice('switch', name, s, problems) : openwrtDevice('switch', name, s, problems),
   );
   namespaceChecks(spec, problems);
 
@@ -466,15 +466,26 @@ function specWarnings(parsed: ParsedNetwork[]): SpecProblem[] {
   return warnings;
 }
 
-function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemList): RouterOSRouter {
-  // TLS settings without tls would be silently ignored: a user who set them expects them to apply
-  if (!r.tls && r['ca-file'] !== undefined) problems.add(['routers', name, 'ca-file'], 'is used only with tls: true (api-ssl)');
-  if (!r.tls && r['tls-insecure']) problems.add(['routers', name, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
+/** The fields every bridge device starts with, router or switch. */
+function bridgeDeviceBase(kind: BridgeDevice['kind'], spec: object) {
+  const uplink = 'uplink' in spec ? (spec.uplink as string | undefined) : undefined;
   return {
-    type: 'routeros',
-    kind: 'router',
+    kind,
     vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
     portPaths: Object.create(null) as Record<string, SpecPath>,
+    ...(uplink !== undefined ? { uplink } : {}),
+  };
+}
+
+/** A RouterOS router or switch: the same connection and bridge; only a router has a firewall (lists) and trunk-ports. */
+function routerosDevice(kind: BridgeDevice['kind'], name: string, r: RouterOSRouterSpec | RouterOSSwitchSpec, problems: ProblemList): RouterOSRouter {
+  const path = [kind === 'router' ? 'routers' : 'switches', name];
+  // TLS settings without tls would be silently ignored: a user who set them expects them to apply
+  if (!r.tls && r['ca-file'] !== undefined) problems.add([...path, 'ca-file'], 'is used only with tls: true (api-ssl)');
+  if (!r.tls && r['tls-insecure']) problems.add([...path, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
+  return {
+    type: 'routeros',
+    ...bridgeDeviceBase(kind, r),
     name,
     address: r.address,
     port: r.port ?? (r.tls ? 8729 : 8728),
@@ -485,23 +496,23 @@ function routerosRouter(name: string, r: RouterOSRouterSpec, problems: ProblemLi
     passwordEnv: r['password-env'],
     passwordFile: r['password-file'],
     bridge: r.bridge,
-    wanList: r.wan,
-    lanList: r.lan,
-    trunkPorts: r['trunk-ports'],
+    // a switch has no firewall: its lists are never read
+    wanList: 'wan' in r ? r.wan : 'WAN',
+    lanList: 'lan' in r ? r.lan : 'LAN',
+    trunkPorts: 'trunk-ports' in r ? r['trunk-ports'] : [],
     networks: [],
   };
 }
 
-function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList): OpenWrtRouter {
-  const path = ['routers', name];
-  problems.linuxName([...path, 'device'], r.device);
-  // With trunk-ports, lan-ports and lan-interface may be left out: plan/apply read them from the router, and
-  // generate (which cannot) asks for them then.
+/**
+ * An OpenWrt router or switch. With trunk-ports (or a path), lan-ports and lan-interface may be left out:
+ * plan/apply read them from the device, and generate (which cannot) asks for them then.
+ */
+function openwrtDevice(kind: BridgeDevice['kind'], name: string, r: OpenWrtRouterSpec | OpenWrtSwitchSpec, problems: ProblemList): OpenWrtRouter {
+  problems.linuxName([kind === 'router' ? 'routers' : 'switches', name, 'device'], r.device);
   return {
     type: 'openwrt',
-    kind: 'router',
-    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
-    portPaths: Object.create(null) as Record<string, SpecPath>,
+    ...bridgeDeviceBase(kind, r),
     name,
     address: r.address,
     port: r.port ?? 22,
@@ -511,9 +522,10 @@ function openwrtRouter(name: string, r: OpenWrtRouterSpec, problems: ProblemList
     passwordFile: r['password-file'],
     hostKey: r['host-key'],
     device: r.device,
-    wanZone: r['wan-zone'],
-    lanZone: r['lan-zone'],
-    trunkPorts: r['trunk-ports'],
+    // a switch has no firewall: its zones are never read
+    wanZone: 'wan-zone' in r ? r['wan-zone'] : 'wan',
+    lanZone: 'lan-zone' in r ? r['lan-zone'] : 'lan',
+    trunkPorts: 'trunk-ports' in r ? r['trunk-ports'] : [],
     lanPorts: r['lan-ports'] ?? [],
     lanVlan: r['lan-vlan'],
     lanInterface: r['lan-interface'],
@@ -868,62 +880,6 @@ function firewallChecks(parsed: ParsedNetwork[], problems: ProblemList): void {
 }
 
 // ---- the path: switches, cables, derived trunking ---------------------------------------------------------
-
-function routerosSwitch(name: string, s: RouterOSSwitchSpec, problems: ProblemList): RouterOSRouter {
-  if (!s.tls && s['ca-file'] !== undefined) problems.add(['switches', name, 'ca-file'], 'is used only with tls: true (api-ssl)');
-  if (!s.tls && s['tls-insecure']) problems.add(['switches', name, 'tls-insecure'], 'is used only with tls: true (api-ssl)');
-  return {
-    type: 'routeros',
-    kind: 'switch',
-    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
-    portPaths: Object.create(null) as Record<string, SpecPath>,
-    ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
-    name,
-    address: s.address,
-    port: s.port ?? (s.tls ? 8729 : 8728),
-    tls: s.tls,
-    tlsInsecure: s['tls-insecure'],
-    caFile: s['ca-file'],
-    user: s.user ?? 'admin',
-    passwordEnv: s['password-env'],
-    passwordFile: s['password-file'],
-    bridge: s.bridge,
-    // a switch has no firewall: the lists are never read
-    wanList: 'WAN',
-    lanList: 'LAN',
-    trunkPorts: [],
-    networks: [],
-  };
-}
-
-function openwrtSwitch(name: string, s: OpenWrtSwitchSpec, problems: ProblemList): OpenWrtRouter {
-  problems.linuxName(['switches', name, 'device'], s.device);
-  return {
-    type: 'openwrt',
-    kind: 'switch',
-    vlanPorts: Object.create(null) as Record<string, VlanPorts>, // keyed by network names: no prototype to find "constructor" in
-    portPaths: Object.create(null) as Record<string, SpecPath>,
-    ...(s.uplink !== undefined ? { uplink: s.uplink } : {}),
-    name,
-    address: s.address,
-    port: s.port ?? 22,
-    user: s.user ?? 'root',
-    keyFile: s['key-file'],
-    passwordEnv: s['password-env'],
-    passwordFile: s['password-file'],
-    hostKey: s['host-key'],
-    device: s.device,
-    // a switch has no firewall: the zones are never read
-    wanZone: 'wan',
-    lanZone: 'lan',
-    trunkPorts: [],
-    lanPorts: s['lan-ports'] ?? [],
-    lanVlan: s['lan-vlan'],
-    lanInterface: s['lan-interface'],
-    networks: [],
-    accessPorts: [],
-  };
-}
 
 /** `<device>:<port>` (the schema checked the form). */
 function portRef(text: string): PortRef {

@@ -58,15 +58,37 @@ const routerCommon = (portHelp: string, userHelp: string) => ({
   'password-file': filePath.optional().describe('File holding the router password (instead of password-env)'),
 });
 
+/** The RouterOS API connection keys, shared by routers and switches ("router's" / "switch's" in descriptions). */
+const routerosApi = (device: 'router' | 'switch') => ({
+  ...routerCommon('API port (default 8728, or 8729 with tls)', 'API user (default admin)'),
+  tls: z.boolean().default(false).describe('Use the encrypted API (api-ssl)'),
+  'tls-insecure': z.boolean().default(false).describe('With tls: accept any certificate (not verified)'),
+  'ca-file': filePath.optional().describe(`With tls: verify the ${device}'s certificate against this CA file (PEM) instead of the system's`),
+});
+
+/** An SSH host key pin, as ssh-keygen -lf prints it. */
+export const hostKeyPin = (whose: string) =>
+  z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
+    .optional()
+    .describe(`Pin ${whose} SSH host key: its SHA256 fingerprint as printed by ssh-keygen -lf`);
+
+/** The OpenWrt SSH connection keys, shared by routers and switches. */
+const openwrtSsh = (device: 'router' | 'switch') => ({
+  ...routerCommon('SSH port (default 22)', 'SSH user (default root)'),
+  'key-file': filePath.optional().describe('SSH private key file'),
+  'host-key': hostKeyPin(`the ${device}'s`),
+});
+
+const uciSectionName = z.string().regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' });
+
 export const SERVICES = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const routerosRouterSchema = z.strictObject({
   type: z.literal('routeros').describe('A MikroTik RouterOS router, managed through its API'),
-  ...routerCommon('API port (default 8728, or 8729 with tls)', 'API user (default admin)'),
-  tls: z.boolean().default(false).describe('Use the encrypted API (api-ssl)'),
-  'tls-insecure': z.boolean().default(false).describe('With tls: accept any certificate (not verified)'),
-  'ca-file': filePath.optional().describe('With tls: verify the router\'s certificate against this CA file (PEM) instead of the system\'s'),
+  ...routerosApi('router'),
   bridge: rosName.default('bridge').describe('The bridge that carries the LAN; VLAN interfaces are created on it (default bridge)'),
   wan: rosName.default('WAN').describe('Interface list of the uplinks, used for internet: true (default WAN)'),
   lan: rosName.default('LAN').describe('Interface list of the trusted LAN, used for firewall from/to "lan" (default LAN)'),
@@ -75,13 +97,7 @@ export const routerosRouterSchema = z.strictObject({
 
 export const openwrtRouterSchema = z.strictObject({
   type: z.literal('openwrt').describe('An OpenWrt router, managed over SSH with uci'),
-  ...routerCommon('SSH port (default 22)', 'SSH user (default root)'),
-  'key-file': filePath.optional().describe('SSH private key file'),
-  'host-key': z
-    .string()
-    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
-    .optional()
-    .describe('Pin the router\'s SSH host key: its SHA256 fingerprint as printed by ssh-keygen -lf'),
+  ...openwrtSsh('router'),
   device: uciWord.default('br-lan').describe('The LAN bridge device; a network\'s VLAN device is <device>.<vlan> (default br-lan)'),
   'wan-zone': uciWord.default('wan').describe('Firewall zone of the uplink, used for internet: true (default wan)'),
   'lan-zone': uciWord.default('lan').describe('Firewall zone of the trusted LAN, used for firewall from/to "lan" (default lan)'),
@@ -92,9 +108,7 @@ export const openwrtRouterSchema = z.strictObject({
     .optional()
     .describe('With trunk-ports: the ports of the untagged LAN (its own bridge-vlan, untagged + PVID); plan/apply read them from the router when left out, generate needs them'),
   'lan-vlan': vlanId.default(1).describe('With trunk-ports: the VLAN id the untagged LAN uses inside the bridge (default 1)'),
-  'lan-interface': z
-    .string()
-    .regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' })
+  'lan-interface': uciSectionName
     .optional()
     .describe('With trunk-ports: the UCI interface of the LAN, moved onto <device>.<lan-vlan>; plan/apply read it from the router when left out, generate needs it'),
 });
@@ -115,32 +129,21 @@ const switchPath = {
 
 export const routerosSwitchSchema = z.strictObject({
   type: z.literal('routeros').describe('A RouterOS switch (a bridge with VLAN filtering, e.g. CRS3xx or hEX), managed through its API'),
-  ...routerCommon('API port (default 8728, or 8729 with tls)', 'API user (default admin)'),
-  tls: z.boolean().default(false).describe('Use the encrypted API (api-ssl)'),
-  'tls-insecure': z.boolean().default(false).describe('With tls: accept any certificate (not verified)'),
-  'ca-file': filePath.optional().describe('With tls: verify the switch\'s certificate against this CA file (PEM) instead of the system\'s'),
+  ...routerosApi('switch'),
   bridge: rosName.default('bridge').describe('The bridge whose VLAN table carries the VLANs (default bridge)'),
   ...switchPath,
 });
 
 export const openwrtSwitchSchema = z.strictObject({
   type: z.literal('openwrt').describe('An OpenWrt switch (DSA bridge), managed over SSH with uci'),
-  ...routerCommon('SSH port (default 22)', 'SSH user (default root)'),
-  'key-file': filePath.optional().describe('SSH private key file'),
-  'host-key': z
-    .string()
-    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
-    .optional()
-    .describe('Pin the switch\'s SSH host key: its SHA256 fingerprint as printed by ssh-keygen -lf'),
+  ...openwrtSsh('switch'),
   device: uciWord.default('br-lan').describe('The bridge device whose bridge-vlan sections carry the VLANs (default br-lan)'),
   'lan-ports': z
     .array(uciWord)
     .optional()
     .describe('The ports of the untagged LAN (its own bridge-vlan, untagged + PVID); plan/apply read them from the switch when left out, generate needs them'),
   'lan-vlan': vlanId.default(1).describe('The VLAN id the untagged LAN uses inside the bridge (default 1)'),
-  'lan-interface': z
-    .string()
-    .regex(/^[A-Za-z0-9_]{1,32}$/, { error: 'must be a UCI section name (letters, digits, "_")' })
+  'lan-interface': uciSectionName
     .optional()
     .describe('The UCI interface of the switch\'s management LAN, moved onto <device>.<lan-vlan>; plan/apply read it from the switch when left out, generate needs it'),
   ...switchPath,
@@ -177,10 +180,7 @@ export const hostSchema = z.strictObject({
     .describe('Reach this host over SSH as user@address: plan, apply and status then work from anywhere, over one connection that carries the Docker Engine API (docker system dial-stdio), the ip reads and changes and the boot files; without it the host is local (plan/apply --host NAME on the host itself)'),
   'ssh-port': port.optional().describe('With ssh: the SSH port (default 22)'),
   'key-file': filePath.optional().describe('With ssh: the private key file (default: the SSH agent, SSH_AUTH_SOCK)'),
-  'host-key': z
-    .string()
-    .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: 'must be a SHA256 fingerprint as printed by ssh-keygen -lf (SHA256:...)' })
-    .optional()
+  'host-key': hostKeyPin("the host's")
     .describe('With ssh: pin the host\'s SSH host key (its SHA256 fingerprint as printed by ssh-keygen -lf); otherwise ~/.ssh/known_hosts, and an unknown key is refused unless --accept-new-host-key'),
   sudo: z
     .boolean()
