@@ -212,6 +212,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   // flatnet's own dhcp.flatnet_* sections are left out: their pools come from dhcp-pool, validated clear of the containers
   const dhcp = live.sections.filter((s) => s.config === 'dhcp' && s.type === 'dhcp' && !isOwned(s));
   for (const n of model.networks.filter((x) => x.router === router.name)) {
+    if (!n.ipv4.containerRange) continue; // a network without containers: no range to keep clear
     const gateway = parseIp(n.ipv4.gateway)!;
     const range = parseCidr(n.ipv4.containerRange)!;
     const ifaces = new Map<string, { first: bigint }>();
