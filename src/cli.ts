@@ -11,6 +11,7 @@ import { TARGET_NAMES, type Artifact, type TargetName } from './target.js';
 import { generate } from './targets.js';
 import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from './diagram.js';
 import type { ApplyCommandOptions, PlanCommandOptions } from './plan/run.js';
+import { errorJson } from './plan/render.js';
 
 const DEFAULT_SPEC = './flatnet.yaml';
 
@@ -292,6 +293,13 @@ Examples:
   return program;
 }
 
+/** With --json, plan/apply/status print one JSON document on stdout whatever happens, errors included. */
+function jsonError(argv: string[], error: string, problems: Parameters<typeof errorJson>[2] = []): void {
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  if (!argv.includes('--json') || !['plan', 'apply', 'status'].includes(command ?? '')) return;
+  process.stdout.write(errorJson(command!, error, problems));
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     process.exitCode = 0;
@@ -301,8 +309,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof SpecError) {
       for (const p of err.problems) process.stderr.write(`${formatProblem(err.file, p)}\n`);
       process.stderr.write(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${err.file}; nothing was generated\n`);
+      jsonError(argv, `${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${err.file}`, err.problems);
     } else if (err instanceof UserError || err instanceof UnsafeValueError) {
       process.stderr.write(`flatnet-router: ${err.message}\n`);
+      jsonError(argv, err.message);
     } else if (err instanceof Error && (err as NodeJS.ErrnoException).code !== undefined && (err as NodeJS.ErrnoException).syscall) {
       process.stderr.write(`flatnet-router: ${err.message}\n`);
     } else {

@@ -112,3 +112,54 @@ describe('hints: the nearest name the device has', () => {
     }
   });
 });
+
+describe('--json is always one JSON document on stdout', () => {
+  const json = (args: string[]) => {
+    const r = run(args);
+    return { code: r.code, doc: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
+  };
+  it('a spec error, a usage error: status error with the problems', () => {
+    const spec = json(['plan', 'test/bad-specs/switch-uplink-loop.yaml', '--json']);
+    expect(spec.code).toBe(1);
+    expect(spec.doc).toMatchObject({ format: 'flatnet-plan/1', mode: 'plan', status: 'error', units: [] });
+    expect(spec.doc.problems).toEqual([expect.objectContaining({ path: ['switches', 'sw1', 'connected-to'], line: 15, col: 19 })]);
+    expect(spec.stderr).toContain('switches.sw1.connected-to');
+    const usage = json(['apply', 'examples/switched.yaml', '--json', '--router', 'nope']);
+    expect(usage.doc).toMatchObject({ mode: 'apply', status: 'error', error: 'no router named "nope" in the spec (routers: core)' });
+    const status = json(['status', 'test/bad-specs/switch-uplink-loop.yaml', '--json']);
+    expect(status.doc).toMatchObject({ format: 'flatnet-status/1', status: 'error', networks: [], devices: [] });
+  });
+
+  it('a refused apply (no terminal, no --yes) is status refused, its devices not-applied, never "changes"', async () => {
+    const { FakeRouterOS } = await import('./fakes/routeros-fake.js');
+    const { vlanSpecText } = await import('./fakes/routeros-harness.js');
+    const { runApply } = await import('../src/plan/run.js');
+    const { captureIo } = await import('./fakes/capture-io.js');
+    const fake = new FakeRouterOS({ password: 'pw' });
+    fake.seedDefaults();
+    const port = await fake.start();
+    const dir = mkdtempSync(join(tmpdir(), 'flatnet-json-'));
+    try {
+      const file = join(dir, 'spec.yaml');
+      writeFileSync(file, vlanSpecText(port, { media: { vlan: 20, third: 20 } }));
+      const io = captureIo();
+      expect(await runApply(file, { json: true }, io.io)).toBe(1);
+      const doc = JSON.parse(io.out());
+      expect(doc.status).toBe('refused');
+      expect(doc.error).toMatch(/^refusing to apply without confirmation/);
+      // the router had changes; the local host without ssh is listed as not planned
+      expect(doc.units.map((u: { name: string; status: string }) => `${u.name} ${u.status}`)).toEqual(['core not-applied (refused)', 'nas not-planned']);
+      // a plain plan of the same says changes, an apply with --yes applied
+      const plan = captureIo();
+      const { runPlan } = await import('../src/plan/run.js');
+      await runPlan(file, { json: true }, plan.io);
+      expect(JSON.parse(plan.out()).status).toBe('changes');
+      const yes = captureIo();
+      await runApply(file, { json: true, yes: true }, yes.io);
+      expect(JSON.parse(yes.out()).status).toBe('applied');
+    } finally {
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -146,18 +146,33 @@ export function renderOutcome(results: readonly UnitResult[], style: Style): str
   return `${out.join('\n')}\n`;
 }
 
-/** The --json form: stable keys, one entry per unit. */
-export function planJson(results: readonly UnitResult[], ctx: RenderContext, mode: 'plan' | 'apply'): string {
+/** What a whole run came to, for --json: one document whatever happened. */
+export type RunStatus = 'ok' | 'changes' | 'applied' | 'error' | 'refused' | 'cancelled' | 'interrupted';
+
+function runStatus(results: readonly UnitResult[], mode: 'plan' | 'apply'): RunStatus {
+  if (results.some((r) => r.status === 'failed' || r.status === 'unsupported')) return 'error';
+  if (mode === 'plan') return results.some((r) => r.status === 'changes') ? 'changes' : 'ok';
+  return results.some((r) => r.status === 'applied') ? 'applied' : 'ok';
+}
+
+/**
+ * The --json form: stable keys, one entry per unit, and the run's status. `outcome` overrides it for an apply
+ * that did not happen (refused without a terminal, cancelled, interrupted): its pending units then say so too,
+ * never "changes".
+ */
+export function planJson(results: readonly UnitResult[], ctx: RenderContext, mode: 'plan' | 'apply', outcome?: { status: RunStatus; error: string }): string {
   return `${JSON.stringify(
     {
       format: 'flatnet-plan/1',
       mode,
+      status: outcome?.status ?? runStatus(results, mode),
+      ...(outcome ? { error: outcome.error } : {}),
       units: results.map((r) => ({
         kind: r.unit.kind,
         name: r.unit.name,
         type: r.unit.type,
         endpoint: r.unit.endpoint,
-        status: r.status,
+        status: outcome && r.status === 'changes' ? `not-applied (${outcome.status})` : r.status,
         summary: r.plan ? summarize(r.plan.changes) : null,
         changes: r.plan?.changes ?? [],
         facts: r.plan?.facts ?? [],
@@ -172,4 +187,10 @@ export function planJson(results: readonly UnitResult[], ctx: RenderContext, mod
     null,
     2,
   )}\n`;
+}
+
+/** --json when the run could not even start (a spec problem, a usage error): still one document on stdout. */
+export function errorJson(mode: string, error: string, problems: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string; line?: number; col?: number }> = []): string {
+  const format = mode === 'status' ? 'flatnet-status/1' : 'flatnet-plan/1';
+  return `${JSON.stringify({ format, mode, status: 'error', error, problems, ...(mode === 'status' ? { networks: [], devices: [] } : { units: [] }) }, null, 2)}\n`;
 }

@@ -167,8 +167,9 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
     if (!options.yes) {
       const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true;
       if (!interactive) {
-        io.stderr.write('flatnet-router: refusing to apply without confirmation: no terminal to ask on; review the plan (flatnet-router plan) and run apply with --yes\n');
-        if (options.json) io.stdout.write(planJson(planned, ctx, 'apply'));
+        const why = 'refusing to apply without confirmation: no terminal to ask on; review the plan (flatnet-router plan) and run apply with --yes';
+        io.stderr.write(`flatnet-router: ${why}\n`);
+        if (options.json) io.stdout.write(planJson(planned, ctx, 'apply', { status: 'refused', error: why }));
         return 1;
       }
       // with --json the plan is not on the terminal yet: show it where the question is asked
@@ -177,17 +178,20 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
       const answer = await ask(io, `${colorErr ? '\u001b[1m' : ''}Apply these changes to ${what}?${colorErr ? '\u001b[0m' : ''} Only "yes" applies: `);
       if (answer === null) {
         io.stderr.write('\nflatnet-router: interrupted; nothing was changed\n');
+        if (options.json) io.stdout.write(planJson(planned, ctx, 'apply', { status: 'interrupted', error: 'interrupted at the question; nothing was changed' }));
         return 130;
       }
       if (answer.trim() !== 'yes') {
         io.stderr.write('flatnet-router: apply cancelled; nothing was changed\n');
+        if (options.json) io.stdout.write(planJson(planned, ctx, 'apply', { status: 'cancelled', error: 'apply cancelled; nothing was changed' }));
         return 1;
       }
     }
     interrupts.startApplying();
     const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
-    io.stdout.write(options.json ? planJson(applied, ctx, 'apply') : renderOutcome(applied, { color: colorOut }));
-    return interrupts.signal.aborted ? 130 : exitCode(applied, false);
+    const interrupted = interrupts.signal.aborted ? { status: 'interrupted' as const, error: 'interrupted: no new change was sent after the signal; see each device for what was applied' } : undefined;
+    io.stdout.write(options.json ? planJson(applied, ctx, 'apply', interrupted) : renderOutcome(applied, { color: colorOut }));
+    return interrupted ? 130 : exitCode(applied, false);
   } finally {
     closeUnits(units);
     interrupts.dispose();
