@@ -174,6 +174,7 @@ Everything, as files:
       .description('read each router, switch and Docker host with ssh live and show what apply would change (nothing is changed); live checks fail like validation errors'),
   )
     .option('--detailed-exitcode', 'exit 2 when changes are pending (0: none, 1: error)')
+    .option('-o, --out <file>', 'save the plan to this file: flatnet-router apply FILE applies exactly it, and refuses when a device changed since')
     .option('--explain <network>', "print the audit's flow table of one network: each flow's verdict in the spec and live, and the rule that decides it")
     .addHelpText(
       'after',
@@ -184,10 +185,10 @@ Example:
   flatnet-router plan examples/switched.yaml --switch sw1 --json
   flatnet-router plan flatnet.yaml --router core --explain cams   # who may talk to cams, live, and which rule decides`,
     )
-    .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean; explain?: string }) => {
+    .action(async (spec: string, opts: PushFlags & { detailedExitcode?: boolean; explain?: string; out?: string }) => {
       // loaded on use: validate and generate need none of the push code (sockets, TLS, SSH)
       const { runPlan } = await import('./plan/run.js');
-      process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}), ...(opts.explain !== undefined ? { explain: opts.explain } : {}) });
+      process.exitCode = await runPlan(spec, { ...planOptions(opts), ...(opts.detailedExitcode ? { detailedExitcode: true } : {}), ...(opts.explain !== undefined ? { explain: opts.explain } : {}), ...(opts.out !== undefined ? { out: opts.out } : {}) });
     });
 
   pushOptions(
@@ -206,6 +207,7 @@ Example:
   FLATNET_CORE_PASSWORD=... flatnet-router apply examples/routeros-vlan.yaml --router core
   flatnet-router apply flatnet.yaml --yes --json     # unattended, result as JSON
   flatnet-router apply - --yes < flatnet.yaml        # the spec on stdin (then --yes: stdin cannot answer)
+  flatnet-router plan flatnet.yaml --out tonight.plan && flatnet-router apply tonight.plan   # exactly the plan reviewed
   sudo flatnet-router apply flatnet.yaml --router core --host nas   # the router first, then this Docker host
   flatnet-router apply flatnet.yaml --host nas        # a host with ssh: from anywhere, over one SSH connection`,
     )

@@ -163,3 +163,40 @@ describe('--json is always one JSON document on stdout', () => {
     }
   });
 });
+
+describe('saved plans', () => {
+  it('plan --out then apply FILE applies exactly that plan; a device that changed since makes it refuse, sending nothing', async () => {
+    const { FakeRouterOS } = await import('./fakes/routeros-fake.js');
+    const { vlanSpecText } = await import('./fakes/routeros-harness.js');
+    const { runApply, runPlan } = await import('../src/plan/run.js');
+    const { captureIo } = await import('./fakes/capture-io.js');
+    const fake = new FakeRouterOS({ password: 'pw' });
+    fake.seedDefaults();
+    const port = await fake.start();
+    const dir = mkdtempSync(join(tmpdir(), 'flatnet-saved-'));
+    const changes = () => fake.log.filter((e) => !e.command.endsWith('/print') && e.command !== '/login' && !e.command.startsWith('/system/')).length;
+    try {
+      const file = join(dir, 'spec.yaml');
+      const planFile = join(dir, 'tonight.plan');
+      writeFileSync(file, vlanSpecText(port, { media: { vlan: 20, third: 20 } }));
+      const saveIo = captureIo();
+      expect(await runPlan(file, { routers: ['core'], out: planFile }, saveIo.io)).toBe(0);
+      expect(saveIo.err()).toContain(`plan saved to ${planFile}`);
+      // the spec file may change afterwards: the saved plan carries the spec it was made from
+      writeFileSync(file, vlanSpecText(port, { media: { vlan: 21, third: 21 } }));
+      const apply = captureIo();
+      expect(await runApply(planFile, { confirmTimeout: 0 }, apply.io)).toBe(0);
+      expect(apply.out()).toMatch(/applied router core: \d+ changes/);
+      expect(fake.rows('/interface/vlan').map((r) => r['vlan-id'])).toEqual(['20']);
+      // applied already: the router no longer plans what was saved
+      const before = changes();
+      const again = captureIo();
+      expect(await runApply(planFile, { confirmTimeout: 0 }, again.io)).toBe(1);
+      expect(again.err()).toMatch(/the saved plan .*tonight\.plan is out of date: router core changed since the plan was saved \(0 changes now, \d+ in the plan\); nothing was changed/);
+      expect(changes()).toBe(before);
+    } finally {
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,9 @@ import { renderFlowTable } from '../audit/findings.js';
 import type { Model } from '../model.js';
 import { resolveModel } from '../model.js';
 import { pushUnits, type PushOptions } from '../push.js';
-import { loadSpecFile } from '../spec-file/load.js';
+import { loadSpecFile, parseSpecText, STDIN_ARG } from '../spec-file/load.js';
+import { readFileSync } from 'node:fs';
+import { readSavedPlan, savedPlanDrift, savePlan } from './saved.js';
 import { NAME_PATTERN } from '../spec-file/schema.js';
 import { sameOwner } from '../ownership.js';
 import { applyUnits, closeUnits, exitCode, planUnits, type UnitResult } from './engine.js';
@@ -33,6 +35,8 @@ export interface PlanCommandOptions {
   installRoot?: string;
   /** plan: print the audit's flow table of this network */
   explain?: string;
+  /** plan: save the plan to this file, for `apply FILE` */
+  out?: string;
   /** objects of this owner ('none': without owner) are the spec's too: relabelled in place to the spec's owner */
   fromOwner?: string;
 }
@@ -55,8 +59,9 @@ export interface Io {
 
 const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
 
-export function prepare(spec: string, options: ApplyCommandOptions, io: Io) {
-  const loaded = loadSpecFile(spec);
+export function prepare(spec: string, options: ApplyCommandOptions, io: Io, specText?: string) {
+  // a saved plan carries its spec: that text, named after the file it came from
+  const loaded = specText !== undefined ? parseSpecText(specText, spec) : loadSpecFile(spec);
   const model = resolveModel(loaded);
   if (options.fromOwner !== undefined) {
     if (options.fromOwner !== 'none' && !NAME_PATTERN.test(options.fromOwner)) throw new UserError(`--from-owner: "${options.fromOwner}" is no owner name ([a-z][a-z0-9-]{0,30}, or none for objects without an owner)`);
@@ -147,10 +152,23 @@ async function plan(spec: string, options: PlanCommandOptions, io: Io): Promise<
   io.stdout.write(options.json ? planJson(results, ctx, 'plan') : renderPlan(results, ctx, { color: colorOut, verbose: options.verbose === true }));
   const explain = options.explain;
   if (explain !== undefined && !options.json) io.stdout.write(explainNetwork(model, results, explain));
+  if (options.out !== undefined) {
+    if (spec === STDIN_ARG) throw new UserError('plan --out: the spec must be a file, not standard input');
+    savePlan(options.out, spec, readFileSync(spec, 'utf8'), selectionOf(options), results);
+    io.stderr.write(`flatnet-router: plan saved to ${options.out}; apply exactly it with: flatnet-router apply ${options.out}\n`);
+  }
   return exitCode(results, options.detailedExitcode === true);
 }
 
+const selectionOf = (o: PlanCommandOptions) => ({
+  ...(o.routers ? { routers: o.routers } : {}),
+  ...(o.switches ? { switches: o.switches } : {}),
+  ...(o.hosts?.length ? { hosts: o.hosts } : o.host !== undefined ? { hosts: [o.host] } : {}),
+});
+
 export async function runApply(spec: string, options: ApplyCommandOptions, io: Io = defaultIo()): Promise<number> {
+  const saved = readSavedPlan(spec);
+  if (saved) return applySaved(spec, saved, options, io);
   if (options.dryRun) return runPlan(spec, options, io);
   const { units, ctx, colorOut, colorErr, progress } = prepare(spec, options, io);
   // prepare is synchronous: no signal is handled before this
@@ -236,4 +254,35 @@ function explainNetwork(model: Model, results: readonly UnitResult[], network: s
   if (!result) return `\n--explain ${network}: its router ${n.router} was not planned (add --router ${n.router})\n`;
   if (!result.plan?.audit) return `\n--explain ${network}: no audit for router ${n.router} (${result.plan ? 'its plan has none' : 'it could not be read'})\n`;
   return `\nFlows of ${network} on router ${n.router}, new connections, as the firewall will be after apply:\n${renderFlowTable(flowsOf(result.plan.audit, network))}`;
+}
+
+/**
+ * `apply FILE` with a saved plan: the devices of the plan are planned again from the spec in the file; when
+ * every one plans exactly what was saved, that is applied without asking (it was reviewed when saved);
+ * otherwise nothing is sent and the command says which device changed.
+ */
+async function applySaved(file: string, saved: ReturnType<typeof readSavedPlan> & object, options: ApplyCommandOptions, io: Io): Promise<number> {
+  const selected: ApplyCommandOptions = { ...options, ...(saved.selection.routers ? { routers: saved.selection.routers } : {}), ...(saved.selection.switches ? { switches: saved.selection.switches } : {}), ...(saved.selection.hosts ? { hosts: saved.selection.hosts } : {}) };
+  const { units, ctx, colorOut, progress } = prepare(saved.specFile, selected, io, saved.specText);
+  const interrupts = new Interrupts(io);
+  try {
+    const planned = await planUnits(units, { progress, concurrency: options.concurrency ?? 4 });
+    const drift = savedPlanDrift(saved, planned);
+    if (drift.length > 0) {
+      const why = `the saved plan ${file} is out of date: ${drift.join('; ')}; nothing was changed: run flatnet-router plan --out again`;
+      io.stderr.write(`flatnet-router: ${why}\n`);
+      if (options.json) io.stdout.write(planJson(planned, ctx, 'apply', { status: 'refused', error: why }));
+      return 1;
+    }
+    if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut, verbose: options.verbose === true }));
+    if (options.dryRun) return exitCode(planned, false);
+    interrupts.startApplying();
+    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
+    const interrupted = interrupts.signal.aborted ? { status: 'interrupted' as const, error: 'interrupted: no new change was sent after the signal; see each device for what was applied' } : undefined;
+    io.stdout.write(options.json ? planJson(applied, ctx, 'apply', interrupted) : renderOutcome(applied, { color: colorOut }));
+    return interrupted ? 130 : exitCode(applied, false);
+  } finally {
+    closeUnits(units);
+    interrupts.dispose();
+  }
 }
