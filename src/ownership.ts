@@ -92,3 +92,57 @@ export function removedNetworkWarning(network: string, vlan: string | undefined,
     `${owner === undefined ? '' : ` (its objects carry this spec's owner "${owner}")`}; if another spec manages it, give each spec its own owner: (top level) so that neither removes the other's networks`
   );
 }
+
+// ---- Docker host ------------------------------------------------------------------------------------------
+
+/** Docker: the labels of a network flatnet creates (the owner label only for a spec with an owner). */
+export function dockerLabels(network: string, owner: string | undefined): Record<string, string> {
+  return { [DOCKER_NETWORK_LABEL]: network, ...(owner !== undefined ? { [DOCKER_OWNER_LABEL]: owner } : {}) };
+}
+
+/** Docker: the spec network a network's labels name, or undefined when it is not flatnet's. */
+export function dockerNetworkOf(labels: Readonly<Record<string, string>> | null | undefined): string | undefined {
+  return labels?.[DOCKER_NETWORK_LABEL];
+}
+
+/**
+ * The owner of a Docker network flatnet made: what the host's owner records say (a relabelling, since a
+ * network's labels cannot change), else its owner label (absent: no owner).
+ */
+export function dockerOwnerOf(id: string, labels: Readonly<Record<string, string>> | null | undefined, records: OwnerRecords): string | undefined {
+  const r = records.networks[id];
+  return r !== undefined ? r.owner : labels?.[DOCKER_OWNER_LABEL];
+}
+
+/**
+ * The host's owner records (<install-root>/etc/flatnet/owners.json): Docker networks relabelled with
+ * --from-owner, by network id (a network made again under the same name gets its labels, not this record).
+ */
+export const DOCKER_OWNERS_FILE = 'etc/flatnet/owners.json';
+
+export interface OwnerRecords {
+  /** network id → its name (for people) and its owner now (absent: no owner) */
+  networks: Record<string, { name: string; owner?: string }>;
+}
+
+/** The records in the file's text (absent or unreadable: none; a broken file is never trusted half-way). */
+export function parseOwnerRecords(text: string | undefined): OwnerRecords {
+  if (text === undefined) return { networks: {} };
+  try {
+    const data = JSON.parse(text) as { networks?: Record<string, { name?: unknown; owner?: unknown }> };
+    const networks: OwnerRecords['networks'] = {};
+    for (const [id, r] of Object.entries(data.networks ?? {})) {
+      if (typeof r?.name !== 'string') continue;
+      networks[id] = { name: r.name, ...(typeof r.owner === 'string' ? { owner: r.owner } : {}) };
+    }
+    return { networks };
+  } catch {
+    return { networks: {} };
+  }
+}
+
+/** The file's text: ids in order, so the same records are the same bytes. */
+export function ownerRecordsText(records: OwnerRecords): string {
+  const networks = Object.fromEntries(Object.keys(records.networks).sort().map((id) => [id, records.networks[id]!]));
+  return `${JSON.stringify({ comment: 'flatnet-router: owners of Docker networks relabelled with --from-owner (a network\'s labels cannot change)', networks }, null, 2)}\n`;
+}

@@ -4,9 +4,8 @@ import type { Attachment, Model } from '../../src/model.js';
 import { findNetwork } from '../../src/model.js';
 import { renderTemplate } from '../../src/render.js';
 import { hostTarget, type Target } from '../../src/target.js';
+import { DOCKER_NETWORK_LABEL, DOCKER_OWNER_LABEL, dockerLabels } from '../../src/ownership.js';
 import type { IpamConfig, NetworkCreate } from './engine.js';
-
-export const FLATNET_LABEL = 'flatnet.network';
 
 /**
  * The Docker network of one attachment, as the Engine API takes it: the one description that `apply --host`
@@ -29,8 +28,9 @@ export function dockerNetwork(model: Model, a: Attachment): NetworkCreate {
     EnableIPv6: config.length > 1,
     IPAM: { Driver: 'default', Config: config },
     Options: { parent: a.link, ...(a.driver === 'ipvlan' ? { ipvlan_mode: 'l2' } : {}) },
-    // the label marks the network as flatnet's: `apply --host` replaces or removes only labelled networks
-    Labels: { [FLATNET_LABEL]: a.network },
+    // the labels mark the network as flatnet's, and the spec's owner's: `apply --host` replaces or removes only
+    // labelled networks of its owner
+    Labels: dockerLabels(a.network, model.ownership.owner),
   };
 }
 
@@ -56,15 +56,21 @@ export function networkCreateArgs(model: Model, a: Attachment): string[] {
  * AuxiliaryAddresses field, so it falls back), where a key the daemon leaves out is an error: every optional
  * key is reached by ranging over its map, and Go's templates range over maps in sorted key order.
  */
-export const NETWORK_INSPECT_FORMAT =
+const NETWORK_INSPECT_FORMAT_BODY =
   'driver={{.Driver}}' +
   '{{range $k, $v := .Options}}{{if eq $k "parent" "ipvlan_mode"}} {{$k}}={{$v}}{{end}}{{end}}' +
   ' ipv6={{.EnableIPv6}}' +
   '{{range .IPAM.Config}}{{range $k, $v := .}}' +
   '{{if eq $k "AuxiliaryAddresses"}}{{range $name, $ip := $v}} aux-address={{$name}}={{$ip}}{{end}}' +
   '{{else if eq $k "Gateway"}} gateway={{$v}}{{else if eq $k "IPRange"}} ip-range={{$v}}{{else if eq $k "Subnet"}} subnet={{$v}}{{end}}' +
-  '{{end}}{{end}}' +
-  `{{range $k, $v := .Labels}}{{if eq $k "${FLATNET_LABEL}"}} label={{$k}}={{$v}}{{end}}{{end}}`;
+  '{{end}}{{end}}';
+
+export const NETWORK_INSPECT_FORMAT = networkInspectFormat(undefined);
+
+/** The inspect format for a spec with this owner: the owner label is printed too when the spec has one. */
+export function networkInspectFormat(owner: string | undefined): string {
+  return NETWORK_INSPECT_FORMAT_BODY + `{{range $k, $v := .Labels}}{{if eq $k "${DOCKER_NETWORK_LABEL}"${owner !== undefined ? ` "${DOCKER_OWNER_LABEL}"` : ''}}} label={{$k}}={{$v}}{{end}}{{end}}`;
+}
 
 const byCodeUnit = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
@@ -82,7 +88,7 @@ export function networkSettings(model: Model, a: Attachment): string {
     if (c.IPRange) words.push(`ip-range=${c.IPRange}`);
     words.push(`subnet=${c.Subnet}`);
   }
-  words.push(`label=${FLATNET_LABEL}=${net.Labels[FLATNET_LABEL]}`);
+  for (const key of Object.keys(net.Labels).sort(byCodeUnit)) words.push(`label=${key}=${net.Labels[key]}`);
   return words.join(' ');
 }
 
@@ -90,7 +96,7 @@ export const dockerTarget: Target = hostTarget('docker', (model, host) => [
   {
     path: `docker/${host.name}.sh`,
     content: renderTemplate('docker', 'networks.sh', {
-      format: NETWORK_INSPECT_FORMAT,
+      format: networkInspectFormat(model.ownership.owner),
       networks: host.attachments.map((a) => ({ name: a.network, want: networkSettings(model, a), args: networkCreateArgs(model, a) })),
     }),
   },

@@ -6,7 +6,8 @@ import { overlaps, parseCidr, parseIp } from '../../src/ip.js';
 import { renderTemplate } from '../../src/render.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import type { EngineContainer, EngineNetwork, IpamConfig, NetworkCreate } from '../docker/engine.js';
-import { dockerNetwork, FLATNET_LABEL } from '../docker/index.js';
+import { dockerNetwork } from '../docker/index.js';
+import { DOCKER_NETWORK_LABEL, DOCKER_OWNER_LABEL, DOCKER_OWNERS_FILE, dockerNetworkOf, dockerOwnerOf, heldByOther, ownerRecordsText, owns, ownerText, parseOwnerRecords, removedNetworkWarning, sameOwner, type OwnerRecords, type Ownership } from '../../src/ownership.js';
 import { planLinks, type IpOp, type LiveHostLinks } from './links.js';
 import { networkdFiles, shimTarget } from './index.js';
 import { NETWORKD_DIR, NETWORKD_FILE, type HostOp, type HostSnapshot, type SnapshotRequest } from './transport.js';
@@ -64,7 +65,8 @@ export function networkDifferences(want: NetworkCreate, have: EngineNetwork): Pr
     cmp(`ip-range${tag}`, canonicalCidr(w?.IPRange), canonicalCidr(h?.IPRange));
     cmp(`aux-addresses${tag}`, auxText(w?.AuxiliaryAddresses), auxText(h?.AuxiliaryAddresses));
   }
-  cmp(`label ${FLATNET_LABEL}`, want.Labels[FLATNET_LABEL] ?? '', have.Labels?.[FLATNET_LABEL] ?? '');
+  // the owner is not compared here: it is checked (another owner's network is refused) or recorded (--from-owner)
+  cmp(`label ${DOCKER_NETWORK_LABEL}`, want.Labels[DOCKER_NETWORK_LABEL] ?? '', have.Labels?.[DOCKER_NETWORK_LABEL] ?? '');
   return diffs;
 }
 
@@ -93,7 +95,7 @@ export const hostPaths = (h: HostModel): HostPaths => ({
 export function snapshotRequest(h: HostModel): SnapshotRequest {
   const p = hostPaths(h);
   const vlanLinks = [...new Set(h.attachments.filter((a) => a.vlan !== undefined).map((a) => a.link))];
-  return { files: [p.script, p.unit, 'etc/network/interfaces'], symlinks: [p.wants, p.deviceWants], ...(vlanLinks.length ? { vlanLinks } : {}) };
+  return { files: [p.script, p.unit, 'etc/network/interfaces', DOCKER_OWNERS_FILE], symlinks: [p.wants, p.deviceWants], ...(vlanLinks.length ? { vlanLinks } : {}) };
 }
 
 /** systemd's escaping of a device name inside a unit name (`-` becomes \x2d). */
@@ -183,11 +185,18 @@ export function attachedContainers(list: readonly EngineContainer[], networkName
   });
 }
 
-/** The Docker networks whose containers the plan must know: flatnet's that differ from the spec or leave it. */
-export function networksToInspect(model: Model, h: HostModel, networks: readonly EngineNetwork[]): EngineNetwork[] {
+/** Whether a Docker network is flatnet's and this spec's (its owner's, or --from-owner's). */
+const ownedNetwork = (o: Ownership, records: OwnerRecords) => (n: EngineNetwork) => dockerNetworkOf(n.Labels) !== undefined && owns(o, dockerOwnerOf(n.Id, n.Labels, records));
+
+/**
+ * The Docker networks whose containers the plan must know: this spec's that differ from the spec or leave it.
+ * `ownersFile`: the host's owner records as read (the snapshot's DOCKER_OWNERS_FILE).
+ */
+export function networksToInspect(model: Model, h: HostModel, networks: readonly EngineNetwork[], ownersFile?: string): EngineNetwork[] {
   const wanted = new Map(h.attachments.map((a) => [a.network, a]));
+  const mine = ownedNetwork(model.ownership, parseOwnerRecords(ownersFile));
   return networks.filter((n) => {
-    if (n.Labels?.[FLATNET_LABEL] === undefined) return false;
+    if (!mine(n)) return false;
     const a = wanted.get(n.Name);
     return a === undefined || networkDifferences(dockerNetwork(model, a), n).length > 0;
   });
@@ -198,14 +207,22 @@ export interface DockerPlan {
   removals: DockerOp[];
   /** created or replaced */
   changes: DockerOp[];
+  /** networks of --from-owner kept as they are, whose new owner is recorded on the host (labels cannot change) */
+  relabels: Array<{ id: string; name: string; from?: string }>;
+  /** whole networks removed (not in the spec), with the VLAN of their parent */
+  removedNetworks: Array<{ network: string; vlan?: string }>;
 }
 
 /**
  * Docker networks: what the spec wants against what the daemon has. `containers` holds the containers of each
  * network networksToInspect named (by id).
  */
-export function planDocker(model: Model, h: HostModel, networks: readonly EngineNetwork[], containers: ReadonlyMap<string, AttachedContainer[]>, recreate: boolean, problems: LiveProblem[], warnings: string[]): DockerPlan {
+export function planDocker(model: Model, h: HostModel, networks: readonly EngineNetwork[], containers: ReadonlyMap<string, AttachedContainer[]>, recreate: boolean, problems: LiveProblem[], warnings: string[], records: OwnerRecords = { networks: {} }): DockerPlan {
   const changes: DockerOp[] = [];
+  const relabels: DockerPlan['relabels'] = [];
+  const ownership = model.ownership;
+  const mine = ownedNetwork(ownership, records);
+  const ownerOf = (n: EngineNetwork) => dockerOwnerOf(n.Id, n.Labels, records);
   const byName = new Map(networks.map((n) => [n.Name, n]));
   const wantedNames = new Set(h.attachments.map((a) => a.network));
   for (const a of h.attachments) {
@@ -215,8 +232,8 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
     const net = findNetwork(model, a.network);
     const subnets = [{ key: 'subnet', cidr: parseCidr(net.ipv4.subnet)! }, ...(net.ipv6 ? [{ key: 'ipv6', cidr: parseCidr(net.ipv6.subnet)! }] : [])];
     for (const other of networks) {
-      // a labelled network leaving the spec is removed before this one is made
-      if (other.Name === a.network || (other.Labels?.[FLATNET_LABEL] !== undefined && !wantedNames.has(other.Name))) continue;
+      // this spec's network leaving it is removed before this one is made (another owner's stays)
+      if (other.Name === a.network || (mine(other) && !wantedNames.has(other.Name))) continue;
       for (const c of other.IPAM?.Config ?? []) {
         const theirs = c.Subnet ? parseCidr(c.Subnet) : undefined;
         for (const mine of subnets) {
@@ -230,26 +247,66 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
       changes.push({ kind: 'create', spec: want, report: { action: 'add', kind: 'docker network', name: networkLine(a.network, want), network: a.network, props: describeNetwork(want) } });
       continue;
     }
-    if (have.Labels?.[FLATNET_LABEL] === undefined) {
-      problems.push({ path, message: `Docker network "${a.network}" exists and was not made by flatnet (no ${FLATNET_LABEL} label): remove it (docker network rm ${a.network}) and apply again; its containers can join the new one` });
+    if (dockerNetworkOf(have.Labels) === undefined) {
+      problems.push({ path, message: `Docker network "${a.network}" exists and was not made by flatnet (no ${DOCKER_NETWORK_LABEL} label): remove it (docker network rm ${a.network}) and apply again; its containers can join the new one` });
+      continue;
+    }
+    if (!mine(have)) {
+      problems.push({ path, message: heldByOther(`network name "${a.network}"`, `Docker network ${a.network}, label ${DOCKER_OWNER_LABEL}${ownerOf(have) === undefined ? ' absent' : `=${ownerOf(have)}`}`, ownerOf(have), ownership.owner) });
       continue;
     }
     const diffs = networkDifferences(want, have);
-    if (diffs.length === 0) continue;
+    if (diffs.length === 0) {
+      // --from-owner: kept as it is, its new owner recorded on the host
+      if (!sameOwner(ownerOf(have), ownership.owner)) relabels.push({ id: have.Id, name: have.Name, ...(ownerOf(have) !== undefined ? { from: ownerOf(have)! } : {}) });
+      continue;
+    }
     const attached = containers.get(have.Id) ?? [];
     const note = attached.length === 0 ? 'a Docker network cannot be changed in place' : `containers attached: ${attached.map((c) => c.name).join(', ')}${recreate ? ' (disconnected, then reconnected with their addresses)' : '; apply needs --recreate-networks'}`;
     if (attached.length > 0 && !recreate) warnings.push(`network ${a.network} must be replaced and has containers attached (${attached.map((c) => c.name).join(', ')}): apply refuses without --recreate-networks`);
     changes.push({ kind: 'replace', id: have.Id, spec: want, containers: attached, report: { action: 'replace', kind: 'docker network', name: a.network, network: a.network, props: diffs, note } });
   }
   const removals: DockerOp[] = [];
+  const removedNetworks: DockerPlan['removedNetworks'] = [];
   for (const n of networks) {
-    const label = n.Labels?.[FLATNET_LABEL];
-    if (label === undefined || wantedNames.has(n.Name)) continue;
+    const label = dockerNetworkOf(n.Labels);
+    if (label === undefined || !mine(n) || wantedNames.has(n.Name)) continue;
+    const vlan = /\.(\d+)$/.exec(n.Options?.parent ?? '')?.[1];
+    removedNetworks.push({ network: label, ...(vlan !== undefined ? { vlan } : {}) });
     const attached = containers.get(n.Id) ?? [];
     if (attached.length > 0) warnings.push(`network ${n.Name} is no longer in the spec but containers use it (${attached.map((c) => c.name).join(', ')}): apply refuses to remove it until they leave`);
     removals.push({ kind: 'remove', id: n.Id, name: n.Name, containers: attached, report: { action: 'remove', kind: 'docker network', name: n.Name, network: label, ...(attached.length ? { note: `in use by ${attached.map((c) => c.name).join(', ')}` } : {}) } });
   }
-  return { removals, changes };
+  return { removals, changes, relabels, removedNetworks };
+}
+
+/**
+ * The write of the host's owner records when this plan relabels Docker networks (--from-owner): the records
+ * of networks that still exist and that this plan neither removes nor replaces, plus the new ones.
+ */
+export function planOwnerRecords(model: Model, docker: DockerPlan, networks: readonly EngineNetwork[], records: OwnerRecords, current: string | undefined): FileOp | undefined {
+  if (docker.relabels.length === 0) return undefined;
+  const live = new Set(networks.map((n) => n.Id));
+  const gone = new Set([...docker.removals, ...docker.changes].flatMap((d) => (d.kind === 'create' ? [] : [d.id])));
+  const next: OwnerRecords = { networks: {} };
+  for (const [id, r] of Object.entries(records.networks)) if (live.has(id) && !gone.has(id)) next.networks[id] = r;
+  const owner = model.ownership.owner;
+  for (const r of docker.relabels) next.networks[r.id] = { name: r.name, ...(owner !== undefined ? { owner } : {}) };
+  const content = ownerRecordsText(next);
+  if (content === current) return undefined;
+  return {
+    kind: 'write',
+    path: DOCKER_OWNERS_FILE,
+    content,
+    mode: 0o644,
+    report: {
+      action: current === undefined ? 'add' : 'change',
+      kind: 'file',
+      name: `/${DOCKER_OWNERS_FILE}`,
+      props: docker.relabels.map((r) => ({ key: `owner of Docker network ${r.name}`, from: ownerText(r.from), to: ownerText(owner) })),
+      note: "a Docker network's labels cannot change: its new owner is recorded here, the network is kept as it is",
+    },
+  };
 }
 
 export interface HostDiffInput {
@@ -306,9 +363,20 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
   const warnings: string[] = [];
   if (snap.privilege !== undefined) problems.push({ path: ['hosts', h.name], message: snap.privilege });
   hostChecks(h, snap, where, problems, warnings);
-  const docker = planDocker(model, h, input.networks, input.containers, input.recreateNetworks, problems, warnings);
-  const linkPlan = planLinks(h.name, h.attachments, snap.links);
+  const ownersFile = snap.files.get(DOCKER_OWNERS_FILE);
+  const records = parseOwnerRecords(ownersFile);
+  const docker = planDocker(model, h, input.networks, input.containers, input.recreateNetworks, problems, warnings, records);
+  const linkPlan = planLinks(h.name, h.attachments, snap.links, model.ownership);
   problems.push(...linkPlan.problems);
+  // a whole network on the host that the spec does not name goes: said, with its VLAN, once
+  const warned = new Set<string>();
+  const inSpec = new Set(h.attachments.map((a) => a.network));
+  for (const r of [...docker.removedNetworks, ...linkPlan.removedNetworks]) {
+    if (warned.has(r.network) || inSpec.has(r.network)) continue;
+    warned.add(r.network);
+    warnings.push(removedNetworkWarning(r.network, r.vlan, `Docker host ${h.name}`, model.ownership.owner));
+  }
+  const ownerRecords = planOwnerRecords(model, docker, input.networks, records, ownersFile);
   const parent = snap.links.links.find((l) => l.ifname === h.parent);
   const netifState = parent ? snap.netif.get(parent.ifindex) : undefined;
   const networkFile = netifState ? /^NETWORK_FILE=(.+)$/m.exec(netifState)?.[1] : undefined;
@@ -322,6 +390,7 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
     ...linkPlan.removedShims.map((o) => ({ ip: o })),
     ...linkPlan.shims.map((o) => ({ ip: o })),
     ...files.map((f) => ({ file: f })),
+    ...(ownerRecords ? [{ file: ownerRecords }] : []),
     ...linkPlan.removedParents.map((o) => ({ ip: o })),
   ];
   const changes: Change[] = [];
@@ -363,7 +432,7 @@ function describeNetwork(n: NetworkCreate): PropertyChange[] {
     props.push({ key: 'subnet', to: `${c.Subnet} gateway ${c.Gateway}${c.IPRange ? ` ip-range ${c.IPRange}` : ''}` });
     if (c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length) props.push({ key: 'aux-addresses', to: auxText(c.AuxiliaryAddresses) });
   }
-  props.push({ key: 'label', to: `${FLATNET_LABEL}=${n.Labels[FLATNET_LABEL]}` });
+  for (const [key, value] of Object.entries(n.Labels)) props.push({ key: 'label', to: `${key}=${value}` });
   return props;
 }
 

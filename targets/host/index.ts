@@ -55,9 +55,9 @@ function pruneRoutes(dev: string, family: 4 | 6, keep: string | undefined): Host
  * addresses and routes on the shim that the spec no longer gives (an earlier shim-address or container-range)
  * are deleted, so a run after a spec change leaves exactly the spec's.
  */
-export function shimCommands(a: Attachment): HostCommand[] {
+export function shimCommands(a: Attachment, owner?: string): HostCommand[] {
   // the same links, pieces and alias (ownership) as `apply --host`, as one idempotent script
-  const links = desiredLinks([a]);
+  const links = desiredLinks([a], owner);
   const ip = (argv: string[]) => ({ argv: ['ip', ...argv] });
   const cmds: HostCommand[] = [];
   const vlan = links.find((d) => d.kind === 'vlan');
@@ -80,8 +80,8 @@ export function shimCommands(a: Attachment): HostCommand[] {
   return cmds;
 }
 
-export const shimTarget: Target = hostTarget('host', (_model, host) => [
-  { path: `host/${host.name}.sh`, content: renderTemplate('host', 'shim.sh', { commands: host.attachments.flatMap(shimCommands) }) },
+export const shimTarget: Target = hostTarget('host', (model, host) => [
+  { path: `host/${host.name}.sh`, content: renderTemplate('host', 'shim.sh', { commands: host.attachments.flatMap((a) => shimCommands(a, model.ownership.owner)) }) },
 ]);
 
 export interface NetworkdFile {

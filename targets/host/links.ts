@@ -1,11 +1,11 @@
 // The host's links, addresses and routes: read with iproute2's JSON output (`ip -j`), compared with the
 // shims and VLAN parents the spec wants, and changed with argv-only `ip` calls (never a shell string).
-// Ownership is the interface alias `flatnet:<network>` (shim) or `flatnet:<parent>.<vlan>` (VLAN parent).
+// Ownership is the interface alias `flatnet:<network>` (shim) or `flatnet:<parent>.<vlan>` (VLAN parent), with
+// `@<owner>` for a spec with an owner (src/ownership.ts writes and reads it).
 import { execFile } from 'node:child_process';
 import type { Attachment } from '../../src/model.js';
-import type { Change } from '../../src/plan/types.js';
-
-export const ALIAS_PREFIX = 'flatnet:';
+import type { Change, LiveProblem } from '../../src/plan/types.js';
+import { heldByOther, mark, MARK_PREFIX, owns, parseMark, type Ownership } from '../../src/ownership.js';
 
 export interface LiveLink {
   ifname: string;
@@ -47,17 +47,18 @@ export interface IpOp {
   report: Change;
 }
 
-export function desiredLinks(attachments: readonly Attachment[]): DesiredLink[] {
+/** The links of these attachments; their aliases carry the spec's owner when it has one. */
+export function desiredLinks(attachments: readonly Attachment[], owner?: string): DesiredLink[] {
   const out: DesiredLink[] = [];
   for (const a of attachments) {
     if (a.vlan !== undefined && !out.some((l) => l.name === a.link)) {
-      out.push({ name: a.link, kind: 'vlan', lower: a.parent, vlanId: a.vlan, alias: `${ALIAS_PREFIX}${a.link}`, addresses: [], routes: [] });
+      out.push({ name: a.link, kind: 'vlan', lower: a.parent, vlanId: a.vlan, alias: mark(a.link, owner), addresses: [], routes: [] });
     }
     out.push({
       name: a.shimName,
       kind: a.driver,
       lower: a.link,
-      alias: `${ALIAS_PREFIX}${a.network}`,
+      alias: mark(a.network, owner),
       addresses: [`${a.ipv4.shimAddress}/32`, ...(a.ipv6 ? [`${a.ipv6.shimAddress}/128`] : [])],
       routes: [{ family: 4, dst: a.ipv4.route }, ...(a.ipv6 ? [{ family: 6 as const, dst: a.ipv6.route }] : [])],
       network: a.network,
@@ -107,7 +108,8 @@ export function parseLinks(linkText: string, addrText: string, r4: string, r6: s
   return { links, routes };
 }
 
-const owned = (l: LiveLink) => (l.ifalias ?? '').startsWith(ALIAS_PREFIX);
+/** flatnet's link (any owner's): its alias is a mark */
+const flatnets = (l: LiveLink) => parseMark(l.ifalias) !== undefined;
 const isUp = (l: LiveLink) => l.flags.includes('UP');
 
 /** `ip -j` prints a /32 route as the bare address and a host address the same way: compare in CIDR form. */
@@ -125,7 +127,9 @@ export interface LinkPlanResult {
   removedShims: IpOp[];
   /** owned VLAN parents the spec no longer has: after the Docker networks on them */
   removedParents: IpOp[];
-  problems: Array<{ path: Array<string | number>; message: string }>;
+  problems: LiveProblem[];
+  /** the spec networks whose shims go (their networks are no longer in the spec), with the VLAN they ride on */
+  removedNetworks: Array<{ network: string; vlan?: string }>;
 }
 
 /** `ip` argv (without `ip`) of one link's pieces; the host script uses the same ones. */
@@ -144,14 +148,23 @@ function createOps(d: DesiredLink): string[][] {
   return [linkAddArgv(d), aliasArgv(d), ...d.addresses.map((a) => addrArgv('replace', a, d.name)), upArgv(d), ...d.routes.map((r) => routeArgv('replace', r.family, r.dst, d.name))];
 }
 
-export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks): LinkPlanResult {
-  const desired = desiredLinks(attachments);
+/**
+ * The ip operations that make the host's links what the spec wants. Only links of this spec's owner (and of
+ * --from-owner's, whose alias is set to the spec's in place) are changed or removed; a link the spec needs that
+ * another owner's alias holds is a problem.
+ */
+export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks, ownership: Ownership = {}): LinkPlanResult {
+  const desired = desiredLinks(attachments, ownership.owner);
+  const owned = (l: LiveLink) => {
+    const m = parseMark(l.ifalias);
+    return m !== undefined && owns(ownership, m.owner);
+  };
   const byName = new Map(live.links.map((l) => [l.ifname, l]));
   const parents: IpOp[] = [];
   const shims: IpOp[] = [];
   const removedShims: IpOp[] = [];
   const removedParents: IpOp[] = [];
-  const problems: LinkPlanResult['problems'] = [];
+  const problems: LiveProblem[] = [];
   const kindOf = (l: LiveLink) => l.linkinfo?.info_kind;
 
   for (const d of desired) {
@@ -164,12 +177,19 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
       ops(createOps(d), change);
       continue;
     }
+    if (flatnets(have) && !owned(have)) {
+      // flatnet's, of another spec: never changed (its spec may remove it, taking what rides on it down)
+      const m = parseMark(have.ifalias)!;
+      const what = d.kind === 'vlan' ? `VLAN ${d.vlanId} (link ${d.name})` : `link ${d.name}`;
+      problems.push({ path: d.network !== undefined ? ['networks', d.network] : ['hosts', host], message: heldByOther(what, `alias ${have.ifalias}`, m.owner, ownership.owner) });
+      continue;
+    }
     if (!owned(have)) {
       // a VLAN parent the user made (ifupdown, networkd, a NAS UI) is used as it is, never changed or removed
       if (d.kind === 'vlan') continue;
       problems.push({
         path: ['hosts', host],
-        message: `link ${d.name} exists and is not flatnet's (no "${ALIAS_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`,
+        message: `link ${d.name} exists and is not flatnet's (no "${MARK_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`,
       });
       continue;
     }
@@ -222,12 +242,16 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
     if (argvs.length > 0) ops(argvs, { action: 'change', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props });
   }
   const wanted = new Set(desired.map((d) => d.name));
+  const removedNetworks: LinkPlanResult['removedNetworks'] = [];
   for (const l of live.links.filter((x) => owned(x) && !wanted.has(x.ifname))) {
     const parent = kindOf(l) === 'vlan';
+    const network = parseMark(l.ifalias)!.network;
+    const vlan = /\.(\d+)$/.exec(l.link ?? '')?.[1];
+    if (!parent) removedNetworks.push({ network, ...(vlan !== undefined ? { vlan } : {}) });
     (parent ? removedParents : removedShims).push({
       argv: ['link', 'del', 'dev', l.ifname],
-      report: { action: 'remove', kind: `${parent ? 'VLAN parent' : 'shim'} link`, name: l.ifname, network: (l.ifalias ?? '').slice(ALIAS_PREFIX.length), note: 'its addresses and routes go with it' },
+      report: { action: 'remove', kind: `${parent ? 'VLAN parent' : 'shim'} link`, name: l.ifname, network, note: 'its addresses and routes go with it' },
     });
   }
-  return { parents, shims, removedShims, removedParents, problems };
+  return { parents, shims, removedShims, removedParents, problems, removedNetworks };
 }

@@ -8,6 +8,7 @@ import { contains, parseCidr, parseIp } from '../../src/ip.js';
 import type { HostModel, Model } from '../../src/model.js';
 import { InterruptedError, LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { attachedContainers, blockedByContainers, compareVersions, diffHost, networksToInspect, snapshotRequest, stepOp, stepReport, type AttachedContainer, type DockerOp, type Step } from './diff.js';
+import { DOCKER_OWNERS_FILE } from '../../src/ownership.js';
 import { LocalTransport } from './local.js';
 import { RemoteTransport } from './remote.js';
 import { HostOpsError, type HostOp, type HostSnapshot, type HostTransport } from './transport.js';
@@ -94,7 +95,7 @@ export class HostUnit implements PushUnit {
     const [version, networks] = dockerResult.value;
     const facts = [`Docker ${version.Version} (API ${version.ApiVersion})`];
     const containers = new Map<string, AttachedContainer[]>();
-    for (const n of networksToInspect(this.model, this.host, networks)) containers.set(n.Id, attachedContainers(await engine.containersOn(n.Id), n.Name));
+    for (const n of networksToInspect(this.model, this.host, networks, snapshot.files.get(DOCKER_OWNERS_FILE))) containers.set(n.Id, attachedContainers(await engine.containersOn(n.Id), n.Name));
     const diff = diffHost({ model: this.model, host: this.host, snapshot, networks, containers, recreateNetworks: this.options.recreateNetworks === true }, this.where());
     if (compareVersions(version.ApiVersion, '1.41') < 0) diff.problems.push({ path: ['hosts', this.host.name], message: `Docker API ${version.ApiVersion} is older than 1.41 (Docker 20.10), the oldest flatnet supports` });
     this.updateStats();
