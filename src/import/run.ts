@@ -3,14 +3,16 @@
 // the others are imported and the draft says what is missing.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { modelFromText } from '../index.js';
-import { SpecError, formatProblem, UserError } from '../errors.js';
+import { SpecError, formatProblem, UserError, type SpecProblem } from '../errors.js';
 import { expandHome } from '../secrets.js';
-import type { Model, RouterOSRouter } from '../model.js';
+import type { HostModel, Model, RouterOSRouter } from '../model.js';
 import { RosClient } from '../../targets/routeros/api.js';
 import { RouterOSUnit, routerPassword, specSection } from '../../targets/routeros/push.js';
 import { draftText } from './draft.js';
 import type { ImportReport } from './found.js';
 import { importRouterOS } from './routeros.js';
+import { importHosts, readHost, type HostReading } from './hosts.js';
+import { importSwitch } from './switches.js';
 
 export interface ImportOptions {
   routers?: string[];
@@ -21,6 +23,10 @@ export interface ImportOptions {
   env?: NodeJS.ProcessEnv;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** known_hosts for hosts with ssh (default ~/.ssh/known_hosts) */
+  knownHostsFile?: string;
+  /** tests: reads a host instead of its transport (readHost) */
+  readHost?: (host: HostModel) => Promise<HostReading>;
 }
 
 export interface ImportIo {
@@ -34,6 +40,9 @@ export interface ImportResult {
   draft: string;
   report: ImportReport;
 }
+
+/** The keys of a network's Docker side: a problem there leaves the Docker side out of the draft (and says so). */
+const DOCKER_KEYS = new Set(['host', 'container-range', 'shim-address', 'shim-name', 'vlan-device', 'driver', 'dhcp-pool']);
 
 /** Reads a RouterOS router with the plan's reads (RouterOSUnit.read: one print per menu, all at once). */
 export async function readRouterOS(model: Model, router: RouterOSRouter, options: ImportOptions) {
@@ -77,42 +86,118 @@ export async function importFromText(specText: string, file: string, options: Im
   let failed = 0;
   const read: string[] = [];
   const routers = pick(model.routers, options.routers);
-  // every router at once: one connection and one round of prints each
-  const results = await Promise.allSettled(routers.map(async (r) => {
-    io?.stderr(`router ${r.name}: reading ${r.address}\n`);
-    if (r.type !== 'routeros') throw new Error('OpenWrt routers cannot be imported yet');
-    return { router: r, live: await readRouterOS(model, r, options) };
-  }));
-  results.forEach((res, i) => {
+  const switches = pick(model.switches, options.switches);
+  // a host with ssh is read over SSH; one without only when --host names it (it is then this machine)
+  const hosts = pick(model.hosts, options.hosts).filter((h) => {
+    if (h.ssh || options.hosts?.includes(h.name)) return true;
+    report.notes.push(`host ${h.name}: not read (no ssh: it is read only on the host itself, with --host ${h.name}); its Docker networks and shims are missing from this draft`);
+    return false;
+  });
+  const readOptions = {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+  };
+  // every device at once: one connection and one round of reads each
+  const [routerResults, switchResults, hostResults] = await Promise.all([
+    Promise.allSettled(routers.map(async (r) => {
+      io?.stderr(`router ${r.name}: reading ${r.address}\n`);
+      if (r.type !== 'routeros') throw new Error('OpenWrt routers cannot be imported yet');
+      return { router: r, live: await readRouterOS(model, r, options) };
+    })),
+    Promise.allSettled(switches.map(async (s) => {
+      io?.stderr(`switch ${s.name}: reading ${s.address}\n`);
+      if (s.type !== 'routeros') throw new Error('OpenWrt switches cannot be imported yet');
+      return { live: await readRouterOS(model, s as RouterOSRouter, options) };
+    })),
+    Promise.allSettled(hosts.map(async (h) => {
+      io?.stderr(`host ${h.name}: reading ${h.ssh ? `${h.ssh.user}@${h.ssh.address}` : 'this machine'}\n`);
+      return (options.readHost ?? ((x: HostModel) => readHost(x, readOptions)))(h);
+    })),
+  ]);
+  const unread = (what: string, reason: unknown, missing: string) => {
+    failed++;
+    const msg = `${what} could not be read: ${(reason as Error).message}; ${missing}`;
+    report.notes.push(msg);
+    report.warnings.push(msg);
+  };
+  routerResults.forEach((res, i) => {
     const r = routers[i]!;
-    if (res.status === 'rejected') {
-      failed++;
-      const msg = `router ${r.name} could not be read: ${(res.reason as Error).message}; its networks are missing from this draft`;
-      report.notes.push(msg);
-      report.warnings.push(msg);
-      return;
-    }
+    if (res.status === 'rejected') return unread(`router ${r.name}`, res.reason, 'its networks are missing from this draft');
     const { router, live } = res.value;
     read.push(`router ${r.name} (RouterOS${live.version ? ` ${live.version}` : ''}, ${r.address})`);
     importRouterOS(router as RouterOSRouter, live, report, taken);
   });
-  for (const s of pick(model.switches, options.switches)) report.notes.push(`switch ${s.name}: not read (import reads routers and hosts); its access ports are missing from this draft`);
-  for (const h of pick(model.hosts, options.hosts)) report.notes.push(`host ${h.name}: not read (import does not read hosts yet); its Docker networks and shims are missing from this draft`);
+  const readings: HostReading[] = [];
+  hostResults.forEach((res, i) => {
+    const h = hosts[i]!;
+    if (res.status === 'rejected') return unread(`host ${h.name}`, res.reason, 'its Docker networks and shims are missing from this draft');
+    read.push(`host ${h.name} (${res.value.docker}, ${h.ssh ? `ssh ${h.ssh.user}@${h.ssh.address}` : 'this machine'})`);
+    readings.push(res.value);
+  });
+  importHosts(readings, report, taken);
+  switchResults.forEach((res, i) => {
+    const s = switches[i]!;
+    if (res.status === 'rejected') return unread(`switch ${s.name}`, res.reason, 'its access ports are missing from this draft');
+    read.push(`switch ${s.name} (RouterOS${res.value.live.version ? ` ${res.value.live.version}` : ''}, ${s.address})`);
+    importSwitch(model, s as RouterOSRouter, res.value.live, report);
+  });
 
-  const header = [
+  const header = () => [
     `Draft spec written by flatnet-router import from ${file}.`,
     `Read: ${read.length > 0 ? read.join('; ') : 'nothing'}.`,
     'Review it, then: flatnet-router validate FILE. Until plan --adopt exists, plan refuses the hand-made objects it describes (their VLAN ids are taken): remove them by hand in a maintenance window, or keep this as the record of your setup.',
     ...(report.notes.length > 0 ? ['', ...report.notes] : []),
   ];
-  const draft = draftText(specText, report, header);
-  // the draft must validate: a problem here is a bug of import, said as such
-  try {
-    modelFromText(draft, options.out ?? '<draft>');
-  } catch (err) {
-    if (!(err instanceof SpecError)) throw err;
-    for (const p of err.problems) report.warnings.push(`the draft does not validate (a bug of import, please report it): ${formatProblem(err.file, p)}`);
-    failed++;
+  let draft = draftText(specText, report, header());
+  // the draft must validate. A network whose Docker side (joined from a host) makes it invalid keeps its
+  // router side, with the Docker side said in a comment; any other problem is a bug of import, said as such
+  for (let round = 0; ; round++) {
+    let problems: SpecProblem[] = [];
+    let file = '<draft>';
+    try {
+      modelFromText(draft, options.out ?? '<draft>');
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      problems = err.problems;
+      file = err.file;
+    }
+    if (problems.length === 0) break;
+    const docker = round === 0 ? problems.filter((p) => p.path[0] === 'networks' && DOCKER_KEYS.has(String(p.path[2])) && report.networks.some((n) => n.name === p.path[1] && n.hosts.length > 0)) : [];
+    const ports = round === 0 ? problems.filter((p) => p.path[0] === 'networks' && p.path[2] === 'access-ports' && report.networks.some((n) => n.name === p.path[1] && n.accessPorts.some((a) => a.includes(':')))) : [];
+    for (const p of ports) {
+      const net = report.networks.find((n) => n.name === p.path[1])!;
+      const msg = `network ${net.name}: the switch access ports ${net.accessPorts.filter((a) => a.includes(':')).join(', ')} are left out of the draft: ${p.message}`;
+      net.accessPorts = net.accessPorts.filter((a) => !a.includes(':'));
+      net.notes.push(msg);
+      report.warnings.push(msg);
+    }
+    if (docker.length === 0 && ports.length === 0) {
+      for (const p of problems) report.warnings.push(`the draft does not validate (a bug of import, please report it): ${formatProblem(file, p)}`);
+      failed++;
+      break;
+    }
+    for (const p of docker) {
+      const net = report.networks.find((n) => n.name === p.path[1])!;
+      const msg = `network ${net.name}: its Docker side (${net.hosts.join(', ')}: container-range ${net.containerRange ?? '?'}) is left out of the draft: ${p.path.slice(2).join('.') || net.name}: ${p.message}`;
+      if (net.router === undefined) {
+        // an untagged network is only its Docker side: it goes, the comment stays in the header
+        report.networks.splice(report.networks.indexOf(net), 1);
+        report.notes.push(msg);
+      } else {
+        net.notes.push(msg);
+        for (const k of ['host', 'container-range', 'shim-address', 'shim-name', 'vlan-device', 'driver']) delete net.sources[k];
+        net.hosts = [];
+        delete net.containerRange;
+        delete net.shimAddress;
+        delete net.shimName;
+        delete net.vlanDevice;
+        delete net.driver;
+      }
+      report.warnings.push(msg);
+    }
+    draft = draftText(specText, report, header());
   }
   return { code: failed > 0 ? 1 : 0, draft, report };
 }
