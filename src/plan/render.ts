@@ -30,6 +30,7 @@ const SYMBOL: Record<ChangeAction, { sign: string; color: keyof typeof CODES }> 
   remove: { sign: '-', color: 'red' },
   move: { sign: '>', color: 'cyan' },
   replace: { sign: '-/+', color: 'yellow' },
+  adopt: { sign: '=', color: 'cyan' },
 };
 
 // Spec values and router replies reach the terminal here: no control character gets through raw.
@@ -74,6 +75,7 @@ export function summaryLine(changes: readonly Change[]): string {
   const parts = [`${c.add} to add`, `${c.change} to change`, `${c.remove} to remove`];
   if (c.replace > 0) parts.push(`${c.replace} to replace`);
   if (c.move > 0) parts.push(`${c.move} to move`);
+  if (c.adopt > 0) parts.push(`${c.adopt} to adopt`);
   return parts.join(', ');
 }
 

@@ -39,6 +39,8 @@ export interface PlanCommandOptions {
   out?: string;
   /** objects of this owner ('none': without owner) are the spec's too: relabelled in place to the spec's owner */
   fromOwner?: string;
+  /** hand-made objects that already are what the spec asks for are taken over in place (`= adopt`), not refused */
+  adopt?: boolean;
 }
 
 export interface ApplyCommandOptions extends PlanCommandOptions {
@@ -80,6 +82,7 @@ export function prepare(spec: string, options: ApplyCommandOptions, io: Io, spec
     ...(io.env.FLATNET_TEST_REMOTE_ROOT ? { remoteRoot: io.env.FLATNET_TEST_REMOTE_ROOT } : {}),
     ...(options.installRoot !== undefined ? { installRoot: options.installRoot } : {}),
     ...(options.recreateNetworks ? { recreateNetworks: true } : {}),
+    ...(options.adopt ? { adopt: true } : {}),
   };
   const units = pushUnits(model, { ...(options.routers ? { routers: options.routers } : {}), ...(options.switches ? { switches: options.switches } : {}), ...(options.host !== undefined ? { host: options.host } : {}), ...(options.hosts?.length ? { hosts: options.hosts } : {}) }, pushOptions);
   const colorOut = useColor(io.stdout, io.env);

@@ -4,7 +4,8 @@
 import type { SpecPath } from '../errors.js';
 import type { FlowResult } from '../audit/findings.js';
 
-export type ChangeAction = 'add' | 'change' | 'remove' | 'move' | 'replace';
+/** adopt: a hand-made object taken over in place as it is (plan --adopt): only its label changes */
+export type ChangeAction = 'add' | 'change' | 'remove' | 'move' | 'replace' | 'adopt';
 
 export interface PropertyChange {
   key: string;
@@ -97,7 +98,7 @@ export class PartialApplyError extends Error {
 }
 
 export function summarize(changes: readonly Change[]): Record<ChangeAction, number> {
-  const counts: Record<ChangeAction, number> = { add: 0, change: 0, remove: 0, move: 0, replace: 0 };
+  const counts: Record<ChangeAction, number> = { add: 0, change: 0, remove: 0, move: 0, replace: 0, adopt: 0 };
   for (const c of changes) counts[c.action]++;
   return counts;
 }

@@ -9,6 +9,7 @@ import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.j
 import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
 import { auditRouterOS, projectedFilter } from './audit.js';
 import { heldByOther, owns, parseMark, removedNetworkWarning, type Ownership } from '../../src/ownership.js';
+import { ADOPTED, findAdoptions } from './adopt.js';
 import { desiredObjects, foreignSettings, MENU_ORDER, parseRecord, preconditions, recordComment, type RosMenu, type RosObject } from './index.js';
 
 export type Row = Record<string, string>;
@@ -203,7 +204,7 @@ function describe(menu: RosMenu, props: ReadonlyArray<readonly [string, string]>
 }
 
 /** Differences on the managed keys: [] when equal. `live` values are compared after the rename map. */
-function differences(menu: RosMenu, desired: ReadonlyArray<readonly [string, string]>, live: Row): PropertyChange[] {
+export function differences(menu: RosMenu, desired: ReadonlyArray<readonly [string, string]>, live: Row): PropertyChange[] {
   const out: PropertyChange[] = [];
   for (const [key, value] of desired) {
     if (key === 'comment') continue;
@@ -264,7 +265,7 @@ export function vlanIdsInclude(text: string, vlan: number): boolean {
 
 const members = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
-function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { problems: LiveProblem[]; warnings: string[] } {
+function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, adopting: boolean): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
   const interfaceNames = new Set(live.interfaces.map((r) => r.name));
@@ -294,7 +295,14 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
       });
     } else if (c.kind === 'vlan-free') {
       const foreign = live.menus['/interface/vlan'].find((r) => !isFlatnet(r) && r.interface === c.bridge && r['vlan-id'] === String(c.vlan));
-      if (foreign) problems.push({ path: c.path, message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet; remove it or choose another vlan` });
+      if (foreign) {
+        const n = networks.find((x) => x.vlan === c.vlan);
+        const rename = n && foreign.name !== n.names.routerosInterface ? `, renamed in place to ${n.names.routerosInterface}` : '';
+        problems.push({
+          path: c.path,
+          message: `VLAN ${c.vlan} already exists on ${c.bridge} as interface "${foreign.name}", not created by flatnet: plan --adopt (then apply --adopt) takes it over in place with its address, DHCP server and matching rules${rename}; or remove it, or choose another vlan`,
+        });
+      }
     }
   }
   if (networks.length > 0) {
@@ -360,11 +368,20 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState): { pr
   for (const n of networks) {
     const gateway = parseIp(n.ipv4.gateway)!;
     const subnet = parseCidr(n.ipv4.subnet)!;
+    // without --adopt: the network's own VLAN interface made by hand (or flatnet's), whose address --adopt takes over
+    const vlanIface = (name: string | undefined) =>
+      name === n.names.routerosInterface || live.menus['/interface/vlan'].some((v) => v.name === name && !isFlatnet(v) && v.interface === router.bridge && v['vlan-id'] === String(n.vlan));
     for (const { row: a, cidr } of addresses) {
       // this spec's own; another owner's of the same network name is refused once, by name
       if (isOwned(a) || (isFlatnet(a) && networkOf(a) === n.name)) continue;
-      if (cidr.address.value === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already on interface "${a.interface}" of the router` });
-      else if (overlaps(cidr, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.address} on interface "${a.interface}" of the router` });
+      const hint = !adopting && !isFlatnet(a) && !truthy(a.dynamic) && vlanIface(a.interface) ? ': made by hand on the VLAN interface of this network; plan --adopt takes it over in place' : '';
+      if (cidr.address.value === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already on interface "${a.interface}" of the router${hint}` });
+      else if (overlaps(cidr, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.address} on interface "${a.interface}" of the router${hint}` });
+    }
+    // a DHCP server made by hand on flatnet's VLAN interface where flatnet has none: --adopt would take it over
+    if (!adopting && n.dhcpServer && n.ipv4.dhcpPool && !live.menus['/ip/dhcp-server'].some((s) => isOwned(s) && networkOf(s) === n.name)) {
+      const server = live.menus['/ip/dhcp-server'].find((s) => !isFlatnet(s) && !truthy(s.dynamic) && s.interface === n.names.routerosInterface);
+      if (server) problems.push({ path: ['networks', n.name, 'dhcp-pool'], message: `DHCP server "${server.name}" on ${server.interface} was not created by flatnet: plan --adopt (then apply --adopt) takes it over in place with its pool; or remove it` });
     }
   }
   // Every network whose gateway is this router, untagged LAN networks included: its containers must not be
@@ -427,6 +444,22 @@ function relabel(want: RosObject, have: Row): PropertyChange[] {
   return to !== undefined && (have.comment ?? '') !== to ? [{ key: 'comment', from: have.comment ?? '', to }] : [];
 }
 
+const ADOPT_NOTE = 'made by hand, taken over in place';
+
+/** --adopt: an adopted row's comment change (from the comment it had by hand) leads its diff. */
+function adoptDiff(have: Row, diff: PropertyChange[], comment: string | undefined): PropertyChange[] {
+  const from = have[ADOPTED];
+  if (from === undefined || comment === undefined) return diff;
+  return [{ key: 'comment', from, to: comment }, ...diff.filter((d) => d.key !== 'comment')];
+}
+
+/** --adopt: `= adopt` when only the label changes; `~`, noted as adopted, when a value changes too. */
+function adoptChange(have: Row, change: Change): Change {
+  if (have[ADOPTED] === undefined) return change;
+  const labelOnly = (change.props ?? []).every((p) => p.key === 'comment');
+  return { ...change, ...(labelOnly ? { action: 'adopt' as const } : {}), note: change.note ?? ADOPT_NOTE };
+}
+
 /** `/ip/pool` ranges: comma-separated `a-b`, `a/len` or single addresses. */
 export function poolRanges(text: string): Array<{ text: string; range: IpRange }> {
   const out: Array<{ text: string; range: IpRange }> = [];
@@ -449,13 +482,20 @@ export function poolRanges(text: string): Array<{ text: string; range: IpRange }
 
 // ---- the diff --------------------------------------------------------------------------------------------
 
-export function planRouter(model: Model, router: RouterOSRouter, live: LiveState): RosPlan {
-  const { problems, warnings } = liveChecks(model, router, live);
+export interface PlanOptions {
+  /** --adopt: hand-made objects that already are what the spec asks for are taken over in place (adopt.ts) */
+  adopt?: boolean;
+}
+
+export function planRouter(model: Model, router: RouterOSRouter, read: LiveState, options: PlanOptions = {}): RosPlan {
+  const desired = desiredObjects(model, router);
+  const isOwned = ownedBy(model.ownership);
+  // with --adopt the plan sees the adopted objects as this spec's own (their old comment kept under ADOPTED)
+  const live = options.adopt ? findAdoptions(read, desired, isOwned).live : read;
+  const { problems, warnings } = liveChecks(model, router, live, options.adopt === true);
   const facts = live.version ? [`RouterOS ${live.version}`] : [];
   if (problems.length > 0) return { changes: [], ops: [], problems, warnings, facts };
 
-  const desired = desiredObjects(model, router);
-  const isOwned = ownedBy(model.ownership);
   const ops: PlannedOp[] = [];
   const changes: Change[] = [];
   const push = (level: number, op: RosOp, change: Change, completes = true) => {
@@ -479,11 +519,12 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
       const add = push(1, { op: 'add', menu: want.menu, props: [...want.props, ['disabled', 'yes']] }, change, false);
       enableLater.push({ target: { addedBy: add }, change });
     } else if (want && have) {
-      const diff = [...differences(want.menu, want.props, have), ...relabel(want, have)];
+      const diff = adoptDiff(have, [...differences(want.menu, want.props, have), ...relabel(want, have)], valueOf(want.props, 'comment'));
       const name = valueOf(want.props, 'name')!;
       if (have.name && have.name !== name) renames.set(have.name, name);
       if (diff.length > 0) {
-        const change: Change = { action: 'change', kind: '/interface/vlan', name: have.name ?? name, network: want.network, props: diff };
+        const renamedNote = have[ADOPTED] !== undefined && have.name !== undefined && have.name !== name ? `${ADOPT_NOTE}; renamed in place: what is attached follows (RouterOS refers to it by id), scripts that name it as text do not` : undefined;
+        const change: Change = adoptChange(have, { action: 'change', kind: '/interface/vlan', name: have.name ?? name, network: want.network, props: diff, ...(renamedNote ? { note: renamedNote } : {}) });
         changes.push(change);
         push(1, { op: 'set', menu: want.menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
       }
@@ -533,9 +574,10 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
         // a DHCP server is added enabled, whatever the RouterOS version's default
         push(level, { op: 'add', menu, props: menu === '/ip/dhcp-server' ? [...want.props, ['disabled', 'no']] : want.props }, change);
       } else if (want && have) {
-        const diff = [...differences(menu, want.props, have), ...(menu === '/interface/bridge/vlan' ? [] : relabel(want, have))];
+        let diff = [...differences(menu, want.props, have), ...(menu === '/interface/bridge/vlan' ? [] : relabel(want, have))];
         // the final comment once step 5 has dropped the records this entry keeps until then
         let shrinkTo: string | undefined;
+        let commentTo = valueOf(want.props, 'comment');
         if (menu === '/interface/bridge/vlan') {
           const finalComment = valueOf(want.props, 'comment')!;
           const finalRecord = access.records.get(want.network) ?? new Map<string, string>();
@@ -543,11 +585,13 @@ export function planRouter(model: Model, router: RouterOSRouter, live: LiveState
           const staged = kept.length > 0 ? recordComment(valueOf(pair.want!.props, 'comment')!, new Map([...finalRecord, ...kept])) : finalComment;
           if (staged !== (have.comment ?? '')) diff.push({ key: 'comment', from: have.comment ?? '', to: staged });
           if (staged !== finalComment) shrinkTo = finalComment;
+          commentTo = staged;
         }
+        diff = adoptDiff(have, diff, commentTo);
         if (diff.length > 0 || shrinkTo !== undefined) {
           // the plan shows the comment as it ends up
           const shown = shrinkTo === undefined ? diff : [...diff.filter((d) => d.key !== 'comment'), { key: 'comment', from: have.comment ?? '', to: shrinkTo }];
-          const change: Change = { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: shown };
+          const change: Change = adoptChange(have, { action: 'change', kind: menu, name: describe(menu, have), network: want.network, props: shown });
           changes.push(change);
           if (diff.length > 0) push(level, { op: 'set', menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change, shrinkTo === undefined);
           if (shrinkTo !== undefined) shrinkLater.push({ id: have['.id']!, comment: shrinkTo, change });
@@ -771,7 +815,7 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
   for (const want of wanted) {
     const row = matched.get(want);
     if (!row) continue;
-    const diff = [...differences(menu, want.props, row), ...relabel(want, row)];
+    const diff = adoptDiff(row, [...differences(menu, want.props, row), ...relabel(want, row)], valueOf(want.props, 'comment'));
     if (diff.length > 0) sets.push({ want, row, diff });
   }
 
@@ -788,6 +832,11 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
     const liveIdx = inChain.map((o, i) => ({ o, i, row: matched.get(o) })).filter((x) => x.row && position.get(x.row)! < limit);
     const keep = longestIncreasing(liveIdx.map((x) => position.get(x.row!)!));
     const anchors = new Set(liveIdx.filter((_, k) => keep.has(k)).map((x) => x.o));
+    // An accept above every drop of flatnet's that stays is in place whatever its order among the accepts (no
+    // accept decides another's packets): a rule adopted from a network's `from:` that the spec had as the
+    // other's `to:` is not moved. Moved and added drops land after it (before a drop that stays, or the router's).
+    const firstDrop = Math.min(...liveIdx.filter((x) => anchors.has(x.o) && valueOf(x.o.props, 'action') !== 'accept').map((x) => position.get(x.row!)!));
+    const inPlace = new Set(liveIdx.filter((x) => !anchors.has(x.o) && valueOf(x.o.props, 'action') === 'accept' && position.get(x.row!)! < firstDrop).map((x) => x.o));
     // walking backwards, the next rule that stays is known at each step (no rescans on big chains)
     let nextAnchor: RosObject | undefined;
     for (let i = inChain.length - 1; i >= 0; i--) {
@@ -797,13 +846,17 @@ function planRules(menu: RosMenu, wanted: RosObject[], rows: Row[], push: Push, 
         nextAnchor = o;
         continue;
       }
+      if (inPlace.has(o)) {
+        placed.set(o, { action: 'keep', beforeText: '' });
+        continue;
+      }
       const anchorRow = nextAnchor ? matched.get(nextAnchor)! : routerDrop;
       const beforeText = nextAnchor ? `before ${anchorRow!['.id']} ${describe(menu, anchorRow!)}` : routerDrop ? `before the router's ${routerDrop.action} rule ${routerDrop['.id']}${routerDrop.comment ? ` "${routerDrop.comment}"` : ''}` : 'at the end of the chain';
       placed.set(o, { action: matched.has(o) ? 'move' : 'add', ...(anchorRow ? { before: { id: anchorRow['.id']! } } : {}), beforeText });
     }
   }
   for (const { want, row, diff } of sets) {
-    const change: Change = { action: 'change', kind: menu, name: describe(menu, row), network: want.network, props: diff };
+    const change: Change = adoptChange(row, { action: 'change', kind: menu, name: describe(menu, row), network: want.network, props: diff });
     changes.push(change);
     push(3, { op: 'set', menu, id: row['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
   }

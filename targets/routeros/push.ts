@@ -23,6 +23,8 @@ export interface RouterOSPushOptions {
    * connection (a /system/script with the inverse and a /system/scheduler entry); 0: no rollback. Default 60.
    */
   confirmTimeoutS?: number;
+  /** --adopt: hand-made objects that already are what the spec asks for are taken over in place */
+  adopt?: boolean;
 }
 
 /** The reads of the rollback, sent with the plan's prints: the router's clock and a rollback left behind. */
@@ -125,7 +127,7 @@ export class RouterOSUnit implements PushUnit {
     progress('reading');
     const live = await this.read(client);
     this.syncStats();
-    const planned = planRouter(this.model, this.router, live);
+    const planned = planRouter(this.model, this.router, live, this.options.adopt ? { adopt: true } : {});
     // a pending rollback of an earlier apply would undo that apply in the middle of this one: refused
     if (this.leftover?.pending) planned.problems.push({ path: [specSection(this.router), this.router.name], message: this.leftover.message });
     else if (this.leftover) planned.warnings.push(this.leftover.message);
