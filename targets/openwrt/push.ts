@@ -105,22 +105,29 @@ export class OpenWrtUnit implements PushUnit {
     ].join('\n');
   }
 
-  async plan(progress: Progress): Promise<UnitPlan> {
-    progress(`connecting to ${this.router.address}:${this.router.port}`);
-    this.session = await this.connect();
-    progress('reading');
+  /** Reads the configs and the facts plan needs in one command (connecting first; the session stays open). Also import's read. */
+  async read(): Promise<OpenWrtLive & { rollbackArmed: boolean }> {
+    this.session ??= await this.connect();
     const r = await this.run(this.session, this.readScript());
     const parts = splitMarked(r.stdout);
     if (r.code !== 0 || !parts.has('end')) throw new SshError('command', `reading the configuration failed (exit ${r.code ?? 'none'}): ${firstLine(r.stderr) || 'no output'}`);
     const sections = CONFIGS.flatMap((c) => parseUciExport(parts.get(c) ?? '', c));
-    const live: OpenWrtLive = {
+    return {
       sections,
       ...(parts.get('release')?.trim() ? { release: parts.get('release')!.trim() } : {}),
       hasUbus: parts.get('ubus')?.trim() === 'yes',
       staged: (parts.get('staged') ?? '').split('\n').map((l) => l.trim()).filter(Boolean),
+      rollbackArmed: parts.get('window')?.trim() === 'armed',
     };
+  }
+
+  async plan(progress: Progress): Promise<UnitPlan> {
+    progress(`connecting to ${this.router.address}:${this.router.port}`);
+    this.session = await this.connect();
+    progress('reading');
+    const { rollbackArmed, ...live } = await this.read();
     const planned = planOpenWrt(this.model, this.router, live);
-    if (parts.get('window')?.trim() === 'armed') {
+    if (rollbackArmed) {
       planned.problems.push({ path: specPathOf(this.router), message: 'an earlier apply is still waiting for its confirmation (its rollback window is open): wait for it to roll back or confirm, then plan again' });
     }
     if (planned.problems.length > 0) throw new LiveCheckError(planned.problems);
