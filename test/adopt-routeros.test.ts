@@ -2,7 +2,9 @@
 // asks for are taken over in place (`= adopt`, a comment set, ids unchanged); without --adopt they are refused
 // with a message naming --adopt. The round trip: apply an example to the fake router, make its objects look
 // hand-made, import, plan --adopt with the draft changes nothing but ownership, apply --adopt, plan: no changes.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
 import { importFromText } from '../src/import/run.js';
@@ -10,6 +12,8 @@ import { renderPlan } from '../src/plan/render.js';
 import { LiveCheckError, type Change } from '../src/plan/types.js';
 import { RouterOSUnit } from '../targets/routeros/push.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { captureIo } from './fakes/capture-io.js';
+import { runApply, runPlan } from '../src/plan/run.js';
 
 const PASSWORD = 'adopt';
 const fakes: FakeRouterOS[] = [];
@@ -24,16 +28,19 @@ async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
   return { fake, port: await fake.start() };
 }
 
-type Options = { adopt?: boolean; apply?: boolean };
+type Options = { adopt?: boolean; apply?: boolean; confirmTimeoutS?: number; beforeApply?: () => void };
 
 /** Plans (and applies) the spec's first router through the CLI's RouterOSUnit. */
 async function run(specText: string, options: Options = {}): Promise<{ changes: Change[]; text: string }> {
   const model = modelFromText(specText);
   const router = model.routers[0] as Extract<(typeof model.routers)[number], { type: 'routeros' }>;
-  const unit = new RouterOSUnit(model, router, { env: { P: PASSWORD }, confirmTimeoutS: 0, ...(options.adopt ? { adopt: true } : {}) });
+  const unit = new RouterOSUnit(model, router, { env: { P: PASSWORD }, confirmTimeoutS: options.confirmTimeoutS ?? 0, ...(options.adopt ? { adopt: true } : {}) });
   try {
     const plan = await unit.plan(() => {});
-    if (options.apply && plan.changes.length > 0) await unit.apply(() => {});
+    if (options.apply && plan.changes.length > 0) {
+      options.beforeApply?.();
+      await unit.apply(() => {});
+    }
     const text = renderPlan([{ unit: unit.ref, status: plan.changes.length > 0 ? 'changes' : 'no-changes', plan }], { file: 'spec.yaml', locate: () => undefined }, { color: false });
     return { changes: plan.changes, text };
   } finally {
@@ -85,7 +92,7 @@ describe('plan --adopt: RouterOS', () => {
     const { changes, text } = await run(spec, { adopt: true });
     const vlan = changes.find((c) => c.kind === '/interface/vlan')!;
     // named otherwise: adopted and renamed in the same set (what is attached follows the rename)
-    expect(vlan).toMatchObject({ action: 'change', name: 'vlan-200-docker-demo', network: 'docker-demo' });
+    expect(vlan).toMatchObject({ action: 'change', name: 'vlan-200-docker-demo (vlan-id 200 on main-bridge)', network: 'docker-demo' });
     expect(vlan.props).toEqual([
       { key: 'comment', from: '', to: 'flatnet:docker-demo' },
       { key: 'name', from: 'vlan-200-docker-demo', to: 'vlan200-docker-demo' },
@@ -101,6 +108,47 @@ describe('plan --adopt: RouterOS', () => {
     expect(v).toMatchObject({ '.id': vlanId, name: 'vlan200-docker-demo', comment: 'flatnet:docker-demo' });
     expect(fake.rows('/ip/address').find((r) => r['.id'] === addressId)).toMatchObject({ interface: 'vlan200-docker-demo', comment: 'flatnet:docker-demo' });
     expect((await run(spec)).changes).toEqual([]);
+  });
+
+  it('through the CLI run: plan --adopt prints = adopt lines; a plan saved with --adopt applies with it', async () => {
+    const { fake, port } = await start();
+    fake.addRow('/interface/bridge', { name: 'main-bridge', 'vlan-filtering': 'no' });
+    fake.addRow('/interface/vlan', { name: 'vlan200-docker-demo', 'vlan-id': '200', interface: 'main-bridge' });
+    const dir = mkdtempSync(join(tmpdir(), 'flatnet-adopt-'));
+    const spec = join(dir, 'flatnet.yaml');
+    writeFileSync(spec, onFake('routeros-vlan.yaml', port));
+    const refused = captureIo({ P: PASSWORD });
+    expect(await runPlan(spec, { routers: ['core'] }, refused.io)).toBe(1);
+    expect(refused.out()).toContain('plan --adopt');
+    const planned = captureIo({ P: PASSWORD });
+    const saved = join(dir, 'plan.json');
+    expect(await runPlan(spec, { routers: ['core'], adopt: true, out: saved }, planned.io)).toBe(0);
+    expect(planned.out()).toMatch(/^ {2}= \/interface\/vlan vlan200-docker-demo \(vlan-id 200 on main-bridge\) {2}\(made by hand, taken over in place\)$/m);
+    const applied = captureIo({ P: PASSWORD });
+    expect(await runApply(saved, { confirmTimeout: 0 }, applied.io)).toBe(0);
+    expect(applied.out()).toMatch(/applied router core: \d+ changes/);
+    expect(fake.rows('/interface/vlan').find((r) => r['vlan-id'] === '200')!.comment).toBe('flatnet:docker-demo');
+  });
+
+  it('the rollback undoes an adoption: comments and the name as they were, ids unchanged', async () => {
+    const { fake, port } = await start();
+    fake.addRow('/interface/bridge', { name: 'main-bridge', 'vlan-filtering': 'no' });
+    fake.addRow('/interface/vlan', { name: 'vlan-200-docker-demo', 'vlan-id': '200', interface: 'main-bridge' });
+    fake.addRow('/ip/address', { address: '192.168.200.1/24', interface: 'vlan-200-docker-demo', comment: 'docker demo' });
+    const before = snapshot(fake, ['/interface/vlan', '/ip/address']);
+    const comments = () => ['/interface/vlan', '/ip/address'].flatMap((m) => fake.rows(m).map((r) => r.comment ?? ''));
+    const was = comments();
+    const spec = onFake('routeros-vlan.yaml', port);
+    // the confirmation cannot get through: the router restores itself
+    const failed = await run(spec, { adopt: true, apply: true, confirmTimeoutS: 1, beforeApply: () => (fake.options.refuseConnections = true) }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(fake.rows('/interface/vlan').find((r) => r['vlan-id'] === '200')!.name).toBe('vlan200-docker-demo');
+    const runs = await fake.advanceClock(10);
+    expect(runs.map((r) => r.error)).toEqual([undefined]);
+    fake.options.refuseConnections = false;
+    expect(snapshot(fake, ['/interface/vlan', '/ip/address'])).toEqual(before);
+    expect(comments()).toEqual(was);
+    expect(fake.rows('/ip/firewall/filter').filter((r) => (r.comment ?? '').startsWith('flatnet:'))).toEqual([]);
   });
 
   it('an adopted object that differs in a value is adopted and changed in the same set; with owner: it takes the owner', async () => {

@@ -157,7 +157,7 @@ async function plan(spec: string, options: PlanCommandOptions, io: Io): Promise<
   if (explain !== undefined && !options.json) io.stdout.write(explainNetwork(model, results, explain));
   if (options.out !== undefined) {
     if (spec === STDIN_ARG) throw new UserError('plan --out: the spec must be a file, not standard input');
-    savePlan(options.out, spec, readFileSync(spec, 'utf8'), selectionOf(options), results);
+    savePlan(options.out, spec, readFileSync(spec, 'utf8'), selectionOf(options), results, { ...(options.adopt ? { adopt: true } : {}), ...(options.fromOwner !== undefined ? { fromOwner: options.fromOwner } : {}) });
     io.stderr.write(`flatnet-router: plan saved to ${options.out}; apply exactly it with: flatnet-router apply ${options.out}\n`);
   }
   return exitCode(results, options.detailedExitcode === true);
@@ -265,7 +265,7 @@ function explainNetwork(model: Model, results: readonly UnitResult[], network: s
  * otherwise nothing is sent and the command says which device changed.
  */
 async function applySaved(file: string, saved: ReturnType<typeof readSavedPlan> & object, options: ApplyCommandOptions, io: Io): Promise<number> {
-  const selected: ApplyCommandOptions = { ...options, ...(saved.selection.routers ? { routers: saved.selection.routers } : {}), ...(saved.selection.switches ? { switches: saved.selection.switches } : {}), ...(saved.selection.hosts ? { hosts: saved.selection.hosts } : {}) };
+  const selected: ApplyCommandOptions = { ...options, ...(saved.options ?? {}), ...(saved.selection.routers ? { routers: saved.selection.routers } : {}), ...(saved.selection.switches ? { switches: saved.selection.switches } : {}), ...(saved.selection.hosts ? { hosts: saved.selection.hosts } : {}) };
   const { units, ctx, colorOut, progress } = prepare(saved.specFile, selected, io, saved.specText);
   const interrupts = new Interrupts(io);
   try {

@@ -16,10 +16,12 @@ export interface SavedPlan {
   /** the spec itself: the apply uses it, not whatever the file says now */
   specText: string;
   selection: { routers?: string[]; switches?: string[]; hosts?: string[] };
+  /** the plan's options that change what it plans: `apply FILE` plans again with them */
+  options?: { adopt?: boolean; fromOwner?: string };
   units: Array<{ kind: string; name: string; status: string; changes: Change[] }>;
 }
 
-export function savePlan(file: string, specFile: string, specText: string, selection: SavedPlan['selection'], results: readonly UnitResult[]): void {
+export function savePlan(file: string, specFile: string, specText: string, selection: SavedPlan['selection'], results: readonly UnitResult[], options: NonNullable<SavedPlan['options']> = {}): void {
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'unsupported');
   if (failed.length > 0) throw new UserError(`plan --out: not saved: ${failed.map((r) => `${r.unit.kind} ${r.unit.name}`).join(', ')} could not be planned`);
   const saved: SavedPlan = {
@@ -28,6 +30,7 @@ export function savePlan(file: string, specFile: string, specText: string, selec
     specFile,
     specText,
     selection,
+    ...(Object.keys(options).length > 0 ? { options } : {}),
     units: results.map((r) => ({ kind: r.unit.kind, name: r.unit.name, status: r.status, changes: r.plan?.changes ?? [] })),
   };
   writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });

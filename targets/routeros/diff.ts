@@ -524,7 +524,7 @@ export function planRouter(model: Model, router: RouterOSRouter, read: LiveState
       if (have.name && have.name !== name) renames.set(have.name, name);
       if (diff.length > 0) {
         const renamedNote = have[ADOPTED] !== undefined && have.name !== undefined && have.name !== name ? `${ADOPT_NOTE}; renamed in place: what is attached follows (RouterOS refers to it by id), scripts that name it as text do not` : undefined;
-        const change: Change = adoptChange(have, { action: 'change', kind: '/interface/vlan', name: have.name ?? name, network: want.network, props: diff, ...(renamedNote ? { note: renamedNote } : {}) });
+        const change: Change = adoptChange(have, { action: 'change', kind: '/interface/vlan', name: have[ADOPTED] !== undefined ? describe('/interface/vlan', have) : (have.name ?? name), network: want.network, props: diff, ...(renamedNote ? { note: renamedNote } : {}) });
         changes.push(change);
         push(1, { op: 'set', menu: want.menu, id: have['.id']!, props: diff.map((d) => [d.key, d.to ?? '']) }, change);
       }
