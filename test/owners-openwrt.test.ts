@@ -87,3 +87,41 @@ describe('owners on OpenWrt', () => {
     expect(none.changes.every((c) => c.action === 'change' && c.props![0]!.key === UCI_OWNER_OPTION && c.props![0]!.to === undefined)).toBe(true);
   });
 });
+
+describe('owners on OpenWrt: the LAN record (network.flatnet_state)', () => {
+  function trunkModel(owner?: string, from?: string | null) {
+    const m = modelFromText(
+      stringify({
+        version: 1,
+        ...(owner ? { owner } : {}),
+        routers: { edge: { type: 'openwrt', address: '192.168.1.1', 'trunk-ports': ['lan1'], 'lan-ports': ['lan1', 'lan2', 'lan3'], 'lan-interface': 'lan' } },
+        hosts: { nas: { parent: 'enp3s0' } },
+        networks: { media: net(20) },
+      }),
+    );
+    if (from !== undefined) m.ownership = { ...m.ownership, from: from === null ? {} : { owner: from } };
+    return m;
+  }
+
+  it('--from-owner relabels it in place with the other sections; then the plan is converged', () => {
+    const A = trunkModel('nas1');
+    const first = plan(A, defaults());
+    expect(first.problems).toEqual([]);
+    const stateAdd = first.changes.find((c) => c.kind === 'network.flatnet_state')!;
+    expect(stateAdd.action).toBe('add');
+    // the router once A's plan is applied: its sections, the LAN option set, the record with nas1
+    const { foreign } = desiredState(A, routerOf(A));
+    const live = applied(A).map((s) => (s.config === 'network' && s.name === 'lan' ? { ...s, options: new Map([...s.options, [foreign[0]!.option, foreign[0]!.value]]) } : s));
+    live.push({ config: 'network', type: 'flatnet_state', name: 'flatnet_state', options: new Map([['flatnet_owner', 'nas1'], ['lan_interface', 'lan'], ['lan_device', 'br-lan'], ['lan_device_set', foreign[0]!.value]]) });
+    expect(plan(A, live).changes).toEqual([]);
+    const p = plan(trunkModel('nas3', 'nas1'), live);
+    expect(p.problems).toEqual([]);
+    expect(p.changes.every((c) => c.action === 'change' && c.props!.length === 1 && c.props![0]!.key === UCI_OWNER_OPTION && c.props![0]!.to === 'nas3')).toBe(true);
+    expect(p.changes.find((c) => c.kind === 'network.flatnet_state')).toEqual({ action: 'change', kind: 'network.flatnet_state', name: 'flatnet_state', props: [{ key: UCI_OWNER_OPTION, from: 'nas1', to: 'nas3' }] });
+    expect(p.batch.join('\n')).toContain("set network.flatnet_state.flatnet_owner='nas3'");
+    // to no owner: the option goes
+    const none = plan(trunkModel(undefined, 'nas1'), live);
+    expect(none.changes.find((c) => c.kind === 'network.flatnet_state')!.props).toEqual([{ key: UCI_OWNER_OPTION, from: 'nas1' }]);
+    expect(none.batch).toContain('delete network.flatnet_state.flatnet_owner');
+  });
+});

@@ -21,7 +21,7 @@ export function configSections(model: Model, router: OpenWrtRouter): { sections:
   // lan-interface); the snippets go by the same rule, with the same message.
   requireGenerateLan(router, model);
   const { sections, foreign } = desiredState(model, router);
-  const state = stateSections(router, foreign);
+  const state = stateSections(router, foreign, model.ownership.owner);
   return { sections: [...state, ...sections], foreign };
 }
 

@@ -388,6 +388,14 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
       changes.push({ action: 'change', kind: `${f.config}.${f.section}`, name: 'LAN interface (not a flatnet section)', props: [{ key: f.option, ...(cur !== undefined ? { from: cur } : {}), to: f.value }], note: f.why });
     }
   }
+  // --from-owner: the record of the LAN option is relabelled in place, as every other section
+  if (desired.foreign.length > 0 && state && ownerOf(state) !== model.ownership.owner) {
+    const from = ownerOf(state);
+    const to = model.ownership.owner;
+    if (to !== undefined) set('network', STATE_SECTION, UCI_OWNER_OPTION, to);
+    else del('network', STATE_SECTION, UCI_OWNER_OPTION);
+    changes.push({ action: 'change', kind: `network.${STATE_SECTION}`, name: 'flatnet_state', props: [{ key: UCI_OWNER_OPTION, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }] });
+  }
   if (desired.foreign.length === 0 && state) {
     const iface = single(state.options.get('lan_interface'));
     const device = single(state.options.get('lan_device'));

@@ -249,7 +249,7 @@ export function desiredState(model: Model, router: OpenWrtRouter): OpenWrtDesire
  * before (the bridge itself, which trunk-ports require), so the batch header's cleanup can put it back once
  * trunk-ports are gone, as apply does (apply records the live value instead).
  */
-export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeignOption[]): UciSection[] {
+export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeignOption[], owner?: string): UciSection[] {
   return foreign.map((f) => ({
     config: f.config,
     name: `${SECTION_PREFIX}state`,
@@ -257,8 +257,18 @@ export function stateSections(router: OpenWrtRouter, foreign: readonly UciForeig
     options: [
       ['lan_interface', f.section],
       ['lan_device', router.device],
+      ...(owner !== undefined ? [[UCI_OWNER_OPTION, owner] as [string, string]] : []),
     ],
   }));
+}
+
+/**
+ * A shell test, for the batch header, that the section `ref` (shell words, e.g. `$c.$s`) is this spec's: its
+ * flatnet_owner is the spec's owner, or it has none for a spec without owner.
+ */
+export function uciOwnedTest(ref: string, owner: string | undefined): string {
+  const get = `"$(uci -q get ${ref}.${UCI_OWNER_OPTION})"`;
+  return owner === undefined ? `[ -z ${get} ]` : `[ ${get} = ${owner} ]`;
 }
 
 /** What turns on VLAN filtering on the device's bridge, in the spec's words (for messages). */
@@ -296,7 +306,7 @@ export function requireGenerateLan(router: OpenWrtRouter, model?: Model): void {
 export function renderBatch(model: Model, router: OpenWrtRouter): string {
   requireGenerateLan(router, model);
   const { sections, foreign } = desiredState(model, router);
-  const state = stateSections(router, foreign);
+  const state = stateSections(router, foreign, model.ownership.owner);
   const layer3 = capabilities(router).layer3;
   const configs = [...new Set(sections.map((s) => s.config))];
   return renderTemplate('openwrt', 'batch.uci', {
@@ -314,6 +324,9 @@ export function renderBatch(model: Model, router: OpenWrtRouter): string {
     foreign,
     // the configs the header's cleanup and commit line cover: a switch has flatnet sections in network only
     cleanupConfigs: layer3 ? 'network firewall dhcp' : 'network',
+    // ... and only this spec's owner's sections (the LAN put back only from this spec's own record)
+    ownedState: uciOwnedTest('network.flatnet_state', model.ownership.owner),
+    ownedSection: uciOwnedTest('$c.$s', model.ownership.owner),
     configs,
   });
 }
