@@ -5,7 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { modelFromText } from '../index.js';
 import { SpecError, formatProblem, UserError, type SpecProblem } from '../errors.js';
 import { expandHome } from '../secrets.js';
-import type { HostModel, Model, RouterOSRouter } from '../model.js';
+import type { HostModel, Model, OpenWrtRouter, RouterOSRouter } from '../model.js';
+import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
+import { OpenWrtUnit } from '../../targets/openwrt/push.js';
+import { importOpenWrt } from './openwrt.js';
 import { RosClient } from '../../targets/routeros/api.js';
 import { RouterOSUnit, routerPassword, specSection } from '../../targets/routeros/push.js';
 import { draftText } from './draft.js';
@@ -72,6 +75,23 @@ export async function readRouterOS(model: Model, router: RouterOSRouter, options
   }
 }
 
+/** Reads an OpenWrt router with the plan's read (OpenWrtUnit.read: one `uci export` of network, firewall and dhcp). */
+export async function readOpenWrt(model: Model, router: OpenWrtRouter, options: ImportOptions): Promise<OpenWrtLive> {
+  const env = options.env ?? process.env;
+  const unit = new OpenWrtUnit(model, router, {
+    env,
+    ...(env.FLATNET_TEST_REMOTE_ROOT ? { remoteRoot: env.FLATNET_TEST_REMOTE_ROOT } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+  });
+  try {
+    const { rollbackArmed: _armed, ...live } = await unit.read();
+    return live;
+  } finally {
+    unit.close();
+  }
+}
+
 /** The draft from a spec's text, reading the selected devices. */
 export async function importFromText(specText: string, file: string, options: ImportOptions = {}, io?: ImportIo): Promise<ImportResult> {
   const model = modelFromText(specText, file);
@@ -86,7 +106,11 @@ export async function importFromText(specText: string, file: string, options: Im
   let failed = 0;
   const read: string[] = [];
   const routers = pick(model.routers, options.routers);
-  const switches = pick(model.switches, options.switches);
+  const switches = pick(model.switches, options.switches).filter((s) => {
+    if (s.type === 'routeros') return true;
+    report.notes.push(`switch ${s.name}: not read (OpenWrt switches are not imported yet); its access ports are missing from this draft`);
+    return false;
+  });
   // a host with ssh is read over SSH; one without only when --host names it (it is then this machine)
   const hosts = pick(model.hosts, options.hosts).filter((h) => {
     if (h.ssh || options.hosts?.includes(h.name)) return true;
@@ -103,12 +127,11 @@ export async function importFromText(specText: string, file: string, options: Im
   const [routerResults, switchResults, hostResults] = await Promise.all([
     Promise.allSettled(routers.map(async (r) => {
       io?.stderr(`router ${r.name}: reading ${r.address}\n`);
-      if (r.type !== 'routeros') throw new Error('OpenWrt routers cannot be imported yet');
-      return { router: r, live: await readRouterOS(model, r, options) };
+      if (r.type === 'openwrt') return { kind: 'openwrt' as const, router: r, openwrt: await readOpenWrt(model, r, options) };
+      return { kind: 'routeros' as const, router: r, live: await readRouterOS(model, r, options) };
     })),
     Promise.allSettled(switches.map(async (s) => {
       io?.stderr(`switch ${s.name}: reading ${s.address}\n`);
-      if (s.type !== 'routeros') throw new Error('OpenWrt switches cannot be imported yet');
       return { live: await readRouterOS(model, s as RouterOSRouter, options) };
     })),
     Promise.allSettled(hosts.map(async (h) => {
@@ -125,9 +148,14 @@ export async function importFromText(specText: string, file: string, options: Im
   routerResults.forEach((res, i) => {
     const r = routers[i]!;
     if (res.status === 'rejected') return unread(`router ${r.name}`, res.reason, 'its networks are missing from this draft');
-    const { router, live } = res.value;
-    read.push(`router ${r.name} (RouterOS${live.version ? ` ${live.version}` : ''}, ${r.address})`);
-    importRouterOS(router as RouterOSRouter, live, report, taken);
+    const v = res.value;
+    if (v.kind === 'openwrt') {
+      read.push(`router ${r.name} (OpenWrt${v.openwrt.release ? ` ${v.openwrt.release}` : ''}, ${r.address})`);
+      importOpenWrt(v.router, v.openwrt, report, taken);
+      return;
+    }
+    read.push(`router ${r.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${r.address})`);
+    importRouterOS(v.router, v.live, report, taken);
   });
   const readings: HostReading[] = [];
   hostResults.forEach((res, i) => {

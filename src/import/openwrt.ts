@@ -1,0 +1,204 @@
+// import, OpenWrt: the router's configs (read with the plan's own read, OpenWrtUnit.read: one `uci export` of
+// network, firewall and dhcp) as networks: one per static interface on a VLAN device of the bridge (`br-lan.N`,
+// an 802.1Q device section on it, or DSA bridge-vlan N); its dhcp section; its firewall zone's forwardings and
+// input rules where they say it plainly; bridge-vlan ports as access ports (`:u*`) and trunk ports (`:t`).
+import { ipText, parseCidr, parseIp } from '../ip.js';
+import type { OpenWrtRouter } from '../model.js';
+import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
+import type { ExportedSection } from '../../targets/openwrt/uci.js';
+import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
+
+const words = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean));
+const opt = (s: ExportedSection, k: string): string | undefined => {
+  const v = s.options.get(k);
+  return Array.isArray(v) ? v[0] : v;
+};
+const SERVICE_ORDER = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'];
+
+/** A uci time (12h, 30m, 1d, 3600) in seconds; undefined for infinite or what it cannot read. */
+function seconds(text: string): number | undefined {
+  const m = /^(\d+)([smhdw]?)$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+}
+
+/** The prefix length of a dotted netmask, or undefined when it is not one. */
+function prefixOf(netmask: string): number | undefined {
+  const ip = parseIp(netmask);
+  if (!ip || ip.family !== 4) return undefined;
+  const bits = ip.value.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+}
+
+export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: ImportReport, taken: Set<string>): void {
+  const where = `router ${router.name}`;
+  const of = (config: string, type: string) => live.sections.filter((s) => s.config === config && s.type === type);
+  const devices = of('network', 'device');
+  const bridgeVlans = of('network', 'bridge-vlan').filter((b) => opt(b, 'device') === router.device);
+  const zones = of('firewall', 'zone');
+  const zoneOf = (iface: string) => zones.find((z) => words(z.options.get('network')).includes(iface));
+  const lanZone = zones.find((z) => opt(z, 'name') === router.lanZone);
+  const found: Array<{ net: FoundNetwork; iface: string; zone?: ExportedSection; tagged: string[] }> = [];
+
+  for (const s of of('network', 'interface')) {
+    const iface = s.name;
+    if (iface === undefined || opt(s, 'proto') !== 'static') continue;
+    const device = opt(s, 'device') ?? opt(s, 'ifname') ?? '';
+    // the VLAN: an 802.1Q device section on the bridge, or <bridge>.<vlan> (DSA bridge-vlan or netifd's own VLAN device)
+    const dot1q = devices.find((d) => opt(d, 'name') === device && opt(d, 'type') === '8021q');
+    let vlan: number | undefined;
+    let from: string;
+    if (dot1q && opt(dot1q, 'ifname') === router.device) {
+      vlan = Number(opt(dot1q, 'vid'));
+      from = `network.${dot1q.name ?? '@device'} (8021q vid ${vlan} on ${router.device})`;
+    } else if (device.startsWith(`${router.device}.`) && /^\d+$/.test(device.slice(router.device.length + 1))) {
+      vlan = Number(device.slice(router.device.length + 1));
+      const bv = bridgeVlans.find((b) => opt(b, 'vlan') === String(vlan));
+      from = bv ? `network.${bv.name ?? '@bridge-vlan'} (bridge-vlan ${vlan} on ${router.device})` : `network.${iface} device ${device}`;
+    } else continue;
+    // the LAN itself (on <bridge>.<lan-vlan> with VLAN filtering) and what is in the LAN or WAN zone: not a VLAN network
+    const zone = zoneOf(iface);
+    const zoneName = zone ? opt(zone, 'name') : undefined;
+    if (vlan === router.lanVlan || iface === router.lanInterface) continue;
+    if (zoneName === router.lanZone || zoneName === router.wanZone) {
+      const msg = `${where}: interface ${iface} on ${device} (VLAN ${vlan}) is in firewall zone ${zoneName}: not imported (flatnet gives each VLAN network a zone of its own; write it by hand if it should be one)`;
+      report.notes.push(msg);
+      report.warnings.push(msg);
+      continue;
+    }
+    if (!(vlan >= 2 && vlan <= 4094)) {
+      const msg = `${where}: interface ${iface} on ${device} has VLAN ${vlan}, which a spec cannot have (2-4094): not imported`;
+      report.notes.push(msg);
+      report.warnings.push(msg);
+      continue;
+    }
+    // the address: ipaddr + netmask, or ipaddr a.b.c.d/len (an option or a list)
+    const addrText = words(s.options.get('ipaddr'))[0];
+    const netmask = opt(s, 'netmask');
+    const cidr = addrText === undefined ? undefined : addrText.includes('/') ? parseCidr(addrText) : netmask !== undefined && prefixOf(netmask) !== undefined ? parseCidr(`${addrText}/${prefixOf(netmask)}`) : undefined;
+    if (!cidr || cidr.family !== 4) {
+      const msg = `${where}: interface ${iface} on ${device} (VLAN ${vlan}) has no IPv4 address with a netmask: not imported (a network needs a subnet and a gateway)`;
+      report.notes.push(msg);
+      report.warnings.push(msg);
+      continue;
+    }
+    const flatnetName = /^flatnet_([a-z][a-z0-9_]{0,30})$/.exec(iface)?.[1]?.replace(/_/g, '-');
+    const name = specName(flatnetName ?? nameFromInterface(iface, vlan), taken, `vlan${vlan}`);
+    taken.add(name);
+    const addrSource = `from network.${iface} ipaddr ${addrText}${netmask && !addrText!.includes('/') ? ` netmask ${netmask}` : ''}`;
+    const net: FoundNetwork = {
+      name,
+      router: router.name,
+      vlan,
+      subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`,
+      gateway: cidr.address.text,
+      accessPorts: [],
+      hosts: [],
+      routerInterface: iface,
+      notes: [`from network.${iface} (static on ${device}, VLAN ${vlan}) of router ${router.name}${opt(s, 'disabled') === '1' ? ', disabled there' : ''}`],
+      sources: { vlan: `from ${from}`, subnet: addrSource, gateway: addrSource },
+    };
+    if (s.options.has('ip6addr')) net.notes.push(`network.${iface} has IPv6 ${words(s.options.get('ip6addr')).join(' ')}: not imported (add ipv6: subnet and gateway by hand)`);
+
+    // DHCP: the interface's dhcp section, unless ignored
+    const dhcp = of('dhcp', 'dhcp').find((d) => opt(d, 'interface') === iface && opt(d, 'ignore') !== '1');
+    if (dhcp) {
+      const start = Number(opt(dhcp, 'start') ?? '100');
+      const limit = Number(opt(dhcp, 'limit') ?? '150');
+      const first = cidr.first + BigInt(start);
+      const last = first + BigInt(limit) - 1n;
+      if (Number.isInteger(start) && Number.isInteger(limit) && limit > 0 && first > cidr.first && last < cidr.last) {
+        net.dhcpPool = `${ipText(4, first)}-${ipText(4, last)}`;
+        net.sources['dhcp-pool'] = `from dhcp.${dhcp.name ?? '@dhcp'} start ${start} limit ${limit}`;
+        const lease = opt(dhcp, 'leasetime') ?? '12h';
+        const secs = seconds(lease);
+        if (secs !== undefined && secs > 0 && secs !== 3600) {
+          net.dhcpLeaseTime = durationText(secs);
+          net.sources['dhcp-lease-time'] = dhcp.options.has('leasetime') ? `from dhcp.${dhcp.name ?? '@dhcp'} leasetime ${lease}` : `dnsmasq's default (dhcp.${dhcp.name ?? '@dhcp'} has no leasetime)`;
+        } else if (secs === undefined) net.notes.push(`dhcp.${dhcp.name ?? '@dhcp'} leasetime ${lease}: not imported (flatnet's default 1h)`);
+      } else {
+        const msg = `${where}: dhcp.${dhcp.name ?? '@dhcp'} on ${iface} (start ${opt(dhcp, 'start')}, limit ${opt(dhcp, 'limit')}) is not a pool inside ${net.subnet}: dhcp-pool not imported`;
+        net.notes.push(msg);
+        report.warnings.push(msg);
+      }
+    }
+
+    // ports of the bridge-vlan: `:u*` access (untagged, PVID), `:t` tagged
+    const bv = bridgeVlans.find((b) => opt(b, 'vlan') === String(vlan));
+    const ports = words(bv?.options.get('ports'));
+    net.accessPorts = ports.filter((p) => /:u?\*$/.test(p)).map((p) => p.replace(/:.*$/, ''));
+    if (net.accessPorts.length > 0) net.sources['access-ports'] = `from network.${bv!.name ?? '@bridge-vlan'} ports: untagged with PVID`;
+    const untaggedNoPvid = ports.filter((p) => /:u$/.test(p) || !p.includes(':'));
+    if (untaggedNoPvid.length > 0) net.notes.push(`bridge-vlan ${vlan} has ports untagged without PVID (${untaggedNoPvid.join(' ')}): not imported`);
+    const tagged = ports.filter((p) => /:t\*?$/.test(p)).map((p) => p.replace(/:.*$/, ''));
+    found.push({ net, iface, ...(zone ? { zone } : {}), tagged });
+  }
+
+  // trunk ports: tagged in every imported VLAN
+  const all = found.length > 0 ? found[0]!.tagged.filter((p) => found.every((f) => f.tagged.includes(p))) : [];
+  if (all.length > 0) report.trunkPorts.set(router.name, all);
+  for (const f of found) {
+    const some = f.tagged.filter((p) => !all.includes(p));
+    if (some.length > 0) f.net.notes.push(`also carried tagged on ${some.join(', ')} (not every VLAN of the router): describe what is cabled there, or add the port to trunk-ports`);
+  }
+  const byZone = new Map(found.filter((f) => f.zone).map((f) => [opt(f.zone!, 'name')!, f.net]));
+  for (const f of found) firewallOf(f.net, f.iface, f.zone, router, live, byZone, lanZone);
+  report.networks.push(...found.map((f) => f.net));
+}
+
+const SERVICE_OF: Record<string, string> = { 'udp/53': 'dns', 'tcp udp/53': 'dns', 'tcpudp/53': 'dns', 'tcp/53': 'dns', 'udp/67': 'dhcp', 'udp/123': 'ntp', 'icmp/': 'icmp', 'tcp/22': 'ssh', 'tcp/80': 'http', 'tcp/443': 'https' };
+
+/** The zone's forwardings and input rules as firewall intent where plain (the zone rejects or drops in and forward, every forwarding and rule is one flatnet writes); else flatnet's defaults and a note. */
+function firewallOf(net: FoundNetwork, iface: string, zone: ExportedSection | undefined, router: OpenWrtRouter, live: OpenWrtLive, byZone: Map<string, FoundNetwork>, lanZone: ExportedSection | undefined): void {
+  const defaults = () => {
+    net.firewall = { internet: true, from: ['lan'], to: [], allowInput: net.dhcpPool !== undefined ? ['dns', 'dhcp'] : ['dns'] };
+    net.sources.firewall = `flatnet's defaults, not inferred`;
+  };
+  if (!zone) {
+    net.notes.push(`firewall: network.${iface} is in no firewall zone: flatnet's defaults below give it one (isolated: input and forward REJECT)`);
+    return defaults();
+  }
+  const z = opt(zone, 'name')!;
+  const fw: FoundFirewall = { internet: false, from: [], to: [], allowInput: [] };
+  const unclear: string[] = [];
+  const closed = (v: string | undefined) => v === 'REJECT' || v === 'DROP';
+  if (!closed(opt(zone, 'input')) || !closed(opt(zone, 'forward'))) unclear.push(`zone ${z}: input ${opt(zone, 'input') ?? '(default)'}, forward ${opt(zone, 'forward') ?? '(default)'}`);
+  const others = words(zone.options.get('network')).filter((n) => n !== iface);
+  if (others.length > 0) unclear.push(`zone ${z} also holds ${others.join(', ')}`);
+  for (const f of live.sections.filter((s) => s.config === 'firewall' && s.type === 'forwarding')) {
+    const src = opt(f, 'src');
+    const dest = opt(f, 'dest');
+    if (src !== z && dest !== z) continue;
+    if (src === z && dest === router.wanZone) fw.internet = true;
+    else if (dest === z && src === router.lanZone) fw.from.push('lan');
+    else if (src === z && dest === router.lanZone) fw.to.push('lan');
+    else if (dest === z && src !== undefined && byZone.has(src)) fw.from.push(byZone.get(src)!.name);
+    else if (src === z && dest !== undefined && byZone.has(dest)) {
+      // written once, as the receiving network's from
+    } else unclear.push(`forwarding ${src ?? '*'} → ${dest ?? '*'}`);
+  }
+  for (const r of live.sections.filter((s) => s.config === 'firewall' && s.type === 'rule' && opt(s, 'src') === z && opt(s, 'enabled') !== '0')) {
+    const label = `rule ${opt(r, 'name') ?? r.name ?? ''}`.trim();
+    if (opt(r, 'dest') !== undefined || opt(r, 'target') !== 'ACCEPT') {
+      unclear.push(`${label} (${opt(r, 'target') ?? '?'}${opt(r, 'dest') ? ` to ${opt(r, 'dest')}` : ''})`);
+      continue;
+    }
+    if (opt(r, 'family') === 'ipv6' && opt(r, 'proto') === 'icmp') continue; // neighbour discovery, flatnet's own on dual stack
+    const extra = [...r.options.keys()].filter((k) => !['name', 'src', 'proto', 'dest_port', 'target', 'family', 'flatnet_owner', 'icmp_type'].includes(k));
+    const service = SERVICE_OF[`${words(r.options.get('proto')).join(' ')}/${opt(r, 'dest_port') ?? ''}`];
+    if (!service || extra.length > 0 || (r.options.has('icmp_type') && service !== 'icmp')) {
+      unclear.push(label);
+      continue;
+    }
+    if (!fw.allowInput.includes(service)) fw.allowInput.push(service);
+  }
+  if (!lanZone) net.notes.push(`no firewall zone ${router.lanZone} (routers.${router.name}.lan-zone): from/to lan not recognised`);
+  if (unclear.length === 0) {
+    fw.allowInput.sort((a, b) => SERVICE_ORDER.indexOf(a) - SERVICE_ORDER.indexOf(b));
+    net.firewall = fw;
+    net.sources.firewall = `from firewall zone ${z}: its forwardings and input rules`;
+    return;
+  }
+  net.notes.push(`firewall: zone ${z} is not what flatnet writes, not inferred: ${unclear.slice(0, 5).join('; ')}${unclear.length > 5 ? `; … and ${unclear.length - 5} more` : ''}: flatnet's defaults below`);
+  defaults();
+}
