@@ -304,7 +304,7 @@ export function planOwnerRecords(model: Model, docker: DockerPlan, networks: rea
       kind: 'file',
       name: `/${DOCKER_OWNERS_FILE}`,
       props: docker.relabels.map((r) => ({ key: `owner of Docker network ${r.name}`, from: ownerText(r.from), to: ownerText(owner) })),
-      note: "a Docker network's labels cannot change: its new owner is recorded here, the network is kept as it is",
+      note: `${ownerText(owner)} for Docker network${docker.relabels.length > 1 ? 's' : ''} ${docker.relabels.map((r) => r.name).join(', ')}: a network's labels cannot change, so the new owner is recorded here and the network is kept as it is`,
     },
   };
 }
