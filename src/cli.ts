@@ -151,12 +151,13 @@ Everything, as files:
       .option('-H, --host <name>', 'only this Docker host (repeat for several): over SSH when the spec gives it ssh, else this machine (as root)', collect)
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--verbose', 'text plan: every property of every object (default: one line per object; a change lists the properties that differ)')
+      .option('--adopt', 'take over in place the hand-made objects that already are what the spec asks for (shown as "= adopt": relabelled, ids kept, never removed and re-created; a value that differs is changed in the same step)')
       .option('--from-owner <owner>', 'objects of this owner ("none": without an owner) are this spec\'s: relabelled in place to the spec\'s owner: (never re-created)')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
       .option('--concurrency <n>', 'devices worked on at once (default 4)', count)
       .option('--accept-new-host-key', 'OpenWrt devices and hosts with ssh: record an unknown SSH host key in ~/.ssh/known_hosts (a changed key is always refused)')
       .option('--install-root <dir>', 'host: where /etc and /run are on that host (default /); for image builds');
-  type PushFlags = { router?: string[]; switch?: string[]; host?: string[]; json?: boolean; verbose?: boolean; fromOwner?: string; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
+  type PushFlags = { router?: string[]; switch?: string[]; host?: string[]; json?: boolean; verbose?: boolean; fromOwner?: string; adopt?: boolean; timeout?: number; concurrency?: number; acceptNewHostKey?: boolean; installRoot?: string };
   const planOptions = (opts: PushFlags): PlanCommandOptions => ({
     ...(opts.router ? { routers: opts.router } : {}),
     ...(opts.switch ? { switches: opts.switch } : {}),
@@ -164,6 +165,7 @@ Everything, as files:
     ...(opts.json ? { json: true } : {}),
     ...(opts.verbose ? { verbose: true } : {}),
     ...(opts.fromOwner !== undefined ? { fromOwner: opts.fromOwner } : {}),
+    ...(opts.adopt ? { adopt: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
