@@ -5,28 +5,19 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
 import { importFromText } from '../src/import/run.js';
 import { renderPlan } from '../src/plan/render.js';
 import { LiveCheckError, type Change } from '../src/plan/types.js';
 import { RouterOSUnit } from '../targets/routeros/push.js';
+import { fakeRouters } from './fakes/fake-routers.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 import { captureIo } from './fakes/capture-io.js';
 import { runApply, runPlan } from '../src/plan/run.js';
 
 const PASSWORD = 'adopt';
-const fakes: FakeRouterOS[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
-  const fake = new FakeRouterOS({ password: PASSWORD });
-  fake.seedDefaults();
-  fakes.push(fake);
-  return { fake, port: await fake.start() };
-}
+const start = fakeRouters(PASSWORD);
 
 type Options = { adopt?: boolean; apply?: boolean; confirmTimeoutS?: number; beforeApply?: () => void };
 

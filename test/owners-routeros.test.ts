@@ -3,28 +3,19 @@
 // problem at the network's spec path; objects without an owner are another owner's for a spec with one (and
 // vice versa); a spec that removes a whole network says so with its VLAN; changing the owner relabels in
 // place (--from-owner), ids kept, and the rollback of such an apply still restores exactly.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
 import type { Model } from '../src/model.js';
 import { heldByOther, mark, markRegex, parseMark } from '../src/ownership.js';
 import { RouterOSUnit } from '../targets/routeros/push.js';
+import { fakeRouters } from './fakes/fake-routers.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 import { vlanSpecText, type VlanNet } from './fakes/routeros-harness.js';
 import { LiveCheckError } from '../src/plan/types.js';
 
 type RouterOS = Extract<Model['routers'][number], { type: 'routeros' }>;
 const PASSWORD = 'owners';
-const fakes: FakeRouterOS[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
-  const fake = new FakeRouterOS({ password: PASSWORD });
-  fake.seedDefaults();
-  fakes.push(fake);
-  return { fake, port: await fake.start() };
-}
+const start = fakeRouters(PASSWORD);
 
 const specText = (port: number, nets: Record<string, VlanNet>, owner?: string) => `${owner !== undefined ? `owner: ${owner}\n` : ''}${vlanSpecText(port, nets)}`;
 

@@ -4,28 +4,19 @@
 // a confirmation that cannot connect says when the router restores itself, and when it does, every table is
 // as before the apply: the same values, the same .ids for what existed, re-added rows only for removals, rules
 // in their old places, and no flow both specs deny passes at any point of the restore.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
 import type { Model } from '../src/model.js';
 import { RouterOSUnit, type RouterOSPushOptions } from '../targets/routeros/push.js';
 import { clockPlus, ROLLBACK_NAME } from '../targets/routeros/rollback.js';
+import { fakeRouters } from './fakes/fake-routers.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 import { deniedByAll, leaks, type NetReach } from './fakes/firewall-check.js';
 import { vlanSpecText, type VlanNet } from './fakes/routeros-harness.js';
 
 type RouterOS = Extract<Model['routers'][number], { type: 'routeros' }>;
 const PASSWORD = 'rollback';
-const fakes: FakeRouterOS[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
-  const fake = new FakeRouterOS({ password: PASSWORD });
-  fake.seedDefaults();
-  fakes.push(fake);
-  return { fake, port: await fake.start() };
-}
+const start = fakeRouters(PASSWORD);
 
 function unitFor(port: number, nets: Record<string, VlanNet>, options: RouterOSPushOptions = {}): RouterOSUnit {
   const model = modelFromText(vlanSpecText(port, nets));
