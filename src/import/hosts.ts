@@ -224,7 +224,7 @@ export function importHosts(readings: HostReading[], report: ImportReport, taken
             report,
             sameVlan.length > 0
               ? `${d.where}: VLAN ${d.vlan} with ${d.subnet.text}, but the router network${sameVlan.length > 1 ? 's' : ''} of VLAN ${d.vlan} ${sameVlan.length > 1 ? 'have' : 'has'} ${sameVlan.map((n) => `${n.subnet} (${n.name}, router ${n.router})`).join(', ')}: not joined, not imported`
-              : `${d.where}: VLAN ${d.vlan} (${d.subnet.text} on ${d.parent}), but no router read has VLAN ${d.vlan}: not imported (a VLAN network needs its router; add the router to the spec, or write the network by hand)`,
+              : `${d.where}: VLAN ${d.vlan} (${d.subnet.text} on ${d.parent}), but no router read has VLAN ${d.vlan}: not imported (a VLAN network needs its router: import its router too, with --router NAME when devices are named, or write the network by hand)`,
           );
           continue;
         }
