@@ -246,7 +246,7 @@ Example (cron, monitoring):
 
   program
     .command('import')
-    .description("read the spec's routers live (the same reads as plan) and print a draft spec of the networks found on them (one per VLAN interface with an address), each value commented with where it came from; or write it to --out FILE, never over an existing file")
+    .description("read the spec's routers, switches and Docker hosts live (the same reads as plan) and print a draft spec of the networks found on them, joined by VLAN id and subnet, each value commented with where it came from; or write it to --out FILE, never over an existing file")
     .argument('[spec]', 'a spec listing the devices (networks: may be empty or left out)', DEFAULT_SPEC)
     .option('-r, --router <name>', 'import only this router (repeatable)', collect)
     .option('-s, --switch <name>', 'import only this switch (repeatable)', collect)
