@@ -115,25 +115,38 @@ export function dockerOwnerOf(id: string, labels: Readonly<Record<string, string
 }
 
 /**
+ * The spec network a Docker network is flatnet's for: its flatnet.network label, or, for a network made by hand
+ * and adopted (plan --adopt; it has no label and cannot get one), the name its owner record gives.
+ */
+export function dockerFlatnetNetwork(id: string, labels: Readonly<Record<string, string>> | null | undefined, records: OwnerRecords): string | undefined {
+  const label = dockerNetworkOf(labels);
+  if (label !== undefined) return label;
+  const r = records.networks[id];
+  return r?.adopted ? r.name : undefined;
+}
+
+/**
  * The host's owner records (<install-root>/etc/flatnet/owners.json): Docker networks relabelled with
- * --from-owner, by network id (a network made again under the same name gets its labels, not this record).
+ * --from-owner, and networks made by hand that --adopt took over (`adopted: true`: flatnet's from then on
+ * without its labels), by network id (a network made again under the same name gets its labels, not this record).
  */
 export const DOCKER_OWNERS_FILE = 'etc/flatnet/owners.json';
 
 export interface OwnerRecords {
-  /** network id → its name (for people) and its owner now (absent: no owner) */
-  networks: Record<string, { name: string; owner?: string }>;
+  /** network id → its name (for people; an adopted network's spec network) and its owner now (absent: no
+   *  owner); adopted: made by hand and taken over with --adopt (no flatnet labels) */
+  networks: Record<string, { name: string; owner?: string; adopted?: true }>;
 }
 
 /** The records in the file's text (absent or unreadable: none; a broken file is never trusted half-way). */
 export function parseOwnerRecords(text: string | undefined): OwnerRecords {
   if (text === undefined) return { networks: {} };
   try {
-    const data = JSON.parse(text) as { networks?: Record<string, { name?: unknown; owner?: unknown }> };
+    const data = JSON.parse(text) as { networks?: Record<string, { name?: unknown; owner?: unknown; adopted?: unknown }> };
     const networks: OwnerRecords['networks'] = {};
     for (const [id, r] of Object.entries(data.networks ?? {})) {
       if (typeof r?.name !== 'string') continue;
-      networks[id] = { name: r.name, ...(typeof r.owner === 'string' ? { owner: r.owner } : {}) };
+      networks[id] = { name: r.name, ...(typeof r.owner === 'string' ? { owner: r.owner } : {}), ...(r.adopted === true ? { adopted: true as const } : {}) };
     }
     return { networks };
   } catch {
@@ -144,5 +157,5 @@ export function parseOwnerRecords(text: string | undefined): OwnerRecords {
 /** The file's text: ids in order, so the same records are the same bytes. */
 export function ownerRecordsText(records: OwnerRecords): string {
   const networks = Object.fromEntries(Object.keys(records.networks).sort().map((id) => [id, records.networks[id]!]));
-  return `${JSON.stringify({ comment: 'flatnet-router: owners of Docker networks relabelled with --from-owner (a network\'s labels cannot change)', networks }, null, 2)}\n`;
+  return `${JSON.stringify({ comment: 'flatnet-router: owners of Docker networks relabelled with --from-owner or adopted with --adopt (a network\'s labels cannot change)', networks }, null, 2)}\n`;
 }

@@ -112,7 +112,8 @@ describe('host diff (no dockerd)', () => {
     expect(d.problems.map((p) => `${p.path.join('.')}: ${p.message}`)).toEqual([
       'hosts.nas: sudo on nas asks for a password',
       'hosts.nas.parent: network interface "eth0" not found on admin@192.168.88.9 (ip link)',
-      'networks.apps: Docker network "apps" exists and was not made by flatnet (no flatnet.network label): remove it (docker network rm apps) and apply again; its containers can join the new one',
+      // it already is what the spec asks for: plan --adopt would take it over (test/adopt-host.test.ts)
+      'networks.apps: Docker network "apps" exists and was not made by flatnet (no flatnet.network label); it already is what the spec asks for: plan --adopt (then apply --adopt) takes it over in place (the same network, containers stay attached); or remove it (docker network rm apps) and apply again',
     ]);
   });
 

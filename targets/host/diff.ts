@@ -7,7 +7,7 @@ import { renderTemplate } from '../../src/render.js';
 import type { Change, LiveProblem, PropertyChange } from '../../src/plan/types.js';
 import type { EngineContainer, EngineNetwork, IpamConfig, NetworkCreate } from '../docker/engine.js';
 import { dockerNetwork } from '../docker/index.js';
-import { DOCKER_NETWORK_LABEL, DOCKER_OWNER_LABEL, DOCKER_OWNERS_FILE, dockerNetworkOf, dockerOwnerOf, heldByOther, ownerRecordsText, owns, ownerText, parseOwnerRecords, removedNetworkWarning, sameOwner, type OwnerRecords, type Ownership } from '../../src/ownership.js';
+import { DOCKER_NETWORK_LABEL, DOCKER_OWNER_LABEL, DOCKER_OWNERS_FILE, dockerFlatnetNetwork, dockerNetworkOf, dockerOwnerOf, heldByOther, ownerRecordsText, owns, ownerText, parseOwnerRecords, removedNetworkWarning, sameOwner, type OwnerRecords, type Ownership } from '../../src/ownership.js';
 import { planLinks, type IpOp, type LiveHostLinks } from './links.js';
 import { networkdFiles, shimTarget } from './index.js';
 import { NETWORKD_DIR, NETWORKD_FILE, type HostOp, type HostSnapshot, type SnapshotRequest } from './transport.js';
@@ -24,7 +24,10 @@ export interface AttachedContainer {
 export type DockerOp =
   | { kind: 'create'; spec: NetworkCreate; report: Change }
   | { kind: 'replace'; id: string; spec: NetworkCreate; containers: AttachedContainer[]; report: Change }
-  | { kind: 'remove'; id: string; name: string; containers: AttachedContainer[]; report: Change };
+  | { kind: 'remove'; id: string; name: string; containers: AttachedContainer[]; report: Change }
+  /** --adopt: a network made by hand taken over as it is: nothing changes in Docker, the host's owner records
+   *  (`path`, under the install root) get `content`, which records it (a network's labels cannot change) */
+  | { kind: 'adopt'; id: string; name: string; path: string; content: string; report: Change };
 
 /** Paths are relative to the install root. */
 export type FileOp =
@@ -69,6 +72,17 @@ export function networkDifferences(want: NetworkCreate, have: EngineNetwork): Pr
   cmp(`label ${DOCKER_NETWORK_LABEL}`, want.Labels[DOCKER_NETWORK_LABEL] ?? '', have.Labels?.[DOCKER_NETWORK_LABEL] ?? '');
   return diffs;
 }
+
+/** networkDifferences, but a network made by hand (adopted, or to adopt) has no flatnet label and never gets one. */
+function handMadeDifferences(want: NetworkCreate, have: EngineNetwork): PropertyChange[] {
+  return networkDifferences(want, have).filter((d) => d.key !== `label ${DOCKER_NETWORK_LABEL}` || dockerNetworkOf(have.Labels) !== undefined);
+}
+
+/** The differences that make a network of this spec's be replaced: an adopted one is compared without its label. */
+const specDifferences = (want: NetworkCreate, have: EngineNetwork, records: OwnerRecords) =>
+  records.networks[have.Id]?.adopted && dockerNetworkOf(have.Labels) === undefined ? handMadeDifferences(want, have) : networkDifferences(want, have);
+
+const ADOPT_NOTE = 'made by hand, taken over in place';
 
 // ---- desired state ----------------------------------------------------------------------------------------
 
@@ -185,8 +199,8 @@ export function attachedContainers(list: readonly EngineContainer[], networkName
   });
 }
 
-/** Whether a Docker network is flatnet's and this spec's (its owner's, or --from-owner's). */
-const ownedNetwork = (o: Ownership, records: OwnerRecords) => (n: EngineNetwork) => dockerNetworkOf(n.Labels) !== undefined && owns(o, dockerOwnerOf(n.Id, n.Labels, records));
+/** Whether a Docker network is flatnet's (labelled, or adopted) and this spec's (its owner's, or --from-owner's). */
+const ownedNetwork = (o: Ownership, records: OwnerRecords) => (n: EngineNetwork) => dockerFlatnetNetwork(n.Id, n.Labels, records) !== undefined && owns(o, dockerOwnerOf(n.Id, n.Labels, records));
 
 /**
  * The Docker networks whose containers the plan must know: this spec's that differ from the spec or leave it.
@@ -194,11 +208,12 @@ const ownedNetwork = (o: Ownership, records: OwnerRecords) => (n: EngineNetwork)
  */
 export function networksToInspect(model: Model, h: HostModel, networks: readonly EngineNetwork[], ownersFile?: string): EngineNetwork[] {
   const wanted = new Map(h.attachments.map((a) => [a.network, a]));
-  const mine = ownedNetwork(model.ownership, parseOwnerRecords(ownersFile));
+  const records = parseOwnerRecords(ownersFile);
+  const mine = ownedNetwork(model.ownership, records);
   return networks.filter((n) => {
     if (!mine(n)) return false;
     const a = wanted.get(n.Name);
-    return a === undefined || networkDifferences(dockerNetwork(model, a), n).length > 0;
+    return a === undefined || specDifferences(dockerNetwork(model, a), n, records).length > 0;
   });
 }
 
@@ -209,6 +224,8 @@ export interface DockerPlan {
   changes: DockerOp[];
   /** networks of --from-owner kept as they are, whose new owner is recorded on the host (labels cannot change) */
   relabels: Array<{ id: string; name: string; from?: string }>;
+  /** --adopt: networks made by hand that already are what the spec asks for, taken over as they are */
+  adoptions: Array<{ id: string; name: string; report: Change }>;
   /** whole networks removed (not in the spec), with the VLAN of their parent */
   removedNetworks: Array<{ network: string; vlan?: string }>;
 }
@@ -217,9 +234,10 @@ export interface DockerPlan {
  * Docker networks: what the spec wants against what the daemon has. `containers` holds the containers of each
  * network networksToInspect named (by id).
  */
-export function planDocker(model: Model, h: HostModel, networks: readonly EngineNetwork[], containers: ReadonlyMap<string, AttachedContainer[]>, recreate: boolean, problems: LiveProblem[], warnings: string[], records: OwnerRecords = { networks: {} }): DockerPlan {
+export function planDocker(model: Model, h: HostModel, networks: readonly EngineNetwork[], containers: ReadonlyMap<string, AttachedContainer[]>, recreate: boolean, problems: LiveProblem[], warnings: string[], records: OwnerRecords = { networks: {} }, adopt = false): DockerPlan {
   const changes: DockerOp[] = [];
   const relabels: DockerPlan['relabels'] = [];
+  const adoptions: DockerPlan['adoptions'] = [];
   const ownership = model.ownership;
   const mine = ownedNetwork(ownership, records);
   const ownerOf = (n: EngineNetwork) => dockerOwnerOf(n.Id, n.Labels, records);
@@ -247,15 +265,31 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
       changes.push({ kind: 'create', spec: want, report: { action: 'add', kind: 'docker network', name: networkLine(a.network, want), network: a.network, props: describeNetwork(want) } });
       continue;
     }
-    if (dockerNetworkOf(have.Labels) === undefined) {
-      problems.push({ path, message: `Docker network "${a.network}" exists and was not made by flatnet (no ${DOCKER_NETWORK_LABEL} label): remove it (docker network rm ${a.network}) and apply again; its containers can join the new one` });
+    if (dockerFlatnetNetwork(have.Id, have.Labels, records) === undefined) {
+      // made by hand: taken over as it is with --adopt when it already is what the spec asks for (a Docker
+      // network cannot be changed in place, so one that differs could only be recreated)
+      const diffs = handMadeDifferences(want, have);
+      const differs = diffs.map((d) => `${d.key} ${d.from || 'none'} -> ${d.to || 'none'}`).join(', ');
+      if (diffs.length === 0 && adopt) {
+        adoptions.push({
+          id: have.Id,
+          name: have.Name,
+          report: { action: 'adopt', kind: 'docker network', name: networkLine(a.network, want), network: a.network, props: [{ key: 'owner record', to: `/${DOCKER_OWNERS_FILE}: ${ownerText(ownership.owner)}` }], note: `${ADOPT_NOTE}: the same network, containers stay attached; recorded in /${DOCKER_OWNERS_FILE} (a network's labels cannot change)` },
+        });
+      } else if (diffs.length === 0) {
+        problems.push({ path, message: `Docker network "${a.network}" exists and was not made by flatnet (no ${DOCKER_NETWORK_LABEL} label); it already is what the spec asks for: plan --adopt (then apply --adopt) takes it over in place (the same network, containers stay attached); or remove it (docker network rm ${a.network}) and apply again` });
+      } else if (adopt) {
+        problems.push({ path, message: `Docker network "${a.network}" was made by hand and differs from the spec (${differs}): a Docker network cannot be changed in place, so --adopt cannot take it over; it would have to be recreated: remove it (docker network rm ${a.network}) and apply again (its containers can join the new one), or make the spec say what it is` });
+      } else {
+        problems.push({ path, message: `Docker network "${a.network}" exists and was not made by flatnet (no ${DOCKER_NETWORK_LABEL} label): remove it (docker network rm ${a.network}) and apply again; its containers can join the new one (it differs from the spec: ${differs}; a Docker network cannot be changed in place, so --adopt cannot take it over either)` });
+      }
       continue;
     }
     if (!mine(have)) {
       problems.push({ path, message: heldByOther(`network name "${a.network}"`, `Docker network ${a.network}, label ${DOCKER_OWNER_LABEL}${ownerOf(have) === undefined ? ' absent' : `=${ownerOf(have)}`}`, ownerOf(have), ownership.owner) });
       continue;
     }
-    const diffs = networkDifferences(want, have);
+    const diffs = specDifferences(want, have, records);
     if (diffs.length === 0) {
       // --from-owner: kept as it is, its new owner recorded on the host
       if (!sameOwner(ownerOf(have), ownership.owner)) relabels.push({ id: have.Id, name: have.Name, ...(ownerOf(have) !== undefined ? { from: ownerOf(have)! } : {}) });
@@ -269,7 +303,7 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
   const removals: DockerOp[] = [];
   const removedNetworks: DockerPlan['removedNetworks'] = [];
   for (const n of networks) {
-    const label = dockerNetworkOf(n.Labels);
+    const label = dockerFlatnetNetwork(n.Id, n.Labels, records);
     if (label === undefined || !mine(n) || wantedNames.has(n.Name)) continue;
     const vlan = /\.(\d+)$/.exec(n.Options?.parent ?? '')?.[1];
     removedNetworks.push({ network: label, ...(vlan !== undefined ? { vlan } : {}) });
@@ -277,7 +311,22 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
     if (attached.length > 0) warnings.push(`network ${n.Name} is no longer in the spec but containers use it (${attached.map((c) => c.name).join(', ')}): apply refuses to remove it until they leave`);
     removals.push({ kind: 'remove', id: n.Id, name: n.Name, containers: attached, report: { action: 'remove', kind: 'docker network', name: n.Name, network: label, ...(attached.length ? { note: `in use by ${attached.map((c) => c.name).join(', ')}` } : {}) } });
   }
-  return { removals, changes, relabels, removedNetworks };
+  return { removals, changes, relabels, adoptions, removedNetworks };
+}
+
+/**
+ * The host's owner records after this plan: those of networks that still exist and that it neither removes nor
+ * replaces, the relabelled ones (--from-owner) and the adopted ones (--adopt), as the file's text.
+ */
+export function nextOwnerRecords(model: Model, docker: DockerPlan, networks: readonly EngineNetwork[], records: OwnerRecords): string {
+  const live = new Set(networks.map((n) => n.Id));
+  const gone = new Set([...docker.removals, ...docker.changes].flatMap((d) => (d.kind === 'create' || d.kind === 'adopt' ? [] : [d.id])));
+  const next: OwnerRecords = { networks: {} };
+  for (const [id, r] of Object.entries(records.networks)) if (live.has(id) && !gone.has(id)) next.networks[id] = r;
+  const owner = model.ownership.owner;
+  for (const r of docker.relabels) next.networks[r.id] = { name: r.name, ...(owner !== undefined ? { owner } : {}), ...(records.networks[r.id]?.adopted ? { adopted: true as const } : {}) };
+  for (const r of docker.adoptions) next.networks[r.id] = { name: r.name, ...(owner !== undefined ? { owner } : {}), adopted: true };
+  return ownerRecordsText(next);
 }
 
 /**
@@ -286,14 +335,9 @@ export function planDocker(model: Model, h: HostModel, networks: readonly Engine
  */
 export function planOwnerRecords(model: Model, docker: DockerPlan, networks: readonly EngineNetwork[], records: OwnerRecords, current: string | undefined): FileOp | undefined {
   if (docker.relabels.length === 0) return undefined;
-  const live = new Set(networks.map((n) => n.Id));
-  const gone = new Set([...docker.removals, ...docker.changes].flatMap((d) => (d.kind === 'create' ? [] : [d.id])));
-  const next: OwnerRecords = { networks: {} };
-  for (const [id, r] of Object.entries(records.networks)) if (live.has(id) && !gone.has(id)) next.networks[id] = r;
-  const owner = model.ownership.owner;
-  for (const r of docker.relabels) next.networks[r.id] = { name: r.name, ...(owner !== undefined ? { owner } : {}) };
-  const content = ownerRecordsText(next);
+  const content = nextOwnerRecords(model, docker, networks, records);
   if (content === current) return undefined;
+  const owner = model.ownership.owner;
   return {
     kind: 'write',
     path: DOCKER_OWNERS_FILE,
@@ -317,6 +361,8 @@ export interface HostDiffInput {
   /** containers of the networks networksToInspect named, by network id */
   containers: ReadonlyMap<string, AttachedContainer[]>;
   recreateNetworks: boolean;
+  /** --adopt: networks and links made by hand that already are what the spec asks for are taken over in place */
+  adopt?: boolean;
 }
 
 export interface HostDiff {
@@ -365,8 +411,8 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
   hostChecks(h, snap, where, problems, warnings);
   const ownersFile = snap.files.get(DOCKER_OWNERS_FILE);
   const records = parseOwnerRecords(ownersFile);
-  const docker = planDocker(model, h, input.networks, input.containers, input.recreateNetworks, problems, warnings, records);
-  const linkPlan = planLinks(h.name, h.attachments, snap.links, model.ownership);
+  const docker = planDocker(model, h, input.networks, input.containers, input.recreateNetworks, problems, warnings, records, input.adopt === true);
+  const linkPlan = planLinks(h.name, h.attachments, snap.links, model.ownership, input.adopt === true);
   problems.push(...linkPlan.problems);
   // a whole network on the host that the spec does not name goes: said, with its VLAN, once
   const warned = new Set<string>();
@@ -377,6 +423,9 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
     warnings.push(removedNetworkWarning(r.network, r.vlan, `Docker host ${h.name}`, model.ownership.owner));
   }
   const ownerRecords = planOwnerRecords(model, docker, input.networks, records, ownersFile);
+  // an adoption is its record: each writes the records as this plan leaves them (the same text for all)
+  const adoptionRecords = docker.adoptions.length > 0 ? nextOwnerRecords(model, docker, input.networks, records) : '';
+  const adoptions: DockerOp[] = docker.adoptions.map((d) => ({ kind: 'adopt', id: d.id, name: d.name, path: DOCKER_OWNERS_FILE, content: adoptionRecords, report: d.report }));
   const parent = snap.links.links.find((l) => l.ifname === h.parent);
   const netifState = parent ? snap.netif.get(parent.ifindex) : undefined;
   const networkFile = netifState ? /^NETWORK_FILE=(.+)$/m.exec(netifState)?.[1] : undefined;
@@ -387,6 +436,7 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
     ...linkPlan.parents.map((o) => ({ ip: o })),
     ...docker.removals.map((d) => ({ docker: d })),
     ...docker.changes.map((d) => ({ docker: d })),
+    ...adoptions.map((d) => ({ docker: d })),
     ...linkPlan.removedShims.map((o) => ({ ip: o })),
     ...linkPlan.shims.map((o) => ({ ip: o })),
     ...files.map((f) => ({ file: f })),
@@ -406,8 +456,8 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
 }
 
 /** Docker networks that cannot be removed or replaced as planned because containers use them. */
-export function blockedByContainers(steps: readonly Step[], recreate: boolean): Array<Exclude<DockerOp, { kind: 'create' }>> {
-  return steps.flatMap((s) => ('docker' in s && s.docker.kind !== 'create' && s.docker.containers.length > 0 && (s.docker.kind === 'remove' || !recreate) ? [s.docker] : []));
+export function blockedByContainers(steps: readonly Step[], recreate: boolean): Array<Exclude<DockerOp, { kind: 'create' | 'adopt' }>> {
+  return steps.flatMap((s) => ('docker' in s && s.docker.kind !== 'create' && s.docker.kind !== 'adopt' && s.docker.containers.length > 0 && (s.docker.kind === 'remove' || !recreate) ? [s.docker] : []));
 }
 
 /** A file or ip step as the transport's operation. */

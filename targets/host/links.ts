@@ -153,7 +153,7 @@ function createOps(d: DesiredLink): string[][] {
  * --from-owner's, whose alias is set to the spec's in place) are changed or removed; a link the spec needs that
  * another owner's alias holds is a problem.
  */
-export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks, ownership: Ownership = {}): LinkPlanResult {
+export function planLinks(host: string, attachments: readonly Attachment[], live: LiveHostLinks, ownership: Ownership = {}, adopt = false): LinkPlanResult {
   const desired = desiredLinks(attachments, ownership.owner);
   const owned = (l: LiveLink) => {
     const m = parseMark(l.ifalias);
@@ -184,12 +184,20 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
       problems.push({ path: d.network !== undefined ? ['networks', d.network] : ['hosts', host], message: heldByOther(what, `alias ${have.ifalias}`, m.owner, ownership.owner) });
       continue;
     }
-    if (!owned(have)) {
+    // made by hand: --adopt takes it over in place (its alias set) when it is the link the spec asks for
+    const adoptable = kindOf(have) === d.kind && have.link === d.lower && (d.kind !== 'vlan' || have.linkinfo?.info_data?.id === d.vlanId);
+    const adopted = !owned(have);
+    if (adopted && d.kind === 'vlan' && !(adopt && adoptable)) {
       // a VLAN parent the user made (ifupdown, networkd, a NAS UI) is used as it is, never changed or removed
-      if (d.kind === 'vlan') continue;
+      continue;
+    }
+    if (adopted && d.kind !== 'vlan' && !(adopt && adoptable)) {
+      const kindText = `${kindOf(have) ?? 'a link'}${have.link ? ` on ${have.link}` : ''}`;
       problems.push({
         path: ['hosts', host],
-        message: `link ${d.name} exists and is not flatnet's (no "${MARK_PREFIX}" alias): remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`,
+        message: !adoptable
+          ? `link ${d.name} exists and is not flatnet's (no "${MARK_PREFIX}" alias)${adopt ? ` and is ${kindText}, not ${d.kind} on ${d.lower}, so --adopt cannot take it over` : ''}: remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`
+          : `link ${d.name} (${kindText}) exists and is not flatnet's (no "${MARK_PREFIX}" alias): plan --adopt (then apply --adopt) takes it over in place (its alias set, its addresses and routes made the spec's); or remove it (ip link del dev ${d.name}), or give the network a shim-name that is free`,
       });
       continue;
     }
@@ -238,6 +246,12 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
         argvs.push(routeArgv('del', x.family, x.dst, d.name));
         props.push({ key: 'route', from: x.dst });
       }
+    }
+    if (adopted) {
+      // `= adopt` when only the alias is set; `~` (noted as adopted) when addresses, routes or state change too
+      const action = props.every((p) => p.key === 'alias') ? ('adopt' as const) : ('change' as const);
+      ops(argvs, { action, kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props, note: 'made by hand, taken over in place' });
+      continue;
     }
     if (argvs.length > 0) ops(argvs, { action: 'change', kind: `${what} link`, name: d.name, ...(d.network ? { network: d.network } : {}), props });
   }

@@ -29,6 +29,8 @@ export interface HostPushOptions {
   forceLocal?: boolean;
   /** known_hosts for SSH hosts (default ~/.ssh/known_hosts) */
   knownHostsFile?: string;
+  /** --adopt: Docker networks, shims and VLAN links made by hand that already are what the spec asks for are taken over in place */
+  adopt?: boolean;
 }
 
 /** The transport a host is reached through: SSH when the spec gives `ssh`, else this machine. */
@@ -96,7 +98,7 @@ export class HostUnit implements PushUnit {
     const facts = [`Docker ${version.Version} (API ${version.ApiVersion})`];
     const containers = new Map<string, AttachedContainer[]>();
     for (const n of networksToInspect(this.model, this.host, networks, snapshot.files.get(DOCKER_OWNERS_FILE))) containers.set(n.Id, attachedContainers(await engine.containersOn(n.Id), n.Name));
-    const diff = diffHost({ model: this.model, host: this.host, snapshot, networks, containers, recreateNetworks: this.options.recreateNetworks === true }, this.where());
+    const diff = diffHost({ model: this.model, host: this.host, snapshot, networks, containers, recreateNetworks: this.options.recreateNetworks === true, ...(this.options.adopt ? { adopt: true } : {}) }, this.where());
     if (compareVersions(version.ApiVersion, '1.41') < 0) diff.problems.push({ path: ['hosts', this.host.name], message: `Docker API ${version.ApiVersion} is older than 1.41 (Docker 20.10), the oldest flatnet supports` });
     this.updateStats();
     if (diff.problems.length > 0) throw new LiveCheckError(diff.problems);
@@ -185,6 +187,11 @@ export class HostUnit implements PushUnit {
     }
     if (op.kind === 'remove') {
       await engine.remove(op.id);
+      return;
+    }
+    if (op.kind === 'adopt') {
+      // nothing changes in Docker: the network is recorded as flatnet's on the host
+      await this.transport.run([{ kind: 'write', path: op.path, content: op.content, mode: 0o644 }]);
       return;
     }
     for (const c of op.containers) await engine.disconnect(op.id, c.id);
