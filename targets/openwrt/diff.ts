@@ -11,6 +11,7 @@ import { desiredState, filteringReason, lanVlanClash, SECTION_PREFIX, specPath, 
 import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.js';
 import { auditOpenWrt } from './audit.js';
 import { uciWords, type ExportedSection } from './uci.js';
+import { findOpenWrtAdoptions, type AdoptedFrom } from './adopt.js';
 import { heldByOther, owns, removedNetworkWarning, UCI_OWNER_OPTION, type Ownership } from '../../src/ownership.js';
 
 // The options that identify a section in a one-line plan (the --verbose plan and --json list them all).
@@ -33,6 +34,9 @@ export function describeSection(s: { type: string; options: ReadonlyArray<readon
 
 export const CONFIGS = ['network', 'firewall', 'dhcp'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
+
+/** In the staged lines the batch must make: an anonymous section's id (cfgXXXXXX), which uci makes up; see push.ts. */
+export const ANONYMOUS_STAGED = '@anonymous';
 
 /** What flatnet records on the router about the one option it sets outside its own sections. */
 export const STATE_SECTION = `${SECTION_PREFIX}state`;
@@ -143,7 +147,7 @@ export function discoverLan(router: OpenWrtRouter, live: OpenWrtLive): Discovere
   return { ports, ...(iface !== undefined ? { iface } : {}), found };
 }
 
-function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan: DiscoveredLan): { problems: LiveProblem[]; warnings: string[] } {
+function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan: DiscoveredLan, isOwned: (s: ExportedSection) => boolean, adopting: boolean): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
   const at = (...p: Array<string | number>) => [...specPathOf(router), ...p];
@@ -153,7 +157,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
   if (staged.length > 0) {
     problems.push({ path: at(), message: `the ${router.kind} has uncommitted uci changes (${staged.slice(0, 3).join(', ')}${staged.length > 3 ? ', …' : ''}); an apply would commit them too: commit or revert them first (uci changes; uci revert network)` });
   }
-  problems.push(...ownerChecks(model, router, live));
+  problems.push(...ownerChecks(model, router, live, isOwned));
   const clash = lanVlanClash(model, router);
   if (clash) problems.push({ path: at('lan-vlan'), message: clash });
   if (networks.length > 0) {
@@ -191,9 +195,22 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
       if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the ${router.kind} (no single interface on ${router.device}): name the LAN's interface` });
     }
   }
+  // without --adopt: a network's own VLAN made by hand (its bridge-vlan, or its interface on <device>.<vlan>)
+  if (!adopting) {
+    for (const n of networks) {
+      const mine = network.some((s) => isOwned(s) && (s.name === n.names.uciSection || s.name === `${n.names.uciSection}_vlan`));
+      if (mine) continue;
+      const device = `${router.device}.${n.vlan}`;
+      const iface = capabilities(router).layer3 ? network.find((s) => s.type === 'interface' && !isFlatnet(s) && single(s.options.get('device')) === device) : undefined;
+      const bv = vlanFiltering(router) ? network.find((s) => s.type === 'bridge-vlan' && !isFlatnet(s) && single(s.options.get('device')) === router.device && single(s.options.get('vlan')) === String(n.vlan)) : undefined;
+      const what = iface ? `interface network.${iface.name} on ${device}` : bv ? `${bv.name ? `network.${bv.name}` : 'an anonymous bridge-vlan section'} (bridge-vlan ${n.vlan} on ${router.device})` : undefined;
+      if (what === undefined) continue;
+      const also = capabilities(router).layer3 ? ', with its VLAN device, zone, DHCP section and the forwardings and rules equal to flatnet\'s' : '';
+      problems.push({ path: ['networks', n.name, 'vlan'], message: `VLAN ${n.vlan} already has ${what}, not made by flatnet: plan --adopt (then apply --adopt) takes it over in place, renamed to flatnet's section names${also}; or remove it, or choose another vlan` });
+    }
+  }
   // a switch has no address, zone or DHCP server on flatnet's VLANs: nothing of its own can clash with them
   if (!capabilities(router).layer3) return { problems, warnings };
-  const isOwned = ownedBy(model.ownership);
   // other owners' interfaces count: their addresses are as much in the way as the user's
   const foreignIfaces = network.filter((s) => s.type === 'interface' && !isOwned(s));
   for (const n of networks) {
@@ -201,6 +218,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
     const gateway = parseIp(n.ipv4.gateway)!;
     for (const s of foreignIfaces) {
       if (s.name === n.names.uciSection) continue; // another owner's of the same name: refused by name
+      if (!adopting && !isFlatnet(s) && single(s.options.get('device')) === `${router.device}.${n.vlan}`) continue; // refused above, naming --adopt
       for (const a of interfaceSubnets(s)) {
         if (a.address === gateway.value) problems.push({ path: ['networks', n.name, 'gateway'], message: `address ${n.ipv4.gateway} is already used by interface "${s.name}" of the router` });
         else if (overlaps(a.range, subnet)) problems.push({ path: ['networks', n.name, 'subnet'], message: `overlaps ${a.text} of interface "${s.name}" of the router` });
@@ -242,8 +260,7 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
  * Ownership: a section name (a network name) or VLAN id that another owner's sections hold is refused at the
  * network's spec path; the router-wide sections (the LAN's bridge-vlan, flatnet_state) at the router's.
  */
-function ownerChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive): LiveProblem[] {
-  const isOwned = ownedBy(model.ownership);
+function ownerChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, isOwned: (s: ExportedSection) => boolean): LiveProblem[] {
   const others = live.sections.filter((s) => isFlatnet(s) && !isOwned(s));
   if (others.length === 0) return [];
   const owner = model.ownership.owner;
@@ -292,9 +309,30 @@ function strandedPorts(router: OpenWrtRouter, live: OpenWrtLive, desired: readon
   return out;
 }
 
-export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLive): OpenWrtPlan {
-  const lan = discoverLan(router, live);
-  const { problems, warnings } = liveChecks(model, router, live, lan);
+export interface OpenWrtPlanOptions {
+  /** --adopt: hand-made sections that are what the spec asks for are renamed to flatnet's and taken over (adopt.ts) */
+  adopt?: boolean;
+}
+
+const ADOPT_NOTE = 'made by hand, taken over in place';
+
+export function planOpenWrt(model: Model, router: OpenWrtRouter, read: OpenWrtLive, options: OpenWrtPlanOptions = {}): OpenWrtPlan {
+  const lan = discoverLan(router, read);
+  // with --adopt the plan sees the adopted sections under flatnet's names, as this spec's own
+  let live = read;
+  let adopted = new Map<ExportedSection, AdoptedFrom>();
+  const adoptProblems: LiveProblem[] = [];
+  if (options.adopt) {
+    const effectiveLan: OpenWrtRouter = { ...router, lanPorts: lan.ports, ...(lan.iface !== undefined ? { lanInterface: lan.iface } : {}) };
+    const found = findOpenWrtAdoptions(model, router, read.sections, desiredState(model, effectiveLan).sections);
+    live = { ...read, sections: found.sections };
+    adopted = found.adopted;
+    adoptProblems.push(...found.problems);
+  }
+  const ownedOnly = ownedBy(model.ownership);
+  const isOwned = (s: ExportedSection) => adopted.has(s) || ownedOnly(s);
+  const { problems, warnings } = liveChecks(model, router, live, lan, isOwned, options.adopt === true);
+  problems.push(...adoptProblems);
   const facts = [
     ...(live.release ? [`OpenWrt ${live.release}${live.hasUbus ? '' : ' (no ubus)'}`] : []),
     ...lan.found,
@@ -304,7 +342,6 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
 
   const effective: OpenWrtRouter = { ...router, lanPorts: lan.ports, ...(lan.iface !== undefined ? { lanInterface: lan.iface } : {}) };
   const desired = desiredState(model, effective);
-  const isOwned = ownedBy(model.ownership);
   warnings.push(...strandedPorts(effective, live, desired.sections, isOwned));
   const lines: Array<{ config: ConfigName; batch: string; staged: string }> = [];
   const changes: Change[] = [];
@@ -318,6 +355,15 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
     changed.add(config as ConfigName);
   };
 
+  const rename = (config: string, from: AdoptedFrom, to: string) => {
+    lines.push({
+      config: config as ConfigName,
+      batch: `rename ${uciName(config)}.${from.name !== undefined ? uciName(from.name) : from.ref}=${uciName(to)}`,
+      // uci changes names an anonymous section by its cfgXXXXXX id: the apply normalizes it (ANONYMOUS_STAGED)
+      staged: `${config}.${from.name ?? ANONYMOUS_STAGED}='${to}'`,
+    });
+    changed.add(config as ConfigName);
+  };
   const liveOwned = new Map(live.sections.filter(isOwned).map((s) => [`${s.config}.${s.name}`, s]));
   const addSection = (s: UciSection) => {
     set(s.config, s.name, undefined, s.type);
@@ -331,7 +377,7 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
       addSection(s);
       continue;
     }
-    if (have.type !== s.type) {
+    if (have.type !== s.type && !adopted.has(have)) {
       // a section's type cannot be changed in uci: delete and create it again
       del(s.config, s.name);
       set(s.config, s.name, undefined, s.type);
@@ -339,6 +385,8 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
       changes.push({ action: 'replace', kind: `${s.config}.${s.name}`, name: `${have.type} -> ${s.type}`, props: s.options.map(([key, to]) => ({ key, to })) });
       continue;
     }
+    const from = adopted.get(have);
+    if (from) rename(s.config, from, s.name);
     const props: PropertyChange[] = [];
     for (const [k, v] of s.options) {
       const cur = have.options.get(k);
@@ -353,7 +401,11 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
         props.push({ key: k, from: uciWords(cur) });
       }
     }
-    if (props.length > 0) changes.push({ action: 'change', kind: `${s.config}.${s.name}`, name: s.type, props });
+    if (from) {
+      // `= adopt` when only the label (the section's name, flatnet_owner, a rule's name) changes; `~`, noted as adopted, when a value does
+      const labelOnly = props.every((p) => p.key === UCI_OWNER_OPTION || (s.type === 'rule' && p.key === 'name')); // a rule's name is its label
+      changes.push({ action: labelOnly ? 'adopt' : 'change', kind: `${s.config}.${s.name}`, name: `${from.label} ${describeSection({ type: have.type, options: [...have.options].map(([k, v]) => [k, uciWords(v)] as const) }).replace(/^\S+ ?/, '')}`.trim(), props: [{ key: 'section', from: from.label, to: `${s.config}.${s.name}` }, ...props], note: ADOPT_NOTE });
+    } else if (props.length > 0) changes.push({ action: 'change', kind: `${s.config}.${s.name}`, name: s.type, props });
   }
 
   // The one option outside flatnet's sections: the LAN's device with trunk-ports. What it was before is
@@ -386,6 +438,17 @@ export function planOpenWrt(model: Model, router: OpenWrtRouter, live: OpenWrtLi
       }
       set(f.config, f.section, f.option, f.value);
       changes.push({ action: 'change', kind: `${f.config}.${f.section}`, name: 'LAN interface (not a flatnet section)', props: [{ key: f.option, ...(cur !== undefined ? { from: cur } : {}), to: f.value }], note: f.why });
+    }
+    else if (!state && [...adopted].some(([v]) => v.config === 'network' && v.name === `${SECTION_PREFIX}lan_vlan`)) {
+      // --adopt took over a hand-made LAN bridge-vlan: the LAN is on <device>.<lan-vlan> already. Recorded as
+      // generate records it (the bridge itself before VLAN filtering), so that dropping trunk-ports later puts
+      // the LAN back on the bridge in the commit that removes the last bridge-vlan
+      set('network', STATE_SECTION, undefined, 'flatnet_state');
+      if (model.ownership.owner !== undefined) set('network', STATE_SECTION, UCI_OWNER_OPTION, model.ownership.owner);
+      set('network', STATE_SECTION, 'lan_interface', f.section);
+      set('network', STATE_SECTION, 'lan_device', router.device);
+      set('network', STATE_SECTION, 'lan_device_set', f.value);
+      changes.push({ action: 'add', kind: `network.${STATE_SECTION}`, name: 'flatnet_state', props: [{ key: 'lan_interface', to: f.section }, { key: 'lan_device', to: router.device }, { key: 'lan_device_set', to: f.value }], note: `the LAN's bridge-vlan is adopted: ${f.section} goes back on ${router.device} without trunk-ports` });
     }
   }
   // --from-owner: the record of the LAN option is relabelled in place, as every other section

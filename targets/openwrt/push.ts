@@ -11,8 +11,8 @@ import type { Model, OpenWrtRouter } from '../../src/model.js';
 import { InterruptedError, LiveCheckError, PartialApplyError, type ApplyReport, type Change, type Progress, type PushUnit, type UnitPlan, type UnitRef } from '../../src/plan/types.js';
 import { shellQuote } from '../../src/quote.js';
 import { configuredPassword, expandHome } from '../../src/secrets.js';
-import { specPath, specPathOf } from './index.js';
-import { CONFIGS, planOpenWrt, type ConfigName, type OpenWrtLive, type OpenWrtPlan } from './diff.js';
+import { SECTION_PREFIX, specPath, specPathOf } from './index.js';
+import { ANONYMOUS_STAGED, CONFIGS, planOpenWrt, type ConfigName, type OpenWrtLive, type OpenWrtPlan } from './diff.js';
 import { SshError, SshSession, defaultKnownHosts, type SshOptions } from './ssh.js';
 import { parseUciExport } from './uci.js';
 
@@ -25,6 +25,8 @@ export interface OpenWrtPushOptions {
   acceptNewHostKey?: boolean;
   /** tests only: a prefix for every path on the router (a scratch root instead of /) */
   remoteRoot?: string;
+  /** --adopt: hand-made sections that are what the spec asks for are renamed to flatnet's and taken over */
+  adopt?: boolean;
 }
 
 /** Counts remote commands, for tests and the benchmark. */
@@ -126,7 +128,7 @@ export class OpenWrtUnit implements PushUnit {
     this.session = await this.connect();
     progress('reading');
     const { rollbackArmed, ...live } = await this.read();
-    const planned = planOpenWrt(this.model, this.router, live);
+    const planned = planOpenWrt(this.model, this.router, live, this.options.adopt ? { adopt: true } : {});
     if (rollbackArmed) {
       planned.problems.push({ path: specPathOf(this.router), message: 'an earlier apply is still waiting for its confirmation (its rollback window is open): wait for it to roll back or confirm, then plan again' });
     }
@@ -144,7 +146,8 @@ export class OpenWrtUnit implements PushUnit {
       this.preamble(),
       'umask 077',
       'err=$(uci batch 2>&1 >/dev/null)',
-      `staged=$(for c in ${CONFIGS.join(' ')}; do uci changes $c 2>/dev/null; done)`,
+      // an anonymous section renamed (--adopt) is staged under the cfgXXXXXX id uci made up: named as the plan names it
+      `staged=$(for c in ${CONFIGS.join(' ')}; do uci changes $c 2>/dev/null; done | sed "s/^\\([a-z]*\\)\\.cfg[0-9a-f]\\{6\\}='\\(${SECTION_PREFIX}[A-Za-z0-9_]*\\)'$/\\1.${ANONYMOUS_STAGED}='\\2'/")`,
       `sum=$(printf '%s\\n' "$staged" | md5sum | cut -d' ' -f1)`,
       `if [ -n "$err" ] || [ "$sum" != ${expected} ]; then ${revert}; echo '${MARK('batch-failed')}'; printf '%s\\n' "$err"; echo '${MARK('staged')}'; printf '%s\\n' "$staged"; exit 3; fi`,
       ...(confirmS > 0
