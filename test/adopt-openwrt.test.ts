@@ -155,6 +155,17 @@ describe('plan --adopt: OpenWrt (pure)', () => {
     ]);
   });
 
+  it('a zone named by hand: renamed to flatnet\'s zone name (~), its forwardings and rules follow in the same batch', () => {
+    const m = modelFromText(SPEC());
+    const firewall = HANDMADE.firewall.replaceAll("'fn_vlan30'", "'iot'");
+    const plan = planOpenWrt(m, routerOf(m), liveOf({ ...HANDMADE, firewall }), { adopt: true });
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes.find((c) => c.kind === 'firewall.flatnet_iot')!.props).toEqual([{ key: 'section', from: 'firewall.@zone[2]', to: 'firewall.flatnet_iot' }, { key: 'name', from: 'iot', to: 'fn_vlan30' }, { key: 'network', from: 'iot', to: 'flatnet_iot' }]);
+    expect(plan.changes.find((c) => c.kind === 'firewall.flatnet_iot_wan')).toMatchObject({ action: 'change', props: [{ key: 'section' }, { key: 'src', from: 'iot', to: 'fn_vlan30' }] });
+    expect(plan.changes.find((c) => c.kind === 'firewall.flatnet_iot_dns')).toMatchObject({ action: 'change' });
+    expect(plan.changes.filter((c) => c.action === 'add')).toEqual([]);
+  });
+
   it('a zone that covers another interface too is not adopted: it names the renamed interface, refused', () => {
     const m = modelFromText(SPEC());
     const firewall = HANDMADE.firewall.replace("\tlist network 'iot'\n", "\tlist network 'iot'\n\tlist network 'guest'\n");
