@@ -151,7 +151,7 @@ Everything, as files:
       .option('-H, --host <name>', 'only this Docker host (repeat for several): over SSH when the spec gives it ssh, else this machine (as root)', collect)
       .option('--json', 'machine-readable plan and result on stdout')
       .option('--verbose', 'text plan: every property of every object (default: one line per object; a change lists the properties that differ)')
-      .option('--adopt', 'take over in place the hand-made objects that already are what the spec asks for (shown as "= adopt": relabelled, ids kept, never removed and re-created; a value that differs is changed in the same step)')
+      .option('--adopt', 'take over in place the hand-made objects that already are what the spec asks for (shown as "= adopt": relabelled or renamed in place, never removed and re-created; a value that differs is changed in the same step)')
       .option('--from-owner <owner>', 'objects of this owner ("none": without an owner) are this spec\'s: relabelled in place to the spec\'s owner: (never re-created)')
       .option('--timeout <seconds>', 'connect/login and per-command timeout (default 10 s to connect, 30 s per command)', seconds)
       .option('--concurrency <n>', 'devices worked on at once (default 4)', count)
