@@ -70,7 +70,7 @@ describe.skipIf(skipReason !== undefined)(`plan --adopt on a Docker host, with a
     const refused = await cli(['plan', spec, '--host', 'nas']);
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
     expect(refused.stdout).toMatch(/networks\.docker-demo: Docker network "docker-demo" exists and was not made by flatnet .*plan --adopt/);
-    expect(refused.stdout).toMatch(/hosts\.nas: link fn-200 \(macvlan on eth0\.200\) exists and is not flatnet's .*plan --adopt/);
+    expect(refused.stdout).toMatch(/hosts\.nas: link fn-200 \(macvlan mode bridge on eth0\.200\) exists and is not flatnet's .*plan --adopt/);
 
     const plan = await cli(['plan', spec, '--host', 'nas', '--adopt']);
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);

@@ -73,6 +73,10 @@ function apply(m: Model, h: Host, adopt: boolean): Host {
       continue;
     }
     const op = stepOp(s);
+    if (op.kind === 'write' && op.path === DOCKER_OWNERS_FILE) {
+      out.ownersFile = op.content;
+      continue;
+    }
     if (op.kind !== 'ip') throw new Error(`unexpected ${op.kind}`);
     const a = op.argv;
     if (a[0] === 'link' && a[4] === 'alias') byName(a[3]!).ifalias = a[5]!;
@@ -92,7 +96,7 @@ describe('plan --adopt on a Docker host', () => {
     const p = diff(m, handMade(m));
     expect(p.problems.map((x) => x.path.join('.'))).toEqual(['networks.docker-demo', 'hosts.nas']);
     expect(p.problems[0]!.message).toMatch(/^Docker network "docker-demo" exists and was not made by flatnet .*it already is what the spec asks for: plan --adopt \(then apply --adopt\) takes it over in place/);
-    expect(p.problems[1]!.message).toMatch(/^link fn-200 \(macvlan on eth0\.200\) exists and is not flatnet's .*plan --adopt \(then apply --adopt\) takes it over in place/);
+    expect(p.problems[1]!.message).toMatch(/^link fn-200 \(macvlan mode bridge on eth0\.200\) exists and is not flatnet's .*plan --adopt \(then apply --adopt\) takes it over in place/);
   });
 
   it('--adopt takes them over in place: = adopt, recorded in owners.json, then converged and flatnet\'s', () => {
@@ -115,6 +119,13 @@ describe('plan --adopt on a Docker host', () => {
     const empty = modelFromText(stringify({ version: 1, owner: 'nas1', routers: { core: { type: 'routeros', address: '192.168.88.1' } }, hosts: { nas: { parent: 'eth0', persist: 'none' } }, networks: {} }));
     expect(lines(diff(empty, after))).toEqual(['remove docker network docker-demo', 'remove shim link fn-200', 'remove VLAN parent link eth0.200']);
     expect(networksToInspect(empty, empty.hosts[0]!, after.networks, after.ownersFile).map((n) => n.Id)).toEqual(['handmade1']);
+    // --from-owner relabels it like any of flatnet's: still recorded as adopted, still the same network
+    const fromNas1 = model('nas3');
+    fromNas1.ownership = { ...fromNas1.ownership, from: { owner: 'nas1' } };
+    const relabelled = apply(fromNas1, after, false);
+    expect(relabelled.networks).toEqual(before.networks);
+    expect(parseOwnerRecords(relabelled.ownersFile).networks).toEqual({ handmade1: { name: 'docker-demo', owner: 'nas3', adopted: true } });
+    expect(diff(model('nas3'), relabelled).changes).toEqual([]);
     // a spec change later: the adopted network is replaced like any of flatnet's
     const moved = model('nas1', '192.168.201.0/24');
     expect(diff(moved, after).changes.find((c) => c.kind === 'docker network')).toMatchObject({ action: 'replace', name: 'docker-demo' });
@@ -150,6 +161,11 @@ describe('plan --adopt on a Docker host', () => {
     // a shim of another kind or on another device is not adopted either
     const wrong = handMade(m);
     wrong.links[2]!.link = 'eth0';
-    expect(diff(m, wrong, true).problems.map((x) => x.message)).toEqual([expect.stringMatching(/^link fn-200 exists and is not flatnet's .* and is macvlan on eth0, not macvlan on eth0\.200, so --adopt cannot take it over/)]);
+    expect(diff(m, wrong, true).problems.map((x) => x.message)).toEqual([expect.stringMatching(/^link fn-200 exists and is not flatnet's .* and is macvlan mode bridge on eth0, not macvlan mode bridge on eth0\.200, so --adopt cannot take it over/)]);
+    const privateMode = handMade(m);
+    privateMode.links[2]!.linkinfo = { info_kind: 'macvlan', info_data: { mode: 'private' } };
+    expect(diff(m, privateMode, true).problems.map((x) => x.message)).toEqual([expect.stringMatching(/ and is macvlan mode private on eth0\.200, not macvlan mode bridge on eth0\.200, so --adopt cannot take it over/)]);
+    // without --adopt, the plain message (nothing to adopt)
+    expect(diff(m, privateMode).problems.map((x) => x.message).slice(1)).toEqual([expect.stringMatching(/^link fn-200 exists and is not flatnet's \(no "flatnet:" alias\): remove it/)]);
   });
 });

@@ -185,18 +185,20 @@ export function planLinks(host: string, attachments: readonly Attachment[], live
       continue;
     }
     // made by hand: --adopt takes it over in place (its alias set) when it is the link the spec asks for
-    const adoptable = kindOf(have) === d.kind && have.link === d.lower && (d.kind !== 'vlan' || have.linkinfo?.info_data?.id === d.vlanId);
+    // (a shim in another mode than flatnet's, e.g. a private macvlan, would not reach the containers: not adopted)
+    const mode = have.linkinfo?.info_data?.mode;
+    const adoptable = kindOf(have) === d.kind && have.link === d.lower && (d.kind !== 'vlan' || have.linkinfo?.info_data?.id === d.vlanId) && (mode === undefined || mode === (d.kind === 'macvlan' ? 'bridge' : d.kind === 'ipvlan' ? 'l2' : mode));
     const adopted = !owned(have);
     if (adopted && d.kind === 'vlan' && !(adopt && adoptable)) {
       // a VLAN parent the user made (ifupdown, networkd, a NAS UI) is used as it is, never changed or removed
       continue;
     }
     if (adopted && d.kind !== 'vlan' && !(adopt && adoptable)) {
-      const kindText = `${kindOf(have) ?? 'a link'}${have.link ? ` on ${have.link}` : ''}`;
+      const kindText = `${kindOf(have) ?? 'a link'}${mode !== undefined ? ` mode ${mode}` : ''}${have.link ? ` on ${have.link}` : ''}`;
       problems.push({
         path: ['hosts', host],
         message: !adoptable
-          ? `link ${d.name} exists and is not flatnet's (no "${MARK_PREFIX}" alias)${adopt ? ` and is ${kindText}, not ${d.kind} on ${d.lower}, so --adopt cannot take it over` : ''}: remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`
+          ? `link ${d.name} exists and is not flatnet's (no "${MARK_PREFIX}" alias)${adopt ? ` and is ${kindText}, not ${d.kind} ${d.kind === 'macvlan' ? 'mode bridge ' : 'mode l2 '}on ${d.lower}, so --adopt cannot take it over` : ''}: remove it (ip link del dev ${d.name}) or give the network a shim-name that is free`
           : `link ${d.name} (${kindText}) exists and is not flatnet's (no "${MARK_PREFIX}" alias): plan --adopt (then apply --adopt) takes it over in place (its alias set, its addresses and routes made the spec's); or remove it (ip link del dev ${d.name}), or give the network a shim-name that is free`,
       });
       continue;
