@@ -175,7 +175,7 @@ export async function importFromText(specText: string, file: string, options: Im
   const header = () => [
     `Draft spec written by flatnet-router import from ${file}.`,
     `Read: ${read.length > 0 ? read.join('; ') : 'nothing'}.`,
-    'Review it, then: flatnet-router validate FILE; flatnet-router plan FILE --adopt takes the hand-made objects it describes over in place (RouterOS and OpenWrt routers and switches).',
+    'Review it, then: flatnet-router validate FILE; flatnet-router plan FILE --adopt takes the hand-made objects it describes over in place (routers, switches and Docker hosts).',
     ...(report.notes.length > 0 ? ['', ...report.notes] : []),
   ];
   let draft = draftText(specText, report, header());
