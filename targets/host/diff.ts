@@ -98,18 +98,38 @@ export interface HostPaths {
 /** systemd's device unit of a network interface */
 export const parentDeviceUnit = (h: HostModel) => `sys-subsystem-net-devices-${systemdEscape(h.parent)}.device`;
 
-export const hostPaths = (h: HostModel): HostPaths => ({
-  script: `etc/flatnet/${h.name}.sh`,
-  unit: `etc/systemd/system/flatnet-${h.name}.service`,
-  wants: `etc/systemd/system/multi-user.target.wants/flatnet-${h.name}.service`,
-  deviceWants: `etc/systemd/system/${parentDeviceUnit(h)}.wants/flatnet-${h.name}.service`,
-});
+/**
+ * The boot files' base name: the host's, and with an owner `<host>.<owner>`, so two specs (owners) with a host of
+ * the same name on one machine never write each other's files (no "@": systemd reads it as a template instance).
+ */
+const bootName = (h: HostModel, owner: string | undefined) => (owner === undefined ? h.name : `${h.name}.${owner}`);
+
+export const hostPaths = (h: HostModel, owner?: string): HostPaths => {
+  const unit = `flatnet-${bootName(h, owner)}.service`;
+  return {
+    script: `etc/flatnet/${bootName(h, owner)}.sh`,
+    unit: `etc/systemd/system/${unit}`,
+    wants: `etc/systemd/system/multi-user.target.wants/${unit}`,
+    deviceWants: `etc/systemd/system/${parentDeviceUnit(h)}.wants/${unit}`,
+  };
+};
+
+/** The boot file names the plan owns: its owner's, and with --from-owner the old owner's (renamed by the plan). */
+const ownedPaths = (h: HostModel, ownership: Ownership = {}): HostPaths[] => {
+  const mine = hostPaths(h, ownership.owner);
+  if (ownership.from === undefined || ownership.from.owner === ownership.owner) return [mine];
+  return [mine, hostPaths(h, ownership.from.owner)];
+};
 
 /** What a plan reads besides Docker and links: every file it may compare or remove. */
-export function snapshotRequest(h: HostModel): SnapshotRequest {
-  const p = hostPaths(h);
+export function snapshotRequest(h: HostModel, ownership: Ownership = {}): SnapshotRequest {
+  const paths = ownedPaths(h, ownership);
   const vlanLinks = [...new Set(h.attachments.filter((a) => a.vlan !== undefined).map((a) => a.link))];
-  return { files: [p.script, p.unit, 'etc/network/interfaces', DOCKER_OWNERS_FILE], symlinks: [p.wants, p.deviceWants], ...(vlanLinks.length ? { vlanLinks } : {}) };
+  return {
+    files: [...paths.flatMap((p) => [p.script, p.unit]), 'etc/network/interfaces', DOCKER_OWNERS_FILE],
+    symlinks: paths.flatMap((p) => [p.wants, p.deviceWants]),
+    ...(vlanLinks.length ? { vlanLinks } : {}),
+  };
 }
 
 /** systemd's escaping of a device name inside a unit name (`-` becomes \x2d). */
@@ -129,13 +149,14 @@ export type WantedFile = { content: string; mode: number } | { link: string };
  */
 export function desiredFiles(model: Model, h: HostModel, parentNetworkFile: string | undefined, problems: LiveProblem[], parentIfindex?: number): Map<string, WantedFile> {
   const want = new Map<string, WantedFile>();
-  const p = hostPaths(h);
+  const p = hostPaths(h, model.ownership.owner);
+  const unit = p.unit.split('/').pop()!;
   if (h.persist === 'systemd' && h.attachments.length > 0) {
     const content = shimTarget.render(model, h.name)[0]!.content;
-    want.set(p.script, { content: `#!/bin/sh\n# flatnet-router: the links of host "${h.name}" (shims, VLAN parents); run at boot by flatnet-${h.name}.service\nset -e\n${content}`, mode: 0o755 });
+    want.set(p.script, { content: `#!/bin/sh\n# flatnet-router: the links of host "${h.name}" (shims, VLAN parents); run at boot by ${unit}\nset -e\n${content}`, mode: 0o755 });
     want.set(p.unit, { content: unitFile(h, `/${p.script}`), mode: 0o644 });
-    want.set(p.wants, { link: `../flatnet-${h.name}.service` });
-    want.set(p.deviceWants, { link: `../flatnet-${h.name}.service` });
+    want.set(p.wants, { link: `../${unit}` });
+    want.set(p.deviceWants, { link: `../${unit}` });
   }
   if (h.persist === 'networkd' && h.attachments.length > 0) {
     if (parentNetworkFile === undefined) {
@@ -154,12 +175,16 @@ export function desiredFiles(model: Model, h: HostModel, parentNetworkFile: stri
 // ---- the diff ---------------------------------------------------------------------------------------------
 
 /** Files flatnet wrote (they start with its header line) or its enabling symlink: the only ones it removes. */
-function ownedFiles(h: HostModel, snap: HostSnapshot): string[] {
-  const p = hostPaths(h);
+function ownedFiles(h: HostModel, snap: HostSnapshot, ownership: Ownership = {}): string[] {
   const written = (rel: string) => (snap.files.get(rel) ?? '').startsWith('# flatnet-router:');
   const ours: string[] = [];
-  if (written(p.unit)) ours.push(p.unit);
-  for (const link of [p.wants, p.deviceWants]) if (snap.symlinks.get(link) === `../flatnet-${h.name}.service`) ours.push(link);
+  ownedPaths(h, ownership).forEach((p, i) => {
+    const unit = p.unit.split('/').pop()!;
+    if (written(p.unit)) ours.push(p.unit);
+    for (const link of [p.wants, p.deviceWants]) if (snap.symlinks.get(link) === `../${unit}`) ours.push(link);
+    // the old owner's script, relabelled away by --from-owner (the plan's own stays when persist changes)
+    if (i > 0 && (snap.files.get(p.script) ?? '').startsWith('#!/bin/sh\n# flatnet-router:')) ours.push(p.script);
+  });
   for (const rel of snap.files.keys()) {
     if (!rel.startsWith(`${NETWORKD_DIR}/`)) continue;
     const name = rel.slice(NETWORKD_DIR.length + 1);
@@ -169,19 +194,19 @@ function ownedFiles(h: HostModel, snap: HostSnapshot): string[] {
 }
 
 /** The file operations that make the host's boot files what `want` says; stale flatnet files go. */
-export function planFiles(h: HostModel, want: Map<string, WantedFile>, snap: HostSnapshot): FileOp[] {
+export function planFiles(h: HostModel, want: Map<string, WantedFile>, snap: HostSnapshot, ownership: Ownership = {}): FileOp[] {
   const ops: FileOp[] = [];
   for (const [rel, w] of want) {
     if ('link' in w) {
       const current = snap.symlinks.get(rel);
-      if (current !== w.link) ops.push({ kind: 'link', path: rel, target: w.link, report: { action: current === undefined ? 'add' : 'change', kind: 'file', name: `/${rel}`, props: [{ key: 'symlink', ...(current ? { from: current } : {}), to: w.link }], note: rel === hostPaths(h).deviceWants ? `runs it again when ${h.parent} comes back` : 'enables the unit at boot' } });
+      if (current !== w.link) ops.push({ kind: 'link', path: rel, target: w.link, report: { action: current === undefined ? 'add' : 'change', kind: 'file', name: `/${rel}`, props: [{ key: 'symlink', ...(current ? { from: current } : {}), to: w.link }], note: rel === hostPaths(h, ownership.owner).deviceWants ? `runs it again when ${h.parent} comes back` : 'enables the unit at boot' } });
       continue;
     }
     const current = snap.files.get(rel);
     if (current !== w.content) ops.push({ kind: 'write', path: rel, content: w.content, mode: w.mode, report: { action: current === undefined ? 'add' : 'change', kind: 'file', name: `/${rel}`, note: h.persist === 'systemd' ? 'boot persistence (systemd)' : 'boot persistence (systemd-networkd)' } });
   }
   // The host script stays when persist changes: it is what a boot hook of your own would run.
-  for (const rel of new Set(ownedFiles(h, snap))) {
+  for (const rel of new Set(ownedFiles(h, snap, ownership))) {
     if (want.has(rel)) continue;
     ops.push({ kind: 'remove', path: rel, report: { action: 'remove', kind: 'file', name: `/${rel}` } });
   }
@@ -429,7 +454,7 @@ export function diffHost(input: HostDiffInput, where: string): HostDiff {
   const parent = snap.links.links.find((l) => l.ifname === h.parent);
   const netifState = parent ? snap.netif.get(parent.ifindex) : undefined;
   const networkFile = netifState ? /^NETWORK_FILE=(.+)$/m.exec(netifState)?.[1] : undefined;
-  const files = planFiles(h, desiredFiles(model, h, networkFile, problems, parent?.ifindex), snap);
+  const files = planFiles(h, desiredFiles(model, h, networkFile, problems, parent?.ifindex), snap, model.ownership);
   // Networks that leave the spec go before new ones are made: Docker allows one macvlan network per parent,
   // and apply refuses to remove one that containers still use, so nothing running is cut by this order.
   const steps: Step[] = [

@@ -87,7 +87,7 @@ export class HostUnit implements PushUnit {
     const engine = this.transport.engine();
     // the snapshot and the Docker reads at once; a snapshot that says why Docker cannot answer (no docker,
     // sudo asking for a password) speaks for both
-    const [snapResult, dockerResult] = await Promise.allSettled([this.transport.snapshot(snapshotRequest(this.host)), Promise.all([engine.version(), engine.networks()])]);
+    const [snapResult, dockerResult] = await Promise.allSettled([this.transport.snapshot(snapshotRequest(this.host, this.model.ownership)), Promise.all([engine.version(), engine.networks()])]);
     if (snapResult.status === 'rejected') throw snapResult.reason;
     const snapshot: HostSnapshot = snapResult.value;
     if (dockerResult.status === 'rejected') {
