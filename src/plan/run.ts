@@ -208,11 +208,7 @@ export async function runApply(spec: string, options: ApplyCommandOptions, io: I
         return 1;
       }
     }
-    interrupts.startApplying();
-    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
-    const interrupted = interrupts.signal.aborted ? { status: 'interrupted' as const, error: 'interrupted: no new change was sent after the signal; see each device for what was applied' } : undefined;
-    io.stdout.write(options.json ? planJson(applied, ctx, 'apply', interrupted) : renderOutcome(applied, { color: colorOut }));
-    return interrupted ? 130 : exitCode(applied, false);
+    return await applyAndReport(units, planned, options, io, interrupts, ctx, colorOut, progress);
   } finally {
     closeUnits(units);
     interrupts.dispose();
@@ -279,13 +275,27 @@ async function applySaved(file: string, saved: ReturnType<typeof readSavedPlan> 
     }
     if (!options.json) io.stdout.write(renderPlan(planned, ctx, { color: colorOut, verbose: options.verbose === true }));
     if (options.dryRun) return exitCode(planned, false);
-    interrupts.startApplying();
-    const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
-    const interrupted = interrupts.signal.aborted ? { status: 'interrupted' as const, error: 'interrupted: no new change was sent after the signal; see each device for what was applied' } : undefined;
-    io.stdout.write(options.json ? planJson(applied, ctx, 'apply', interrupted) : renderOutcome(applied, { color: colorOut }));
-    return interrupted ? 130 : exitCode(applied, false);
+    return await applyAndReport(units, planned, options, io, interrupts, ctx, colorOut, progress);
   } finally {
     closeUnits(units);
     interrupts.dispose();
   }
+}
+
+/** Applies the planned units (stopping at a signal), prints the outcome (text or --json), returns the exit code. */
+async function applyAndReport(
+  units: Parameters<typeof applyUnits>[0],
+  planned: UnitResult[],
+  options: ApplyCommandOptions,
+  io: Io,
+  interrupts: Interrupts,
+  ctx: RenderContext,
+  colorOut: boolean,
+  progress: (unit: UnitRef, message: string) => void,
+): Promise<number> {
+  interrupts.startApplying();
+  const applied = await applyUnits(units, planned, { progress, concurrency: options.concurrency ?? 4, signal: interrupts.signal });
+  const interrupted = interrupts.signal.aborted ? { status: 'interrupted' as const, error: 'interrupted: no new change was sent after the signal; see each device for what was applied' } : undefined;
+  io.stdout.write(options.json ? planJson(applied, ctx, 'apply', interrupted) : renderOutcome(applied, { color: colorOut }));
+  return interrupted ? 130 : exitCode(applied, false);
 }
