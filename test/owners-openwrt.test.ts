@@ -125,3 +125,31 @@ describe('owners on OpenWrt: the LAN record (network.flatnet_state)', () => {
     expect(none.batch).toContain('delete network.flatnet_state.flatnet_owner');
   });
 });
+
+describe('two owners and VLAN filtering on one OpenWrt router', () => {
+  it("the LAN's bridge-vlan is one owner's: the second spec with trunk-ports is refused, nothing of the first is changed", () => {
+    const trunk = (owner: string, networks: Record<string, number>) =>
+      modelFromText(
+        stringify({
+          version: 1,
+          owner,
+          routers: { edge: { type: 'openwrt', address: '192.168.1.1', 'trunk-ports': ['lan1'], 'lan-ports': ['lan1', 'lan2'], 'lan-interface': 'lan' } },
+          hosts: { nas: { parent: 'enp3s0' } },
+          networks: Object.fromEntries(Object.entries(networks).map(([n, v]) => [n, net(v)])),
+        }),
+      );
+    const A = trunk('a', { media: 20 });
+    const B = trunk('b', { cams: 30 });
+    const afterA = applied(A);
+    const p = plan(B, afterA);
+    expect(p.batch).toEqual([]);
+    expect(p.problems).toEqual([
+      {
+        path: ['routers', 'edge'],
+        message: 'VLAN filtering on br-lan (its LAN\'s network.flatnet_lan_vlan) is set up by owner "a": two owners cannot both put ports of one OpenWrt router on VLANs (trunk-ports, access-ports or the path); give those ports to one spec, or plan with --from-owner a if this spec had that owner before',
+      },
+    ]);
+    // the first owner's own plan is still converged on that router
+    expect(plan(A, afterA).problems).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@ import { isFinding, toFinding, type FlowResult } from '../../src/audit/findings.
 import { auditOpenWrt } from './audit.js';
 import { uciWords, type ExportedSection } from './uci.js';
 import { findOpenWrtAdoptions, type AdoptedFrom } from './adopt.js';
-import { heldByOther, owns, removedNetworkWarning, UCI_OWNER_OPTION, type Ownership } from '../../src/ownership.js';
+import { heldByOther, ownerText, owns, removedNetworkWarning, UCI_OWNER_OPTION, type Ownership } from '../../src/ownership.js';
 
 // The options that identify a section in a one-line plan (the --verbose plan and --json list them all).
 const KEY_OPTIONS: Record<string, string[]> = {
@@ -278,7 +278,16 @@ function ownerChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, isO
     if (byVlan) problems.push({ path: ['networks', n.name, 'vlan'], message: heldByOther(`VLAN ${vlan}`, `network.${byVlan.name}, flatnet_owner ${ownerOf(byVlan) ?? '(none)'}`, ownerOf(byVlan), owner) });
   }
   const shared = others.find((s) => desired.some((d) => d.config === s.config && d.name === s.name) && !networks.some((n) => s.name === n.names.uciSection || s.name!.startsWith(`${n.names.uciSection}_`)));
-  if (shared) problems.push({ path: [...specPathOf(router)], message: heldByOther(`section ${shared.config}.${shared.name}`, `flatnet_owner ${ownerOf(shared) ?? '(none)'}`, ownerOf(shared), owner) });
+  if (shared) {
+    // the LAN's bridge-vlan and its record are one per device: VLAN filtering on it belongs to one owner
+    const lanSection = shared.config === 'network' && (shared.type === 'bridge-vlan' || shared.type === 'flatnet_state');
+    problems.push({
+      path: [...specPathOf(router)],
+      message: lanSection
+        ? `VLAN filtering on ${router.device} (its LAN's ${shared.config}.${shared.name}) is set up by ${ownerText(ownerOf(shared))}: two owners cannot both put ports of one OpenWrt ${router.kind} on VLANs (trunk-ports, access-ports or the path); give those ports to one spec, or plan with --from-owner ${ownerOf(shared) ?? 'none'} if this spec had that owner before`
+        : heldByOther(`section ${shared.config}.${shared.name}`, `flatnet_owner ${ownerOf(shared) ?? '(none)'}`, ownerOf(shared), owner),
+    });
+  }
   return problems;
 }
 
