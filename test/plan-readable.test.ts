@@ -4,14 +4,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFromText } from '../src/index.js';
-import { runPlan, runApply, type Io } from '../src/plan/run.js';
+import { runPlan, runApply } from '../src/plan/run.js';
 import { planDocker } from '../targets/host/diff.js';
 import { planLinks } from '../targets/host/links.js';
 import { desiredState } from '../targets/openwrt/index.js';
 import { describeSection } from '../targets/openwrt/diff.js';
+import { captureIo } from './fakes/capture-io.js';
 import { FakeRouterOS } from './fakes/routeros-fake.js';
 
 let scratch = '';
@@ -20,13 +20,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(env: NodeJS.ProcessEnv = { P: 'pw', NO_COLOR: '1' }, tty = false): { io: Io; out: () => string } {
-  const stdout = Object.assign(new PassThrough(), tty ? { isTTY: true } : {});
-  const stderr = new PassThrough();
-  let o = '';
-  stdout.on('data', (d) => (o += String(d)));
-  return { io: { stdin: new PassThrough(), stdout, stderr, env }, out: () => o };
-}
+const io = () => captureIo();
 
 const spec = (port: number) => `version: 1
 routers:
@@ -121,10 +115,10 @@ describe('plans people can read', () => {
     try {
       const file = join(scratch, 'colour.yaml');
       writeFileSync(file, spec(port));
-      const tty = io({ P: 'pw' }, true);
+      const tty = captureIo({ P: 'pw' }, { tty: true, noColor: false });
       await runPlan(file, { routers: ['core'] }, tty.io);
       expect(tty.out()).toContain('\u001b[32m+\u001b[0m');
-      const pipe = io({ P: 'pw' }, false);
+      const pipe = captureIo({ P: 'pw' }, { noColor: false });
       await runPlan(file, { routers: ['core'] }, pipe.io);
       expect(pipe.out()).not.toContain('\u001b');
       expect(pipe.out()).toContain('  + /interface/vlan vlan30-cams');
