@@ -6,7 +6,7 @@ import { findNetwork, taggedPorts, untaggedPorts, type Model, type NetworkModel,
 import { renderTemplate } from '../../src/render.js';
 import { routerTarget, type Target } from '../../src/target.js';
 import { routerosString } from '../../src/quote.js';
-import type { ServiceName } from '../../src/spec-file/schema.js';
+import { servicePorts } from '../../src/audit/flows.js';
 import { MARK_PREFIX, markRegex } from '../../src/ownership.js';
 
 
@@ -131,29 +131,6 @@ export const MENU_ORDER: readonly RosMenu[] = [
 ];
 
 type Family = 4 | 6;
-interface ServicePort {
-  protocol: string;
-  port?: string;
-}
-
-function servicePorts(service: ServiceName, family: Family): ServicePort[] {
-  switch (service) {
-    case 'dns':
-      return [{ protocol: 'udp', port: '53' }, { protocol: 'tcp', port: '53' }];
-    case 'dhcp':
-      return [{ protocol: 'udp', port: family === 4 ? '67' : '547' }];
-    case 'ntp':
-      return [{ protocol: 'udp', port: '123' }];
-    case 'icmp':
-      return [{ protocol: family === 4 ? 'icmp' : 'icmpv6' }];
-    case 'ssh':
-      return [{ protocol: 'tcp', port: '22' }];
-    case 'http':
-      return [{ protocol: 'tcp', port: '80' }];
-    case 'https':
-      return [{ protocol: 'tcp', port: '443' }];
-  }
-}
 
 /** The objects flatnet wants on this router, in the order they are created. */
 export function desiredObjects(model: Model, router: RouterOSRouter): RosObject[] {
@@ -270,7 +247,7 @@ function firewallRules(model: Model, router: RouterOSRouter, networks: NetworkMo
           ['action', 'accept'],
           ['in-interface', me],
           ['protocol', sp.protocol],
-          ...(sp.port ? ([['dst-port', sp.port]] as Array<[string, string]>) : []),
+          ...(sp.port !== undefined ? ([['dst-port', String(sp.port)]] as Array<[string, string]>) : []),
         ]);
       }
     }
