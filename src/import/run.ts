@@ -30,6 +30,8 @@ export interface ImportOptions {
   knownHostsFile?: string;
   /** tests: reads a host instead of its transport (readHost) */
   readHost?: (host: HostModel) => Promise<HostReading>;
+  /** tests: reads an OpenWrt router or switch instead of SSH (readOpenWrt), e.g. from OpenWrt's own uci in a scratch root */
+  readOpenWrt?: (device: OpenWrtRouter) => Promise<OpenWrtLive>;
 }
 
 export interface ImportIo {
@@ -127,7 +129,7 @@ export async function importFromText(specText: string, file: string, options: Im
   const [routerResults, switchResults, hostResults] = await Promise.all([
     Promise.allSettled(routers.map(async (r) => {
       io?.stderr(`router ${r.name}: reading ${r.address}\n`);
-      if (r.type === 'openwrt') return { kind: 'openwrt' as const, router: r, openwrt: await readOpenWrt(model, r, options) };
+      if (r.type === 'openwrt') return { kind: 'openwrt' as const, router: r, openwrt: await (options.readOpenWrt ?? ((x: OpenWrtRouter) => readOpenWrt(model, x, options)))(r) };
       return { kind: 'routeros' as const, router: r, live: await readRouterOS(model, r, options) };
     })),
     Promise.allSettled(switches.map(async (s) => {
