@@ -4,10 +4,7 @@
 // refused, naming --adopt. A section left that names a renamed interface or zone is refused, naming it.
 // The round trip runs OpenWrt's real uci (built from ../shared/openwrt-uci): flatnet's batch applied to the
 // defaults, its sections renamed to hand-made names, import, plan --adopt only adopts, apply, plan: no changes.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
 import { draftText } from '../src/import/draft.js';
@@ -17,9 +14,9 @@ import { renderPlan } from '../src/plan/render.js';
 import { ANONYMOUS_STAGED, CONFIGS, planOpenWrt, type OpenWrtLive } from '../targets/openwrt/diff.js';
 import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
+import { uciUnavailable, uciWorkbench } from './fakes/openwrt-uci-device.js';
 import { OpenWrtUnit } from '../targets/openwrt/push.js';
 import { LiveCheckError } from '../src/plan/types.js';
-import { sharedDir } from './fakes/shared-dir.js';
 
 const routerOf = (m: Model) => m.routers.find((r): r is OpenWrtRouter => r.type === 'openwrt')!;
 const liveOf = (texts: Record<string, string>): OpenWrtLive => ({ sections: CONFIGS.flatMap((c) => parseUciExport(texts[c] ?? defaultOpenWrtConfig(c), c)), hasUbus: true, staged: [] });
@@ -184,50 +181,13 @@ describe('plan --adopt: OpenWrt (pure)', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // the round trip on OpenWrt's real uci
 
-const buildScript = join(sharedDir, 'openwrt-uci', 'build.sh');
-const why = process.platform !== 'linux' ? 'needs Linux' : !existsSync(buildScript) ? `${buildScript} missing (no ../shared/openwrt-uci)` : spawnSync('gcc', ['--version']).status !== 0 ? 'gcc missing (needed to build OpenWrt uci)' : '';
-
-describe.skipIf(why !== '')(`plan --adopt: OpenWrt round trip on real uci${why ? ` (skipped: ${why})` : ''}`, () => {
-  let scratch = '';
-  let uciBin = '';
+describe.skipIf(uciUnavailable !== '')(`plan --adopt: OpenWrt round trip on real uci${uciUnavailable ? ` (skipped: ${uciUnavailable})` : ''}`, () => {
+  let bench: ReturnType<typeof uciWorkbench> | undefined;
   beforeAll(() => {
-    scratch = mkdtempSync(join(tmpdir(), 'flatnet-owrt-adopt-'));
-    uciBin = join(scratch, 'uci');
-    execFileSync('bash', [buildScript, uciBin], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    bench = uciWorkbench();
   }, 90_000);
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
-
-  function device(name: string) {
-    const dir = join(scratch, name);
-    for (const d of ['config', 'save', 'run']) mkdirSync(join(dir, d), { recursive: true });
-    for (const c of CONFIGS) writeFileSync(join(dir, 'config', c), defaultOpenWrtConfig(c));
-    const uci = (args: string[], input?: string) => {
-      const r = spawnSync(uciBin, ['-c', join(dir, 'config'), '-t', join(dir, 'save'), '-C', join(dir, 'run'), ...args], { encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-      return r.stdout;
-    };
-    const read = (): OpenWrtLive => ({ sections: CONFIGS.flatMap((c) => parseUciExport(uci(['export', c]), c)), hasUbus: true, staged: [] });
-    /** the batch, checked as push.ts checks it (staged lines, an anonymous section's id normalized), then committed */
-    const apply = (plan: ReturnType<typeof planOpenWrt>) => {
-      uci(['batch'], `${plan.batch.join('\n')}\n`);
-      const staged = CONFIGS.flatMap((c) => uci(['changes', c]).split('\n').filter(Boolean)).map((l) => l.replace(/^([a-z]+)\.cfg[0-9a-f]{6}='(flatnet_[A-Za-z0-9_]*)'$/, `$1.${ANONYMOUS_STAGED}='$2'`));
-      expect(staged).toEqual(plan.expectedStaged);
-      for (const c of CONFIGS) uci(['commit', c]);
-    };
-    /** flatnet's sections made to look hand-made: network's renamed (prefix off), firewall's and dhcp's anonymous, no state record */
-    const handMade = () => {
-      for (const c of CONFIGS) {
-        let text = readFileSync(join(dir, 'config', c), 'utf8');
-        text = text.replace(/\nconfig flatnet_state 'flatnet_state'\n(\t[^\n]*\n)*/, '\n');
-        text = c === 'network' ? text.replace(/^(config \S+) 'flatnet_([^']*)'$/gm, "$1 '$2'") : text.replace(/^(config \S+) 'flatnet_[^']*'$/gm, '$1');
-        text = text.replace(/^(\t(?:option|list) (?:network|interface)) 'flatnet_([^']*)'$/gm, "$1 '$2'").replace(/^\toption flatnet_owner .*\n/gm, '');
-        writeFileSync(join(dir, 'config', c), text);
-      }
-    };
-    return { read, apply, handMade, dir };
-  }
+  afterAll(() => bench?.cleanup());
+  const device = (name: string) => bench!.device(name);
 
   for (const example of ['openwrt-vlan.yaml', 'openwrt-trunk.yaml']) {
     it(`${example}: import the hand-made setup, plan --adopt only adopts, apply, plan: no changes`, () => {
