@@ -15,7 +15,7 @@ import { draftText } from './draft.js';
 import type { ImportReport } from './found.js';
 import { importRouterOS } from './routeros.js';
 import { importHosts, readHost, type HostReading } from './hosts.js';
-import { importSwitch } from './switches.js';
+import { importOpenWrtSwitch, importSwitch } from './switches.js';
 
 export interface ImportOptions {
   routers?: string[];
@@ -108,11 +108,7 @@ export async function importFromText(specText: string, file: string, options: Im
   let failed = 0;
   const read: string[] = [];
   const routers = pick(model.routers, options.routers);
-  const switches = pick(model.switches, options.switches).filter((s) => {
-    if (s.type === 'routeros') return true;
-    report.notes.push(`switch ${s.name}: not read (OpenWrt switches are not imported yet); its access ports are missing from this draft`);
-    return false;
-  });
+  const switches = pick(model.switches, options.switches);
   // a host with ssh is read over SSH; one without only when --host names it (it is then this machine)
   const hosts = pick(model.hosts, options.hosts).filter((h) => {
     if (h.ssh || options.hosts?.includes(h.name)) return true;
@@ -125,16 +121,19 @@ export async function importFromText(specText: string, file: string, options: Im
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
   };
+  // OpenWrt routers and switches: the same read (a switch's bridge-vlan sections are in the same export)
+  const openwrtRead = options.readOpenWrt ?? ((x: OpenWrtRouter) => readOpenWrt(model, x, options));
   // every device at once: one connection and one round of reads each
   const [routerResults, switchResults, hostResults] = await Promise.all([
     Promise.allSettled(routers.map(async (r) => {
       io?.stderr(`router ${r.name}: reading ${r.address}\n`);
-      if (r.type === 'openwrt') return { kind: 'openwrt' as const, router: r, openwrt: await (options.readOpenWrt ?? ((x: OpenWrtRouter) => readOpenWrt(model, x, options)))(r) };
+      if (r.type === 'openwrt') return { kind: 'openwrt' as const, router: r, openwrt: await openwrtRead(r) };
       return { kind: 'routeros' as const, router: r, live: await readRouterOS(model, r, options) };
     })),
     Promise.allSettled(switches.map(async (s) => {
       io?.stderr(`switch ${s.name}: reading ${s.address}\n`);
-      return { live: await readRouterOS(model, s as RouterOSRouter, options) };
+      if (s.type === 'openwrt') return { kind: 'openwrt' as const, sw: s, openwrt: await openwrtRead(s) };
+      return { kind: 'routeros' as const, sw: s, live: await readRouterOS(model, s, options) };
     })),
     Promise.allSettled(hosts.map(async (h) => {
       io?.stderr(`host ${h.name}: reading ${h.ssh ? `${h.ssh.user}@${h.ssh.address}` : 'this machine'}\n`);
@@ -170,8 +169,14 @@ export async function importFromText(specText: string, file: string, options: Im
   switchResults.forEach((res, i) => {
     const s = switches[i]!;
     if (res.status === 'rejected') return unread(`switch ${s.name}`, res.reason, 'its access ports are missing from this draft');
-    read.push(`switch ${s.name} (RouterOS${res.value.live.version ? ` ${res.value.live.version}` : ''}, ${s.address})`);
-    importSwitch(model, s as RouterOSRouter, res.value.live, report);
+    const v = res.value;
+    if (v.kind === 'openwrt') {
+      read.push(`switch ${s.name} (OpenWrt${v.openwrt.release ? ` ${v.openwrt.release}` : ''}, ${s.address})`);
+      importOpenWrtSwitch(model, v.sw, v.openwrt, report);
+      return;
+    }
+    read.push(`switch ${s.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${s.address})`);
+    importSwitch(model, v.sw, v.live, report);
   });
 
   const header = () => [

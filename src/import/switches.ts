@@ -1,14 +1,26 @@
-// import, RouterOS switches: each switch read with the plan's reads (RouterOSUnit.read: a switch reads its bridge,
-// bridge ports and bridge VLAN table); its access ports (bridge ports whose pvid is a VLAN of the router its
-// uplinks lead to) join that router's network as `access-ports: [<switch>:<port>]`.
-import type { Model, RouterOSRouter } from '../model.js';
+// import, switches: each switch read with the plan's reads (RouterOS: RouterOSUnit.read, its bridge, bridge ports
+// and bridge VLAN table; OpenWrt: OpenWrtUnit.read, its `uci export`); its access ports (ports whose PVID is a
+// VLAN of the router its uplinks lead to) join that router's network as `access-ports: [<switch>:<port>]`.
+// Each type only finds its (port, VLAN) pairs; matching them to the imported networks is shared.
+import type { BridgeDevice, Model, OpenWrtRouter, RouterOSRouter } from '../model.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
+import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { ImportReport } from './found.js';
 
 const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
 
+/** One port of a switch found untagged with a VLAN as its PVID. */
+export interface SwitchAccessPort {
+  port: string;
+  vlan: number;
+  /** where it was read, for the draft's comment (`switch sw1 /interface/bridge/port: pvid 400`) */
+  source: string;
+  /** how the switch says the VLAN, for a port no network takes (`pvid 400`, `bridge-vlan 400`) */
+  label: string;
+}
+
 /** The router at the top of a switch's chain of uplinks, or undefined when it ends elsewhere. */
-function routerOf(model: Model, sw: RouterOSRouter): string | undefined {
+function routerOf(model: Model, sw: BridgeDevice): string | undefined {
   const seen = new Set<string>();
   let cur: { name: string; upstream?: { device: string } } | undefined = sw;
   while (cur?.upstream && !seen.has(cur.name)) {
@@ -20,31 +32,75 @@ function routerOf(model: Model, sw: RouterOSRouter): string | undefined {
   return undefined;
 }
 
-export function importSwitch(model: Model, sw: RouterOSRouter, live: LiveState, report: ImportReport): void {
+/**
+ * Puts each found port on the one imported network of its VLAN (of the router the switch's uplinks lead to);
+ * a port whose VLAN no such network has is said once, as a note and a warning. `what` names those ports.
+ */
+function joinAccessPorts(model: Model, sw: BridgeDevice, found: readonly SwitchAccessPort[], what: string, report: ImportReport): void {
   const router = routerOf(model, sw);
   const unmatched: string[] = [];
-  for (const p of live.bridgePorts) {
-    if (p.bridge !== sw.bridge || truthy(p.dynamic) || truthy(p.disabled) || p.interface === undefined || p.interface === sw.uplink) continue;
-    const pvid = Number(p.pvid ?? '1');
-    if (!(pvid > 1)) continue;
-    const nets = report.networks.filter((n) => n.vlan === pvid && n.router !== undefined && (router === undefined || n.router === router));
+  for (const f of found) {
+    const nets = report.networks.filter((n) => n.vlan === f.vlan && n.router !== undefined && (router === undefined || n.router === router));
     if (nets.length !== 1) {
-      unmatched.push(`${p.interface} (pvid ${pvid}${nets.length > 1 ? `: VLAN ${pvid} of routers ${nets.map((n) => n.router).join(', ')}` : ''})`);
+      unmatched.push(`${f.port} (${f.label}${nets.length > 1 ? `: VLAN ${f.vlan} of routers ${nets.map((n) => n.router).join(', ')}` : ''})`);
       continue;
     }
     const net = nets[0]!;
-    const port = `${sw.name}:${p.interface}`;
+    const port = `${sw.name}:${f.port}`;
     if (!net.accessPorts.includes(port)) net.accessPorts.push(port);
     const src = net.sources['access-ports'];
-    const mine = `switch ${sw.name} /interface/bridge/port: pvid ${pvid}`;
-    net.sources['access-ports'] = src === undefined ? `from ${mine}` : src.includes(mine) ? src : `${src}; ${mine}`;
+    net.sources['access-ports'] = src === undefined ? `from ${f.source}` : src.includes(f.source) ? src : `${src}; ${f.source}`;
   }
   if (unmatched.length > 0) {
-    const msg = `switch ${sw.name}: bridge ports with a PVID that ${router ? `no network of router ${router}` : 'no single imported network'} has, not imported: ${unmatched.join(', ')}`;
+    const msg = `switch ${sw.name}: ${what} that ${router ? `no network of router ${router}` : 'no single imported network'} has, not imported: ${unmatched.join(', ')}`;
     report.notes.push(msg);
     report.warnings.push(msg);
   }
   if (router === undefined && model.switches.some((s) => s.name === sw.name)) {
     report.notes.push(`switch ${sw.name}: its uplinks lead to no router of the spec: its access ports were matched by VLAN id alone`);
   }
+}
+
+/** RouterOS: the bridge's ports (not dynamic, not disabled, not the uplink) with a PVID other than the default 1. */
+export function importSwitch(model: Model, sw: RouterOSRouter, live: LiveState, report: ImportReport): void {
+  const found: SwitchAccessPort[] = [];
+  for (const p of live.bridgePorts) {
+    if (p.bridge !== sw.bridge || truthy(p.dynamic) || truthy(p.disabled) || p.interface === undefined || p.interface === sw.uplink) continue;
+    const pvid = Number(p.pvid ?? '1');
+    if (!(pvid > 1)) continue;
+    found.push({ port: p.interface, vlan: pvid, source: `switch ${sw.name} /interface/bridge/port: pvid ${pvid}`, label: `pvid ${pvid}` });
+  }
+  joinAccessPorts(model, sw, found, 'bridge ports with a PVID', report);
+}
+
+/**
+ * OpenWrt (DSA): the ports `<port>:u*` (untagged, PVID) of the bridge-vlan sections on the switch's device, but
+ * the LAN's own (lan-vlan: the untagged LAN, not a network) and the uplink (it carries the VLANs up, tagged).
+ * Tagged ports (`:t`) only carry a VLAN through; a port untagged without PVID is said, not imported (the
+ * router import does the same).
+ */
+export function importOpenWrtSwitch(model: Model, sw: OpenWrtRouter, live: OpenWrtLive, report: ImportReport): void {
+  const found: SwitchAccessPort[] = [];
+  const noPvid: string[] = [];
+  const bridgeVlans = live.sections.filter((s) => s.config === 'network' && s.type === 'bridge-vlan');
+  bridgeVlans.forEach((bv, i) => {
+    const opt = (k: string) => {
+      const v = bv.options.get(k);
+      return Array.isArray(v) ? v[0] : v;
+    };
+    if (opt('device') !== sw.device || opt('disabled') === '1') return;
+    const vlan = Number(opt('vlan'));
+    if (!Number.isInteger(vlan) || vlan === sw.lanVlan) return;
+    // anonymous sections as uci names them: by index among the config's sections of that type
+    const section = `network.${bv.name ?? `@bridge-vlan[${i}]`}`;
+    const v = bv.options.get('ports');
+    for (const word of (v === undefined ? [] : Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean)) {
+      const [port = '', flags] = word.split(':', 2);
+      if (port === sw.uplink || flags?.startsWith('t')) continue;
+      if (flags === 'u*' || flags === '*') found.push({ port, vlan, source: `switch ${sw.name} ${section} ports: untagged with PVID`, label: `bridge-vlan ${vlan}` });
+      else noPvid.push(`${port} (bridge-vlan ${vlan})`);
+    }
+  });
+  if (noPvid.length > 0) report.notes.push(`switch ${sw.name}: ports untagged without PVID, not imported: ${noPvid.join(', ')}`);
+  joinAccessPorts(model, sw, found, `bridge-vlan ports untagged with PVID (:u*) in a VLAN`, report);
 }
