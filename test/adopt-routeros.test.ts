@@ -52,13 +52,6 @@ function devicesOnly(spec: string): string {
   return `${spec.slice(0, spec.indexOf('\nnetworks:')).replace(/\nhosts:[\s\S]*$/, '')}\n`;
 }
 
-/** Makes flatnet's objects look hand-made: their flatnet comments are taken off (test helper for the round trip). */
-function stripOwnership(fake: FakeRouterOS): void {
-  const menus = ['/interface/vlan', '/ip/address', '/ipv6/address', '/interface/bridge/vlan', '/ip/pool', '/ip/dhcp-server', '/ip/dhcp-server/network', '/ip/firewall/filter', '/ipv6/firewall/filter'];
-  const rows = (m: string) => (fake as unknown as { allRows(m: string): Array<{ props: Map<string, string> }> }).allRows(m);
-  for (const menu of menus) for (const r of rows(menu)) if ((r.props.get('comment') ?? '').startsWith('flatnet:')) r.props.delete('comment');
-}
-
 /** Every row's .id and managed values, by menu: what adoption must leave as it is. */
 function snapshot(fake: FakeRouterOS, menus: string[]): Record<string, string[]> {
   return Object.fromEntries(menus.map((m) => [m, fake.rows(m).map((r) => `${r['.id']} ${Object.entries(r).filter(([k]) => k !== 'comment' && k !== '.id').map(([k, v]) => `${k}=${v}`).sort().join(' ')}`)]));
@@ -195,7 +188,7 @@ describe('round trip: apply, strip ownership, import, plan --adopt, apply --adop
       const spec = onFake(example, port);
       await run(spec, { apply: true });
       expect((await run(spec)).changes).toEqual([]);
-      stripOwnership(fake);
+      fake.stripFlatnetComments();
       const before = snapshot(fake, ALL);
 
       const imported = await importFromText(devicesOnly(spec), 'devices.yaml', { env: { P: PASSWORD } });

@@ -15,6 +15,7 @@ import { draftText } from './draft.js';
 import type { ImportReport } from './found.js';
 import { importRouterOS } from './routeros.js';
 import { importHosts, readHost, type HostReading } from './hosts.js';
+import { joinLans, openwrtLan, routerosLan, type RouterLan } from './lan.js';
 import { importOpenWrtSwitch, importSwitch } from './switches.js';
 
 export interface ImportOptions {
@@ -146,6 +147,7 @@ export async function importFromText(specText: string, file: string, options: Im
     report.notes.push(msg);
     report.warnings.push(msg);
   };
+  const lans: RouterLan[] = [];
   routerResults.forEach((res, i) => {
     const r = routers[i]!;
     if (res.status === 'rejected') return unread(`router ${r.name}`, res.reason, 'its networks are missing from this draft');
@@ -153,10 +155,14 @@ export async function importFromText(specText: string, file: string, options: Im
     if (v.kind === 'openwrt') {
       read.push(`router ${r.name} (OpenWrt${v.openwrt.release ? ` ${v.openwrt.release}` : ''}, ${r.address})`);
       importOpenWrt(v.router, v.openwrt, report, taken);
+      const lan = openwrtLan(v.router, v.openwrt);
+      if (lan) lans.push(lan);
       return;
     }
     read.push(`router ${r.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${r.address})`);
     importRouterOS(v.router, v.live, report, taken);
+    const lan = routerosLan(v.router, v.live);
+    if (lan) lans.push(lan);
   });
   const readings: HostReading[] = [];
   hostResults.forEach((res, i) => {
@@ -166,6 +172,7 @@ export async function importFromText(specText: string, file: string, options: Im
     readings.push(res.value);
   });
   importHosts(readings, report, taken);
+  joinLans(report, lans);
   switchResults.forEach((res, i) => {
     const s = switches[i]!;
     if (res.status === 'rejected') return unread(`switch ${s.name}`, res.reason, 'its access ports are missing from this draft');
@@ -178,6 +185,21 @@ export async function importFromText(specText: string, file: string, options: Im
     read.push(`switch ${s.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${s.address})`);
     importSwitch(model, v.sw, v.live, report);
   });
+
+  // the LAN's own networks first, as a person writes them (stable: the rest keep their order)
+  report.networks.sort((a, b) => Number(a.vlan !== undefined) - Number(b.vlan !== undefined));
+  // `from` as a person writes it: the LAN first, then the networks in the draft's order
+  const rank = (n: string) => (n === 'lan' ? -1 : report.networks.findIndex((x) => x.name === n));
+  for (const n of report.networks) n.firewall?.from.sort((a, b) => rank(a) - rank(b));
+
+  // a port cabled to a switch or host of the spec carries the VLANs that pass through it by derivation (the
+  // path): it is not written as a trunk port
+  for (const [device, ports] of report.trunkPorts) {
+    const cabled = new Set(model.cables.filter((c) => c.to.device === device).map((c) => c.to.port));
+    const trunk = ports.filter((p) => !cabled.has(p));
+    if (trunk.length > 0) report.trunkPorts.set(device, trunk);
+    else report.trunkPorts.delete(device);
+  }
 
   const header = () => [
     `Draft spec written by flatnet-router import from ${file}.`,
@@ -216,7 +238,7 @@ export async function importFromText(specText: string, file: string, options: Im
     for (const p of docker) {
       const net = report.networks.find((n) => n.name === p.path[1])!;
       const msg = `network ${net.name}: its Docker side (${net.hosts.join(', ')}: container-range ${net.containerRange ?? '?'}) is left out of the draft: ${p.path.slice(2).join('.') || net.name}: ${p.message}`;
-      if (net.router === undefined) {
+      if (net.vlan === undefined) {
         // an untagged network is only its Docker side: it goes, the comment stays in the header
         report.networks.splice(report.networks.indexOf(net), 1);
         report.notes.push(msg);

@@ -514,6 +514,18 @@ export class FakeRouterOS {
     return this.doAdd(menuPath, def, new Map(Object.entries(props)), false);
   }
 
+  /** Sets properties of a menu's rows in place (what `change` returns for each row, as rendered). */
+  setRows(menuPath: string, change: (row: Record<string, string>) => Record<string, string>): void {
+    for (const row of this.allRows(menuPath)) for (const [k, v] of Object.entries(change(this.render(row, false)))) row.props.set(k, v);
+  }
+
+  /** Makes flatnet's objects look hand-made (the import/adopt round trips): their `flatnet:` comments are taken off. */
+  stripFlatnetComments(): void {
+    for (const menu of this.tables.keys()) {
+      for (const row of this.allRows(menu)) if ((row.props.get('comment') ?? '').startsWith('flatnet:')) row.props.delete('comment');
+    }
+  }
+
   seedDefaults(): void {
     for (let i = 1; i <= 5; i++) {
       this.addRow('/interface/ethernet', {

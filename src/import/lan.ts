@@ -1,0 +1,123 @@
+// import: the routers' LANs, for the untagged networks found on hosts. A Docker network on a host's own NIC whose
+// subnet and gateway are a router's LAN is that router's untagged network (`router:` without `vlan:`, which
+// lets plan check the container range against the router's LAN DHCP pool); the LAN's pool, when the router
+// serves one, is its `dhcp-pool`. Read from what plan already read (no extra reads).
+import { ipText, parseCidr, parseIp, parseIpRange } from '../ip.js';
+import type { OpenWrtRouter, RouterOSRouter } from '../model.js';
+import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
+import type { LiveState } from '../../targets/routeros/diff.js';
+import type { ExportedSection } from '../../targets/openwrt/uci.js';
+import type { FoundNetwork, ImportReport } from './found.js';
+
+export interface RouterLan {
+  router: string;
+  /** `192.168.88.0/24` */
+  subnet: string;
+  gateway: string;
+  /** `first-last` inside the subnet, when the router serves DHCP on the LAN from one range */
+  dhcpPool?: string;
+  /** where each came from, for the draft's comments */
+  from: string;
+  poolFrom?: string;
+}
+
+const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+
+/** `a-b`, `a` or a prefix, as `first-last` (IPv4), or undefined. */
+export function ipv4RangeText(range: string): string | undefined {
+  if (range.includes('/')) {
+    const c = parseCidr(range);
+    return c && c.family === 4 ? `${ipText(4, c.first)}-${ipText(4, c.last)}` : undefined;
+  }
+  const r = parseIpRange(range.includes('-') ? range : `${range}-${range}`);
+  return r && r.family === 4 ? `${r.first.text}-${r.last.text}` : undefined;
+}
+
+/** The prefix length of a dotted netmask, or undefined when it is not one. */
+export function prefixOfNetmask(netmask: string): number | undefined {
+  const ip = parseIp(netmask);
+  if (!ip || ip.family !== 4) return undefined;
+  const bits = ip.value.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
+}
+
+/** The pool inside `subnet` given as one range, else undefined. */
+function poolInside(subnet: string, range: string | undefined): string | undefined {
+  const cidr = parseCidr(subnet);
+  const text = range === undefined ? undefined : ipv4RangeText(range);
+  if (!cidr || text === undefined) return undefined;
+  const [first, last] = text.split('-').map((x) => parseIp(x)!.value);
+  return first! > cidr.first && last! < cidr.last ? text : undefined;
+}
+
+/** RouterOS: the IPv4 address on the spec's bridge, and the DHCP server there (its pool, one range). */
+export function routerosLan(router: RouterOSRouter, live: LiveState): RouterLan | undefined {
+  const active = (r: { disabled?: string; dynamic?: string }) => !truthy(r.disabled) && !truthy(r.dynamic);
+  const addr = live.menus['/ip/address'].find((a) => active(a) && a.interface === router.bridge && parseCidr(a.address ?? '')?.family === 4);
+  if (!addr) return undefined;
+  const cidr = parseCidr(addr.address!)!;
+  const lan: RouterLan = { router: router.name, subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`, gateway: cidr.address.text, from: `router ${router.name} /ip/address ${addr.address} on ${router.bridge}` };
+  const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === router.bridge);
+  const pool = server ? live.menus['/ip/pool'].find((p) => p.name === server['address-pool']) : undefined;
+  const ranges = (pool?.ranges ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const dhcpPool = ranges.length === 1 ? poolInside(lan.subnet, ranges[0]) : undefined;
+  if (dhcpPool !== undefined) {
+    lan.dhcpPool = dhcpPool;
+    lan.poolFrom = `router ${router.name} /ip/pool ${pool!.name} of /ip/dhcp-server ${server!.name} on ${router.bridge}`;
+  }
+  return lan;
+}
+
+/** OpenWrt: the LAN interface's static address, and its dhcp section's start and limit. */
+export function openwrtLan(router: OpenWrtRouter, live: OpenWrtLive): RouterLan | undefined {
+  const opt = (s: ExportedSection, k: string) => {
+    const v = s.options.get(k);
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const name = router.lanInterface ?? 'lan';
+  const iface = live.sections.find((s) => s.config === 'network' && s.type === 'interface' && s.name === name);
+  if (!iface || opt(iface, 'proto') !== 'static') return undefined;
+  const ipaddr = opt(iface, 'ipaddr')?.split(/\s+/)[0];
+  const netmask = opt(iface, 'netmask');
+  const cidr = ipaddr === undefined ? undefined : ipaddr.includes('/') ? parseCidr(ipaddr) : netmask !== undefined && prefixOfNetmask(netmask) !== undefined ? parseCidr(`${ipaddr}/${prefixOfNetmask(netmask)}`) : undefined;
+  if (!cidr || cidr.family !== 4) return undefined;
+  const lan: RouterLan = { router: router.name, subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`, gateway: cidr.address.text, from: `router ${router.name} network.${name} ipaddr ${ipaddr}` };
+  const dhcp = live.sections.find((s) => s.config === 'dhcp' && s.type === 'dhcp' && opt(s, 'interface') === name && opt(s, 'ignore') !== '1');
+  if (dhcp) {
+    const start = Number(opt(dhcp, 'start') ?? '100');
+    const limit = Number(opt(dhcp, 'limit') ?? '150');
+    if (Number.isInteger(start) && Number.isInteger(limit) && limit > 0) {
+      const first = cidr.first + BigInt(start);
+      const dhcpPool = poolInside(lan.subnet, `${ipText(4, first)}-${ipText(4, first + BigInt(limit) - 1n)}`);
+      if (dhcpPool !== undefined) {
+        lan.dhcpPool = dhcpPool;
+        lan.poolFrom = `router ${router.name} dhcp.${dhcp.name ?? '@dhcp'} start ${start} limit ${limit}`;
+      }
+    }
+  }
+  return lan;
+}
+
+/**
+ * The untagged networks found on hosts, joined with the router whose LAN they are (same subnet and gateway):
+ * `router:` and the LAN's DHCP pool as `dhcp-pool`. One on no LAN read says what it lacks.
+ */
+export function joinLans(report: ImportReport, lans: readonly RouterLan[]): void {
+  for (const net of report.networks.filter((n: FoundNetwork) => n.vlan === undefined && n.router === undefined)) {
+    const lan = lans.find((l) => l.subnet === net.subnet && (net.gateway === undefined || l.gateway === net.gateway));
+    if (!lan) {
+      net.notes.push(
+        lans.length === 0
+          ? `no router was read: add router: <its router> and dhcp-pool: <the LAN's DHCP pool> if the LAN's router serves DHCP, so plan checks container-range against it`
+          : `no router read has the LAN ${net.subnet}${net.gateway ? ` with gateway ${net.gateway}` : ''} (${lans.map((l) => `${l.router}: ${l.subnet}`).join(', ')}): router and dhcp-pool left out`,
+      );
+      continue;
+    }
+    net.router = lan.router;
+    net.sources.router = `the LAN of ${lan.from}`;
+    if (lan.dhcpPool !== undefined && net.dhcpPool === undefined) {
+      net.dhcpPool = lan.dhcpPool;
+      net.sources['dhcp-pool'] = `the LAN's DHCP pool: from ${lan.poolFrom}`;
+    }
+  }
+}
