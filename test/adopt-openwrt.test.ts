@@ -208,17 +208,18 @@ describe.skipIf(uciUnavailable !== '')(`plan --adopt: OpenWrt round trip on real
       importOpenWrt(routerOf(modelFromText(devices)), live, report, new Set());
       const draft = modelFromText(draftText(devices, report, ['test draft']), 'draft.yaml');
       expect(draft.networks.map((n) => n.vlan)).toEqual(want.networks.map((n) => n.vlan));
+      expect(draft.networks.map((n) => n.ipv6)).toEqual(want.networks.map((n) => n.ipv6));
 
       // without --adopt: refused, naming it
       const refused = planOpenWrt(draft, routerOf(draft), live);
       expect(refused.problems.length).toBeGreaterThan(0);
       expect(refused.problems.every((p) => p.message.includes('plan --adopt'))).toBe(true);
 
-      // plan --adopt with the draft, and with the example itself (import leaves IPv6 out, saying so: the draft
-      // would take ip6addr off): nothing but adoptions and, in the same sections, the references to the renamed
-      // interfaces (the zones' network lists, dhcp's interface)
-      const ipv6Note = report.networks.some((n) => n.notes.some((x) => /has IPv6 .*: not imported/.test(x)));
-      for (const [spec, allowed] of [[draft, ipv6Note ? /^(network|interface) \w+ -> flatnet_\w+$|^ip6addr \S+ -> undefined$/ : /^(network|interface) \w+ -> flatnet_\w+$/], [want, /^(network|interface) \w+ -> flatnet_\w+$/]] as const) {
+      // plan --adopt with the draft, and with the example itself (the draft has its ip6addr as ipv6): nothing
+      // but adoptions and, in the same sections, the references to the renamed interfaces (the zones' network
+      // lists, dhcp's interface)
+      const allowed = /^(network|interface) \w+ -> flatnet_\w+$/;
+      for (const spec of [draft, want]) {
         const adopting = planOpenWrt(spec, routerOf(spec), live, { adopt: true });
         expect(adopting.problems).toEqual([]);
         expect(adopting.changes.filter((c) => c.action === 'adopt').length).toBeGreaterThan(0);

@@ -1,6 +1,8 @@
 // The draft spec import prints: the input spec's devices as they were written (their comments kept), the
 // trunk ports found, and one network per network found, each value with a comment saying where it came from.
 import { isMap, isScalar, parseDocument, Pair, Scalar, YAMLMap, YAMLSeq, type Document } from 'yaml';
+import { SpecError, type SpecProblem } from '../errors.js';
+import { modelFromText } from '../index.js';
 import type { FoundNetwork, ImportReport } from './found.js';
 
 const seq = (items: string[]): YAMLSeq => {
@@ -33,6 +35,15 @@ function networkNode(n: FoundNetwork): YAMLMap {
   if (n.dhcpPool !== undefined) m.items.push(pair('dhcp-pool', n.dhcpPool, src('dhcp-pool')));
   if (n.dhcpLeaseTime !== undefined) m.items.push(pair('dhcp-lease-time', n.dhcpLeaseTime, src('dhcp-lease-time')));
   if (n.accessPorts.length > 0) m.items.push(pair('access-ports', seq(n.accessPorts), src('access-ports')));
+  if (n.ipv6 !== undefined) {
+    const v6 = new YAMLMap();
+    const src6 = (k: string) => src(`ipv6.${k}`);
+    v6.items.push(pair('subnet', n.ipv6.subnet, src6('subnet')), pair('gateway', n.ipv6.gateway, src6('gateway')));
+    // the Docker side's keys only with a host: run.ts leaves a Docker side out by taking the hosts away
+    if (n.hosts.length > 0 && n.ipv6.containerRange !== undefined) v6.items.push(pair('container-range', n.ipv6.containerRange, src6('container-range')));
+    if (n.hosts.length > 0 && n.ipv6.shimAddress !== undefined) v6.items.push(pair('shim-address', n.ipv6.shimAddress, src6('shim-address')));
+    m.items.push(new Pair(new Scalar('ipv6'), v6));
+  }
   if (n.firewall && n.vlan !== undefined) {
     const fw = new YAMLMap();
     fw.items.push(pair('internet', n.firewall.internet), pair('from', seq(n.firewall.from)), pair('to', seq(n.firewall.to)), pair('allow-input', seq(n.firewall.allowInput)));
@@ -43,8 +54,45 @@ function networkNode(n: FoundNetwork): YAMLMap {
   return m;
 }
 
-/** The draft's text. `specText`: the input spec (its devices are kept as written). */
+/**
+ * The draft's text. `specText`: the input spec (its devices are kept as written). A network's ipv6 that does
+ * not validate is left out, the problem said at the network and in report.warnings: IPv6 never makes the draft
+ * invalid.
+ */
 export function draftText(specText: string, report: ImportReport, header: string[]): string {
+  for (;;) {
+    const text = render(specText, report, header);
+    if (!dropInvalidIpv6(text, report)) return text;
+  }
+}
+
+/** Leaves out the ipv6 of each network a problem names there; true when one was left out (render again). */
+function dropInvalidIpv6(text: string, report: ImportReport): boolean {
+  let problems: SpecProblem[];
+  try {
+    modelFromText(text, '<draft>');
+    return false;
+  } catch (err) {
+    // anything else is the caller's to report (run.ts validates the draft too)
+    if (!(err instanceof SpecError)) return false;
+    problems = err.problems;
+  }
+  let dropped = false;
+  for (const p of problems) {
+    const net = p.path[0] === 'networks' && p.path[2] === 'ipv6' ? report.networks.find((n) => n.name === p.path[1]) : undefined;
+    if (!net?.ipv6) continue;
+    const v6 = net.ipv6;
+    const msg = `network ${net.name}: its IPv6 (subnet ${v6.subnet}, gateway ${v6.gateway}${v6.containerRange ? `, container-range ${v6.containerRange}` : ''}${v6.shimAddress ? `, shim-address ${v6.shimAddress}` : ''}) is left out of the draft: ${p.path.slice(2).join('.')}: ${p.message}`;
+    net.notes.push(msg);
+    report.warnings.push(msg);
+    delete net.ipv6;
+    for (const k of Object.keys(net.sources)) if (k.startsWith('ipv6.')) delete net.sources[k];
+    dropped = true;
+  }
+  return dropped;
+}
+
+function render(specText: string, report: ImportReport, header: string[]): string {
   const doc: Document = parseDocument(specText);
   if (!isMap(doc.contents)) doc.contents = new YAMLMap() as never;
   if (!doc.has('version')) doc.set('version', 1);

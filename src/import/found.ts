@@ -10,6 +10,13 @@ export interface FoundFirewall {
   allowInput: string[];
 }
 
+export interface FoundIpv6 {
+  subnet: string;
+  gateway: string;
+  containerRange?: string;
+  shimAddress?: string;
+}
+
 export interface FoundNetwork {
   /** the proposed name ([a-z][a-z0-9-]{0,30}, unique) */
   name: string;
@@ -29,9 +36,11 @@ export interface FoundNetwork {
   driver?: 'macvlan' | 'ipvlan';
   /** the router's interface of the network (RouterOS VLAN interface, OpenWrt interface section) */
   routerInterface?: string;
+  /** dual stack: the router's IPv6 (the host's on an untagged network), the Docker side's where it agrees */
+  ipv6?: FoundIpv6;
   /** lines written above the network: where it came from, what was seen and not expressed */
   notes: string[];
-  /** per spec key: where its value came from (a comment at the end of its line) */
+  /** per spec key (`ipv6.subnet` for the nested ones): where its value came from (a comment at the end of its line) */
   sources: Record<string, string>;
 }
 

@@ -1,9 +1,10 @@
 // import, Docker hosts: each host read with the plan's own reads through its transport (targets/host: this
 // machine, or one SSH connection): the links (`ip -j`, the snapshot) and Docker's network list (its IPAM and
 // options are in the list itself: no inspect call). Docker macvlan/ipvlan networks (parent, VLAN from the VLAN
-// link or `<parent>.<vlan>`, subnet, gateway, ip-range, aux-addresses) and the macvlan/ipvlan shims on their
-// parent (address, name, routes) are joined with the routers' networks by VLAN id and subnet; a network on the
-// host's parent itself is an untagged network on the LAN. What cannot be expressed is a note and a warning.
+// link or `<parent>.<vlan>`, subnet, gateway, ip-range, aux-addresses, each family) and the macvlan/ipvlan shims
+// on their parent (addresses, name, routes) are joined with the routers' networks by VLAN id and IPv4 subnet (the
+// IPv6 side where it agrees with the router's); a network on the host's parent itself is an untagged network on
+// the LAN. What cannot be expressed is a note and a warning.
 import { contains, ipText, overlaps, parseCidr, parseIp, parseIpRange, type Cidr } from '../ip.js';
 import type { HostModel } from '../model.js';
 import type { EngineNetwork, IpamConfig } from '../../targets/docker/engine.js';
@@ -61,7 +62,10 @@ interface DockerFound {
   gateway?: string;
   ipRange?: Cidr;
   aux: Record<string, string>;
-  shim?: { name: string; address: string; prefixLength: number; routes: string[] };
+  /** the IPv6 IPAM config of a dual-stack network */
+  v6?: { subnet: Cidr; gateway?: string; ipRange?: Cidr; aux: Record<string, string> };
+  /** address6, routes6: the shim's IPv6 address in the IPv6 subnet, its IPv6 routes */
+  shim?: { name: string; address: string; prefixLength: number; routes: string[]; address6?: string; routes6: string[] };
   /** notes for the network this joins */
   notes: string[];
   /** `Docker network X on host H` */
@@ -131,8 +135,15 @@ function dockerNetworks(r: HostReading, report: ImportReport): DockerFound[] {
       oddity(report, `${where} has no IPv4 subnet: not imported`);
       continue;
     }
-    const v6 = configs.find((c) => c.Subnet !== undefined && parseCidr(c.Subnet)?.family === 6);
-    if (v6) notes.push(`${where} has IPv6 ${v6.Subnet}${v6.IPRange ? ` (ip-range ${v6.IPRange})` : ''}: not imported (add ipv6: with the router's IPv6 gateway by hand)`);
+    const v6configs = configs.filter((c) => c.Subnet !== undefined && parseCidr(c.Subnet)?.family === 6);
+    const v6config = v6configs[0];
+    if (v6configs.length > 1) notes.push(`${where} has more IPv6 subnets, not imported: ${v6configs.slice(1).map((c) => c.Subnet).join(', ')}`);
+    let v6: DockerFound['v6'];
+    if (v6config) {
+      const range6 = v6config.IPRange ? parseCidr(v6config.IPRange) : undefined;
+      if (v6config.IPRange && range6?.family !== 6) notes.push(`${where}: its IPv6 ip-range ${v6config.IPRange} is not an IPv6 prefix: its IPv6 is not imported`);
+      else v6 = { subnet: parseCidr(v6config.Subnet!)!, ...(v6config.Gateway ? { gateway: v6config.Gateway } : {}), ...(range6 ? { ipRange: range6 } : {}), aux: v6config.AuxiliaryAddresses ?? {} };
+    }
     const ipRange = v4.IPRange ? parseCidr(v4.IPRange) : undefined;
     // the shim: a macvlan (ipvlan) link on the same parent in the host's namespace with an address in the subnet
     let shim: DockerFound['shim'];
@@ -145,7 +156,9 @@ function dockerNetworks(r: HostReading, report: ImportReport): DockerFound[] {
         continue;
       }
       const routes = r.links.routes.filter((x) => x.family === 4 && x.dev === l.ifname && x.protocol !== 'kernel').map((x) => (x.dst.includes('/') ? x.dst : `${x.dst}/32`));
-      shim = { name: l.ifname, address: addr.address.text, prefixLength: addr.prefixLength, routes };
+      const addr6 = v6 ? l.addresses.map((a) => parseCidr(a)).find((c) => c !== undefined && c.family === 6 && contains(v6.subnet, c.address.value)) : undefined;
+      const routes6 = r.links.routes.filter((x) => x.family === 6 && x.dev === l.ifname && x.protocol !== 'kernel').map((x) => parseCidr(x.dst.includes('/') ? x.dst : `${x.dst}/128`)?.text ?? x.dst);
+      shim = { name: l.ifname, address: addr.address.text, prefixLength: addr.prefixLength, routes, ...(addr6 ? { address6: addr6.address.text } : {}), routes6 };
     }
     out.push({
       host,
@@ -158,6 +171,7 @@ function dockerNetworks(r: HostReading, report: ImportReport): DockerFound[] {
       ...(v4.Gateway ? { gateway: v4.Gateway } : {}),
       ...(ipRange ? { ipRange } : {}),
       aux: v4.AuxiliaryAddresses ?? {},
+      ...(v6 ? { v6 } : {}),
       ...(shim ? { shim } : {}),
       notes,
       where,
@@ -166,14 +180,16 @@ function dockerNetworks(r: HostReading, report: ImportReport): DockerFound[] {
   return out;
 }
 
+const widthOf = (c: Cidr) => (c.family === 4 ? 32 : 128);
+
 /** Equal slices of a range, as the model splits a shared network's container-range (2^bits slices, the first `parts` used). */
 function slices(range: Cidr, parts: number): Cidr[] | undefined {
   let bits = 0;
   while (1 << bits < parts) bits++;
   const length = range.prefixLength + bits;
-  if (length > 30) return undefined;
-  const size = 1n << BigInt(32 - length);
-  return Array.from({ length: parts }, (_, i) => parseCidr(`${ipText(4, range.first + BigInt(i) * size)}/${length}`)!);
+  if (length > widthOf(range) - 2) return undefined;
+  const size = 1n << BigInt(widthOf(range) - length);
+  return Array.from({ length: parts }, (_, i) => parseCidr(`${ipText(range.family, range.first + BigInt(i) * size)}/${length}`)!);
 }
 
 function firstUsable(slice: Cidr, subnet: Cidr, gateway: bigint): bigint {
@@ -184,12 +200,12 @@ function firstUsable(slice: Cidr, subnet: Cidr, gateway: bigint): bigint {
 
 /** A container-range when Docker has none (it allocates from the whole subnet): the largest prefix of the subnet clear of the gateway and the DHCP pool, the highest such. */
 export function proposeRange(subnet: Cidr, gateway: bigint, dhcp?: { first: bigint; last: bigint }): Cidr | undefined {
-  for (let len = subnet.prefixLength + 1; len <= 30; len++) {
-    const size = 1n << BigInt(32 - len);
+  for (let len = subnet.prefixLength + 1; len <= widthOf(subnet) - 2; len++) {
+    const size = 1n << BigInt(widthOf(subnet) - len);
     for (let first = subnet.last + 1n - size; first >= subnet.first; first -= size) {
       const block = { first, last: first + size - 1n };
       if (contains(block, gateway) || (dhcp && overlaps(block, dhcp))) continue;
-      return parseCidr(`${ipText(4, first)}/${len}`);
+      return parseCidr(`${ipText(subnet.family, first)}/${len}`);
     }
   }
   return undefined;
@@ -386,6 +402,119 @@ function joinNetwork(net: FoundNetwork, all: DockerFound[], report: ImportReport
     const msg = `network ${net.name}: the container range ${range.text} overlaps the router's DHCP pool ${net.dhcpPool}: the router hands out container addresses today; fix one of them (the draft does not validate until then)`;
     net.notes.push(msg);
     report.warnings.push(msg);
+  }
+  joinIpv6(net, members, report);
+}
+
+/**
+ * The hosts' IPv6 (Docker's IPv6 IPAM config, the shims' IPv6 addresses) on the network's ipv6: the router's
+ * subnet and gateway, or on an untagged network the first host's. The container range and a shim address that
+ * is not the model's default come from the hosts when they all agree with it; what disagrees is a note and a
+ * warning, never a value.
+ */
+function joinIpv6(net: FoundNetwork, members: DockerFound[], report: ImportReport): void {
+  const say = (msg: string) => {
+    net.notes.push(msg);
+    report.warnings.push(msg);
+  };
+  const v6text = (d: DockerFound) => `IPv6 ${d.v6!.subnet.text}${d.v6!.gateway ? ` (gateway ${d.v6!.gateway})` : ''}`;
+  const dual = members.filter((d) => d.v6);
+  if (dual.length === 0) {
+    if (net.ipv6) say(`network ${net.name}: router ${net.router} has IPv6 ${net.ipv6.subnet}, ${members.map((d) => d.where).join(', ')} none: flatnet makes the Docker network again, dual-stack`);
+    return;
+  }
+  const first = dual[0]!;
+  const hostsOwn = net.ipv6 === undefined;
+  if (hostsOwn) {
+    if (net.vlan !== undefined) {
+      for (const d of dual) say(`${d.where} has ${v6text(d)}, but router ${net.router} has no IPv6 address on ${net.routerInterface ?? `VLAN ${net.vlan}`}: ipv6 not imported (give the router's interface its gateway address, then write ipv6: by hand)`);
+      return;
+    }
+    // untagged: the LAN's own prefix, as the first host has it
+    net.ipv6 = { subnet: first.v6!.subnet.text, gateway: first.v6!.gateway ?? ipText(6, first.v6!.subnet.first + 1n) };
+    net.sources['ipv6.subnet'] = `from ${first.where}`;
+    net.sources['ipv6.gateway'] = first.v6!.gateway ? `from ${first.where}` : `Docker's default (the subnet's first address): ${first.where} names none`;
+  }
+  const ipv6 = net.ipv6!;
+  const whose = hostsOwn ? `host ${first.host.name}'s` : `router ${net.router}'s`;
+  // an untagged network's ipv6 needs a container-range the hosts agree on: without one it goes
+  const leave = () => {
+    if (!hostsOwn) return;
+    delete net.ipv6;
+    for (const k of Object.keys(net.sources)) if (k.startsWith('ipv6.')) delete net.sources[k];
+    net.notes.push(`network ${net.name}: its IPv6 is not imported (write ipv6: by hand)`);
+  };
+  const subnet6 = parseCidr(ipv6.subnet)!;
+  const gateway6 = parseIp(ipv6.gateway)!;
+  const disagree = members.filter((d) => !d.v6 || d.v6.subnet.text !== subnet6.text || (d.v6.gateway !== undefined && parseIp(d.v6.gateway)?.value !== gateway6.value));
+  for (const d of disagree) {
+    say(d.v6
+      ? `${d.where} has ${v6text(d)}, not the ${whose} ${ipv6.subnet} (gateway ${ipv6.gateway}): its IPv6 is not imported; flatnet makes the Docker network again with the ipv6 below`
+      : `${d.where} has no IPv6: flatnet makes the Docker network again, dual-stack`);
+  }
+  if (disagree.length > 0) return leave();
+
+  // the container range: the hosts' ip-ranges, as the model splits one (none: Docker and the model use the whole subnet)
+  const multi = members.length > 1;
+  let range6: Cidr | undefined;
+  let rangeSource: string | undefined;
+  if (multi) {
+    const ranges = members.map((d) => d.v6!.ipRange);
+    const union = ranges.every((r) => r !== undefined) ? unionOf(ranges as Cidr[]) : undefined;
+    const split = union ? slices(union, members.length) : undefined;
+    if (!union || !split || split.some((x, i) => x.text !== ranges[i]!.text)) {
+      say(`network ${net.name}: the hosts' IPv6 ip-ranges (${members.map((d) => `${d.host.name}: ${d.v6!.ipRange?.text ?? 'none'}`).join(', ')}) are not the equal slices of one prefix the model splits, in the order of host: not imported; flatnet makes the Docker networks again with their slices`);
+      return leave();
+    }
+    if (union.text !== subnet6.text || hostsOwn) {
+      range6 = union;
+      rangeSource = `the IPv6 ip-ranges ${members.map((d) => `${d.v6!.ipRange!.text} (${d.host.name})`).join(', ')} together`;
+    }
+  } else if (first.v6!.ipRange) {
+    range6 = first.v6!.ipRange;
+    rangeSource = `from ${first.where}: IPv6 ip-range`;
+  } else if (hostsOwn) {
+    // the schema requires a container-range on the LAN's own prefix
+    range6 = proposeRange(subnet6, gateway6.value);
+    if (!range6) {
+      say(`network ${net.name}: ${first.where} has no IPv6 ip-range and no prefix of ${subnet6.text} is clear of the gateway`);
+      return leave();
+    }
+    rangeSource = `proposed: ${first.where} has no IPv6 ip-range (Docker allocates from all of ${subnet6.text})`;
+    say(`network ${net.name}: ${first.where} has no IPv6 ip-range: Docker allocates from the LAN's whole prefix; ipv6 container-range ${range6.text} is a proposal (the largest prefix clear of the gateway): review it, containers outside it get new addresses when the network is made again`);
+  }
+  if (range6 && (!contains(subnet6, range6) || contains(range6, gateway6.value))) {
+    say(`network ${net.name}: the IPv6 ip-range ${range6.text} is ${contains(subnet6, range6) ? `not clear of the gateway ${gateway6.text}` : `not inside ${subnet6.text}`}: not imported`);
+    return leave();
+  }
+  if (range6) {
+    ipv6.containerRange = range6.text;
+    net.sources['ipv6.container-range'] = rangeSource!;
+  }
+
+  // the shims' IPv6 addresses: the model's default is the first usable address of the host's slice
+  const base = range6 ?? subnet6;
+  const wantShims = (multi ? slices(base, members.length)! : [base]).map((x) => firstUsable(x, subnet6, gateway6.value));
+  members.forEach((d, i) => {
+    if (!d.shim) return; // said for IPv4
+    const want = ipText(6, wantShims[i]!);
+    if (d.shim.address6 === undefined) {
+      net.notes.push(`shim ${d.shim.name} on host ${d.host.name} has no IPv6 address in ${subnet6.text}: flatnet adds ${want}`);
+      return;
+    }
+    if (!d.shim.routes6.includes(base.text)) net.notes.push(`no route to ${base.text} via shim ${d.shim.name} on host ${d.host.name}${d.shim.routes6.length ? ` (it routes ${d.shim.routes6.join(', ')})` : ''}: flatnet routes it there`);
+    if (d.shim.address6 === want) return;
+    if (multi) net.notes.push(`shim ${d.shim.name} on host ${d.host.name} has ${d.shim.address6}; on a network of several hosts each host's shim is the first address of its IPv6 slice (${want}): flatnet moves it`);
+    else {
+      ipv6.shimAddress = d.shim.address6;
+      net.sources['ipv6.shim-address'] = `from link ${d.shim.name} on host ${d.host.name}`;
+    }
+  });
+  // aux-addresses: flatnet reserves the shims' IPv6 addresses (host6=) and nothing else
+  const shims6 = members.map((_, i) => (i === 0 && ipv6.shimAddress ? ipv6.shimAddress : ipText(6, wantShims[i]!)));
+  for (const d of members) {
+    const extra = Object.entries(d.v6!.aux).filter(([, a]) => !shims6.includes(parseIp(a)?.text ?? a));
+    if (extra.length > 0) net.notes.push(`${d.where} reserves IPv6 aux-addresses ${extra.map(([k, a]) => `${k}=${a}`).join(', ')}: not expressed (flatnet reserves only the shims' addresses)`);
   }
 }
 

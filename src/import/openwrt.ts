@@ -1,8 +1,9 @@
 // import, OpenWrt: the router's configs (read with the plan's own read, OpenWrtUnit.read: one `uci export` of
 // network, firewall and dhcp) as networks: one per static interface on a VLAN device of the bridge (`br-lan.N`,
-// an 802.1Q device section on it, or DSA bridge-vlan N); its dhcp section; its firewall zone's forwardings and
-// input rules where they say it plainly; bridge-vlan ports as access ports (`:u*`) and trunk ports (`:t`).
-import { ipText, parseCidr, parseIp } from '../ip.js';
+// an 802.1Q device section on it, or DSA bridge-vlan N), its ip6addr as ipv6; its dhcp section; its firewall
+// zone's forwardings and input rules where they say it plainly; bridge-vlan ports as access ports (`:u*`) and
+// trunk ports (`:t`).
+import { contains, ipText, parseCidr, parseIp } from '../ip.js';
 import type { OpenWrtRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
@@ -28,6 +29,31 @@ function prefixOf(netmask: string): number | undefined {
   if (!ip || ip.family !== 4) return undefined;
   const bits = ip.value.toString(2).padStart(32, '0');
   return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+}
+
+const LINK_LOCAL = parseCidr('fe80::/10')!;
+
+/** The interface's ip6addr (its first global address with a prefix length) as the network's ipv6: subnet and gateway; the others are a note. */
+function ipv6Of(net: FoundNetwork, s: ExportedSection): void {
+  const iface = s.name!;
+  const all = words(s.options.get('ip6addr'));
+  const usable = all.filter((a) => {
+    const c = parseCidr(a);
+    return c?.family === 6 && !contains(LINK_LOCAL, c.address.value);
+  });
+  const first = usable[0];
+  if (first !== undefined) {
+    const cidr = parseCidr(first)!;
+    const source = `from network.${iface} ip6addr ${first}`;
+    net.ipv6 = { subnet: cidr.text, gateway: cidr.address.text };
+    net.sources['ipv6.subnet'] = source;
+    net.sources['ipv6.gateway'] = source;
+  }
+  const rest = all.filter((a) => a !== first);
+  if (rest.length > 0) net.notes.push(`network.${iface} has more ip6addr, not imported: ${rest.join(' ')}`);
+  // a delegated prefix is the upstream's to choose: flatnet's ipv6 is a fixed prefix
+  const assign = opt(s, 'ip6assign');
+  if (assign !== undefined) net.notes.push(`network.${iface} ip6assign ${assign} (a prefix delegated from upstream): not imported${first === undefined ? ' (write ipv6: subnet and gateway by hand for a fixed prefix)' : ''}`);
 }
 
 export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: ImportReport, taken: Set<string>): void {
@@ -98,7 +124,7 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
       notes: [`from network.${iface} (static on ${device}, VLAN ${vlan}) of router ${router.name}${opt(s, 'disabled') === '1' ? ', disabled there' : ''}`],
       sources: { vlan: `from ${from}`, subnet: addrSource, gateway: addrSource },
     };
-    if (s.options.has('ip6addr')) net.notes.push(`network.${iface} has IPv6 ${words(s.options.get('ip6addr')).join(' ')}: not imported (add ipv6: subnet and gateway by hand)`);
+    ipv6Of(net, s);
 
     // DHCP: the interface's dhcp section, unless ignored
     const dhcp = of('dhcp', 'dhcp').find((d) => opt(d, 'interface') === iface && opt(d, 'ignore') !== '1');
@@ -185,7 +211,8 @@ function firewallOf(net: FoundNetwork, iface: string, zone: ExportedSection | un
     }
     if (opt(r, 'family') === 'ipv6' && opt(r, 'proto') === 'icmp') continue; // neighbour discovery, flatnet's own on dual stack
     const extra = [...r.options.keys()].filter((k) => !['name', 'src', 'proto', 'dest_port', 'target', 'family', 'flatnet_owner', 'icmp_type'].includes(k));
-    const service = SERVICE_OF[`${words(r.options.get('proto')).join(' ')}/${opt(r, 'dest_port') ?? ''}`];
+    // DHCPv6: flatnet's dhcp rule of a dual-stack network, beside udp/67
+    const service = opt(r, 'family') === 'ipv6' && words(r.options.get('proto')).join(' ') === 'udp' && opt(r, 'dest_port') === '547' ? 'dhcp' : SERVICE_OF[`${words(r.options.get('proto')).join(' ')}/${opt(r, 'dest_port') ?? ''}`];
     if (!service || extra.length > 0 || (r.options.has('icmp_type') && service !== 'icmp')) {
       unclear.push(label);
       continue;

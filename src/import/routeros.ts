@@ -1,19 +1,23 @@
 // import, RouterOS: the router's live state (read with the plan's own reads, RouterOSUnit.read) as networks:
-// one per VLAN interface on the spec's bridge with an address; its DHCP server and pool; its access ports (bridge
-// ports whose pvid is the VLAN); the ports its bridge VLAN entry carries tagged; firewall intent where the rules
-// say it plainly.
+// one per VLAN interface on the spec's bridge with an address (its IPv6 address as ipv6); its DHCP server and
+// pool; its access ports (bridge ports whose pvid is the VLAN); the ports its bridge VLAN entry carries tagged;
+// firewall intent where the IPv4 rules say it plainly (the IPv6 ones of a dual-stack network checked against it).
 import { contains, ipText, parseCidr, parseIp, parseIpRange } from '../ip.js';
 import type { RouterOSRouter } from '../model.js';
+import { servicePorts } from '../audit/flows.js';
+import { SERVICES } from '../spec-file/schema.js';
 import { durationSeconds, type LiveState, type Row } from '../../targets/routeros/diff.js';
 import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
 
 const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+const LINK_LOCAL = parseCidr('fe80::/10')!;
 const active = (r: Row) => !truthy(r.disabled) && !truthy(r.dynamic);
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
-/** The router's service ports, as flatnet writes them (protocol/port → service). */
-const SERVICE_OF: Record<string, string> = { 'udp/53': 'dns', 'tcp/53': 'dns', 'udp/67': 'dhcp', 'udp/123': 'ntp', 'icmp/': 'icmp', 'tcp/22': 'ssh', 'tcp/80': 'http', 'tcp/443': 'https' };
-const SERVICE_ORDER = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'];
+/** The router's service ports per family, as flatnet writes them (protocol/port → service). */
+const serviceOf = (family: 4 | 6): Record<string, string> => Object.fromEntries(SERVICES.flatMap((s) => servicePorts(s, family).map((sp) => [`${sp.protocol}/${sp.port ?? ''}`, s])));
+const SERVICE_OF = { 4: serviceOf(4), 6: serviceOf(6) };
+const SERVICE_ORDER: readonly string[] = SERVICES;
 /** properties that say nothing about what a rule matches */
 const NOT_MATCHERS = new Set(['chain', 'action', 'comment', 'disabled', 'dynamic', 'invalid', 'bytes', 'packets', 'log', 'log-prefix', 'place-before']);
 
@@ -33,6 +37,7 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
   const vlans = live.menus['/interface/vlan'].filter((v) => !truthy(v.dynamic));
   const addresses = live.menus['/ip/address'].filter(active);
   const filter = live.menus['/ip/firewall/filter'].filter(active);
+  const filter6 = live.menus['/ipv6/firewall/filter'].filter(active);
   const found: Array<{ net: FoundNetwork; iface: string; tagged: string[] }> = [];
 
   for (const v of vlans) {
@@ -70,8 +75,7 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     };
     const extra = addresses.filter((a) => a !== addr && a.interface === iface && parseCidr(a.address ?? '')?.family === 4);
     if (extra.length > 0) net.notes.push(`${iface} has more IPv4 addresses, not imported: ${extra.map((a) => a.address).join(', ')}`);
-    const v6 = live.menus['/ipv6/address'].filter((a) => active(a) && a.interface === iface && !/^fe80:/i.test(a.address ?? ''));
-    if (v6.length > 0) net.notes.push(`${iface} has IPv6 addresses, not imported (add ipv6: subnet and gateway by hand): ${v6.map((a) => a.address).join(', ')}`);
+    ipv6Of(net, iface, live);
 
     // DHCP: a server on the interface, its pool
     const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === iface);
@@ -112,8 +116,26 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
   }
 
   const byIface = new Map(found.map((f) => [f.iface, f.net]));
-  for (const f of found) firewallOf(f.net, f.iface, router, filter, byIface, live);
+  for (const f of found) firewallOf(f.net, f.iface, router, filter, filter6, byIface, live);
   report.networks.push(...found.map((f) => f.net));
+}
+
+/** The interface's IPv6 (its first static global address) as the network's ipv6: subnet and gateway; the others are a note. */
+function ipv6Of(net: FoundNetwork, iface: string, live: LiveState): void {
+  const v6 = live.menus['/ipv6/address'].filter((a) => {
+    const c = active(a) && a.interface === iface ? parseCidr(a.address ?? '') : undefined;
+    return c?.family === 6 && !contains(LINK_LOCAL, c.address.value);
+  });
+  if (v6.length === 0) return;
+  const addr = v6[0]!;
+  const cidr = parseCidr(addr.address!)!;
+  const source = `from /ipv6/address ${addr.address} on ${iface}`;
+  net.ipv6 = { subnet: cidr.text, gateway: cidr.address.text };
+  net.sources['ipv6.subnet'] = source;
+  net.sources['ipv6.gateway'] = source;
+  if (v6.length > 1) net.notes.push(`${iface} has more IPv6 addresses, not imported: ${v6.slice(1).map((a) => a.address).join(', ')}`);
+  // flatnet writes advertise=no: router advertisements would give containers SLAAC addresses Docker does not know
+  if (addr.advertise !== undefined && truthy(addr.advertise)) net.notes.push(`/ipv6/address ${addr.address} on ${iface} has advertise=yes: flatnet writes advertise=no (containers take their addresses from Docker, not SLAAC)`);
 }
 
 /** `a-b`, or a prefix as its first-last range. */
@@ -138,14 +160,16 @@ function vlanIds(text: string | undefined): number[] {
 
 const bridgeFilters = (live: LiveState, bridge: string) => truthy(live.bridges.find((b) => b.name === bridge)?.['vlan-filtering']);
 
-/**
- * Firewall intent where the rules say it plainly: every enabled rule that names the interface is one flatnet
- * would write (accepts to the WAN/LAN lists and other imported networks, service accepts on input, the
- * established/dstnat accepts) and drops isolate it in forward and input. Otherwise flatnet's defaults, with a
- * note saying what was seen.
- */
-function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, filter: Row[], byIface: Map<string, FoundNetwork>, live: LiveState): void {
-  const rules = filter.filter((r) => r['in-interface'] === iface || r['out-interface'] === iface);
+interface RulesRead {
+  fw: FoundFirewall;
+  dropForward: boolean;
+  dropInput: boolean;
+  /** rules flatnet does not write */
+  unclear: Row[];
+}
+
+/** What the rules naming the interface say, read as flatnet writes them (in one family's filter). */
+function readRules(rules: Row[], iface: string, router: RouterOSRouter, byIface: Map<string, FoundNetwork>, family: 4 | 6): RulesRead {
   const fw: FoundFirewall = { internet: false, from: [], to: [], allowInput: [] };
   let dropForward = false;
   let dropInput = false;
@@ -178,7 +202,7 @@ function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, fi
     }
     if (chain === 'input' && action === 'accept' && m['in-interface'] === iface) {
       const key = `${m.protocol ?? ''}/${m['dst-port'] ?? ''}`;
-      const service = SERVICE_OF[key];
+      const service = SERVICE_OF[family][key];
       const expected = Object.keys(m).length === (m['dst-port'] !== undefined ? 3 : 2);
       if (service && expected) {
         if (!fw.allowInput.includes(service)) fw.allowInput.push(service);
@@ -188,11 +212,24 @@ function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, fi
     unclear.push(r);
   }
   fw.allowInput.sort((a, b) => SERVICE_ORDER.indexOf(a) - SERVICE_ORDER.indexOf(b));
+  return { fw, dropForward, dropInput, unclear };
+}
+
+/**
+ * Firewall intent where the rules say it plainly: every enabled rule that names the interface is one flatnet
+ * would write (accepts to the WAN/LAN lists and other imported networks, service accepts on input, the
+ * established/dstnat accepts) and drops isolate it in forward and input. Otherwise flatnet's defaults, with a
+ * note saying what was seen.
+ */
+function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, filter: Row[], filter6: Row[], byIface: Map<string, FoundNetwork>, live: LiveState): void {
+  const rules = filter.filter((r) => r['in-interface'] === iface || r['out-interface'] === iface);
+  const { fw, dropForward, dropInput, unclear } = readRules(rules, iface, router, byIface, 4);
   const inLists = (live.listMembers ?? []).filter((m) => active(m) && m.interface === iface).map((m) => m.list);
   if (inLists.length > 0) net.notes.push(`${iface} is a member of interface list ${inLists.join(', ')}: every rule naming the list applies to it (flatnet's isolation needs it out of the LAN list)`);
 
   const plain = rules.length > 0 && unclear.length === 0 && dropForward && dropInput;
   if (plain) {
+    if (net.ipv6) ipv6RulesCheck(net, iface, fw, filter6, router, byIface);
     if (net.dhcpPool !== undefined && !fw.allowInput.includes('dhcp')) {
       fw.allowInput.push('dhcp');
       fw.allowInput.sort((a, b) => SERVICE_ORDER.indexOf(a) - SERVICE_ORDER.indexOf(b));
@@ -212,4 +249,28 @@ function firewallOf(net: FoundNetwork, iface: string, router: RouterOSRouter, fi
     for (const r of unclear.slice(0, 5)) net.notes.push(`  ${r['.id'] ?? ''} ${r.chain} ${r.action} ${Object.entries(matchers(r)).map(([k, v]) => `${k}=${v}`).join(' ')}${r.comment ? ` "${r.comment}"` : ''}`);
     if (unclear.length > 5) net.notes.push(`  … and ${unclear.length - 5} more`);
   }
+}
+
+/**
+ * Dual stack: the IPv4 rules decide the intent (flatnet writes both families' rules from it); a note when the
+ * IPv6 rules naming the interface do not say the same, since applying the draft changes what IPv6 may do.
+ */
+function ipv6RulesCheck(net: FoundNetwork, iface: string, v4: FoundFirewall, filter6: Row[], router: RouterOSRouter, byIface: Map<string, FoundNetwork>): void {
+  const rules = filter6.filter((r) => r['in-interface'] === iface || r['out-interface'] === iface);
+  if (rules.length === 0) {
+    net.notes.push(`firewall: no /ipv6/firewall/filter rule names ${iface}: the router forwards its IPv6 as its other traffic today; flatnet writes IPv6 rules from the firewall below`);
+    return;
+  }
+  const { fw, dropForward, dropInput, unclear } = readRules(rules, iface, router, byIface, 6);
+  // flatnet writes IPv6 accepts only between dual-stack networks
+  const dualStack = (name: string) => name === 'lan' || [...byIface.values()].some((n) => n.name === name && n.ipv6 !== undefined);
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  const differs: string[] = [];
+  if (!dropForward || !dropInput) differs.push(`no drop in ${[...(dropForward ? [] : ['forward']), ...(dropInput ? [] : ['input'])].join(' and ')}`);
+  if (unclear.length > 0) differs.push(`${unclear.length} rule${unclear.length === 1 ? '' : 's'} flatnet does not write`);
+  if (fw.internet !== v4.internet) differs.push(`internet: ${fw.internet}`);
+  if (!same(fw.from, v4.from.filter(dualStack))) differs.push(`from: [${fw.from.join(', ')}]`);
+  if (!same(fw.to, v4.to.filter(dualStack))) differs.push(`to: [${fw.to.join(', ')}]`);
+  if (!same(fw.allowInput, v4.allowInput)) differs.push(`allow-input: [${fw.allowInput.join(', ')}]`);
+  if (differs.length > 0) net.notes.push(`firewall: the ${rules.length} /ipv6/firewall/filter rule${rules.length === 1 ? '' : 's'} naming ${iface} ${rules.length === 1 ? 'does' : 'do'} not say what the IPv4 ones say (${differs.join('; ')}): flatnet writes IPv6 rules from the firewall below`);
 }
