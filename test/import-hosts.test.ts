@@ -1,10 +1,13 @@
 // import (issue 20 point 1), Docker hosts and RouterOS switches: the hosts' Docker macvlan/ipvlan networks and
 // shims joined with the router's networks by VLAN id and subnet; the switches' access ports. The join is tested
 // with host readings made by hand (every machine), then against a real dockerd in a namespace, read through the
-// local transport and over SSH (skipped, saying why, where there is none). Every draft must validate.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// local transport and over SSH (skipped, saying why, where there is none). Every draft must validate. Over SSH, the
+// draft also goes through the CLI (bin/, built): plan refuses the hand-made objects, plan|apply --adopt takes them
+// over in place (the same Docker network, the same shim), and a plan after has no changes.
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generate, modelFromText, type Model } from '../src/index.js';
 import type { HostReading } from '../src/import/hosts.js';
@@ -17,6 +20,7 @@ import { FakeRouterOS } from './fakes/routeros-fake.js';
 import { probeKernel } from './netns/netns.js';
 
 const PASSWORD = 'imp';
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'flatnet-router.js');
 const fakes: FakeRouterOS[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
@@ -338,4 +342,90 @@ describe.skipIf(!remoteSupport.ok)(`import: a Docker host over SSH (sshd + docke
     expect(h.logins() - logins).toBe(1);
     expect(result.draft).toContain(`key-file: ${h.clientKeyFile}`);
   }, 60_000);
+
+  it("the draft through the CLI over SSH: plan refuses the hand-made network and shim naming --adopt; plan --adopt shows = adopt; apply --adopt keeps the network's Id and the shim's ifindex; converged after", async () => {
+    const port = await router({ 200: { address: '192.168.200.1/24' } });
+    const result = await importFromText(devices(port, { nas: [`parent: ${h.docker.parent}`, ...h.hostLines()] }), 'devices.yaml', { env: { P: PASSWORD, HOME: h.home } });
+    expect(result.code, result.report.warnings.join('\n')).toBe(0);
+    const draft = join(h.docker.scratch, 'draft.yaml');
+    writeFileSync(draft, result.draft);
+    const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, [bin, ...args, '--install-root', h.installRoot], { env: { PATH: process.env.PATH ?? '', HOME: h.home, NO_COLOR: '1', P: PASSWORD }, timeout: 60_000 }, (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        });
+      });
+    /** The plan's change lines (`+ ~ - =`, up to the note) of one device's section, e.g. `host nas`. */
+    const lines = (stdout: string, device: string) => {
+      const at = stdout.split('\n');
+      const from = at.findIndex((l) => l.startsWith(`${device} (`));
+      expect(from, `${device} in:\n${stdout}`).toBeGreaterThanOrEqual(0);
+      const to = at.findIndex((l, i) => i > from && /^\S/.test(l));
+      return at.slice(from + 1, to < 0 ? undefined : to).filter((l) => /^ {2}[+~\-=] /.test(l)).map((l) => l.trim().split('  ')[0]);
+    };
+    const fake = fakes.at(-1)!;
+    const vlanRow = fake.rows('/interface/vlan').find((r) => r['vlan-id'] === '200')!;
+    const addressRow = fake.rows('/ip/address').find((r) => r.address === '192.168.200.1/24')!;
+    const parent = `${h.docker.parent}.200`;
+    const inspect = async () => (await h.docker.engine('GET', '/networks/docker-demo')).json as { Id: string; Labels?: Record<string, string> };
+    const link = async (dev: string) => JSON.parse((await h.docker.exec(['ip', '-j', 'link', 'show', 'dev', dev])).stdout)[0] as { ifindex: number; ifalias?: string };
+    const before = await inspect();
+    const shim = await link('docker-link');
+    expect(shim.ifalias).toBeUndefined();
+
+    // without --adopt: refused, naming --adopt, for the router's VLAN and address and the host's network and shim
+    const refused = await cli(['plan', draft]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stdout).toMatch(/networks\.docker-demo\.vlan: VLAN 200 already exists on main-bridge as interface "vlan-200-docker-demo", not created by flatnet: plan --adopt/);
+    expect(refused.stdout).toMatch(/networks\.docker-demo\.gateway: address 192\.168\.200\.1 is already on interface "vlan-200-docker-demo" .*plan --adopt/);
+    expect(refused.stdout).toMatch(/networks\.docker-demo: Docker network "docker-demo" exists and was not made by flatnet .*plan --adopt/);
+    expect(refused.stdout).toMatch(new RegExp(`hosts\\.nas: link docker-link \\(macvlan mode bridge on ${parent.replace('.', '\\.')}\\) exists and is not flatnet's .*plan --adopt`));
+    expect(refused.stdout).toMatch(/cannot plan core: .*nothing was changed/);
+    expect(refused.stdout).toMatch(/cannot plan nas: .*nothing was changed/);
+
+    // --adopt: the hand-made objects are taken over in place; the host adds only its boot files, the router
+    // the firewall of flatnet's defaults (the draft's: the fake router has no rule for the VLAN)
+    const plan = await cli(['plan', draft, '--adopt']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(lines(plan.stdout, 'host nas')).toEqual([
+      ...(VLAN ? [`= VLAN parent link ${parent}`] : []),
+      `= docker network docker-demo (macvlan on ${parent}, 192.168.200.0/24 ip-range 192.168.200.192/27)`,
+      '= shim link docker-link',
+      '+ file /etc/flatnet/nas.sh',
+      '+ file /etc/systemd/system/flatnet-nas.service',
+      '+ file /etc/systemd/system/multi-user.target.wants/flatnet-nas.service',
+      `+ file /etc/systemd/system/sys-subsystem-net-devices-${h.docker.parent}.device.wants/flatnet-nas.service`,
+    ]);
+    expect(plan.stdout).toMatch(new RegExp(`Plan: 4 to add, 0 to change, 0 to remove, ${VLAN ? 3 : 2} to adopt\\.`));
+    const core = lines(plan.stdout, 'router core');
+    // the guide's name is not flatnet's: adopted and renamed in the same step (what is attached follows the id)
+    expect(core.slice(0, 2)).toEqual(['~ /interface/vlan vlan-200-docker-demo (vlan-id 200 on main-bridge)', '= /ip/address 192.168.200.1/24 on vlan200-docker-demo']);
+    expect(plan.stdout).toMatch(/^ {2}~ \/interface\/vlan vlan-200-docker-demo \(vlan-id 200 on main-bridge\) {2}\(made by hand, taken over in place; renamed in place/m);
+    expect(plan.stdout).toMatch(/^ {6}~ comment += +-> flatnet:docker-demo$/m);
+    expect(core.slice(2).length).toBeGreaterThan(0);
+    expect(core.slice(2).filter((l) => !/^\+ \/ip(v6)?\/firewall\/filter /.test(l))).toEqual([]);
+
+    const applied = await cli(['apply', draft, '--adopt', '--yes']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/applied router core: \d+ changes/);
+    expect(applied.stdout).toMatch(new RegExp(`applied host nas: ${VLAN ? 7 : 6} changes`));
+    // the same network (no label: recorded in owners.json), the same shim with flatnet's alias
+    const after = await inspect();
+    expect(after.Id).toBe(before.Id);
+    expect(after.Labels ?? {}).toEqual({});
+    expect(JSON.parse(readFileSync(join(h.installRoot, 'etc/flatnet/owners.json'), 'utf8')).networks[before.Id]).toEqual({ name: 'docker-demo', adopted: true });
+    expect(await link('docker-link')).toMatchObject({ ifindex: shim.ifindex, ifalias: 'flatnet:docker-demo' });
+    expect((await link(parent)).ifalias).toBe(VLAN ? `flatnet:${parent}` : undefined);
+    // the router's rows: the same ids, flatnet's comment, the guide's VLAN renamed
+    expect(fake.rows('/interface/vlan').find((r) => r['.id'] === vlanRow['.id'])).toMatchObject({ name: 'vlan200-docker-demo', comment: 'flatnet:docker-demo' });
+    expect(fake.rows('/ip/address').find((r) => r['.id'] === addressRow['.id'])).toMatchObject({ interface: 'vlan200-docker-demo', comment: 'flatnet:docker-demo' });
+
+    // flatnet's from then on, router and host
+    const again = await cli(['plan', draft, '--detailed-exitcode']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain('no changes: the router matches the spec');
+    expect(again.stdout).toContain('no changes: the host matches the spec');
+    expect((await inspect()).Id).toBe(before.Id);
+  }, 120_000);
 });
