@@ -108,3 +108,21 @@ export function parseIpRange(text: string): { family: Family; first: Ip; last: I
   if (!first || !last || first.family !== last.family) return undefined;
   return { family: first.family, first, last };
 }
+
+/** `a-b`, `a` or a prefix, as `first-last` (IPv4), or undefined. */
+export function ipv4RangeText(range: string): string | undefined {
+  if (range.includes('/')) {
+    const c = parseCidr(range);
+    return c && c.family === 4 ? `${ipText(4, c.first)}-${ipText(4, c.last)}` : undefined;
+  }
+  const r = parseIpRange(range.includes('-') ? range : `${range}-${range}`);
+  return r && r.family === 4 ? `${r.first.text}-${r.last.text}` : undefined;
+}
+
+/** The prefix length of a dotted netmask, or undefined when it is not one. */
+export function prefixOfNetmask(netmask: string): number | undefined {
+  const ip = parseIp(netmask);
+  if (!ip || ip.family !== 4) return undefined;
+  const bits = ip.value.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
+}

@@ -6,13 +6,11 @@
 // defaults, its sections renamed to hand-made names, import, plan --adopt only adopts, apply, plan: no changes.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openwrtDraft } from './fakes/openwrt-draft.js';
 import { modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
-import { draftText } from '../src/import/draft.js';
-import type { ImportReport } from '../src/import/found.js';
-import { importOpenWrt } from '../src/import/openwrt.js';
 import { renderPlan } from '../src/plan/render.js';
 import { ANONYMOUS_STAGED, CONFIGS, planOpenWrt, type OpenWrtLive } from '../targets/openwrt/diff.js';
-import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
+import { parseUciExport } from '../targets/openwrt/uci.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
 import { uciUnavailable, uciWorkbench } from './fakes/openwrt-uci-device.js';
 import { OpenWrtUnit } from '../targets/openwrt/push.js';
@@ -204,9 +202,7 @@ describe.skipIf(uciUnavailable !== '')(`plan --adopt: OpenWrt round trip on real
 
       // import: the draft validates and has the networks back
       const devices = `${specText.slice(0, specText.indexOf('\nhosts:'))}\n`;
-      const report: ImportReport = { networks: [], trunkPorts: new Map(), notes: [], warnings: [] };
-      importOpenWrt(routerOf(modelFromText(devices)), live, report, new Set());
-      const draft = modelFromText(draftText(devices, report, ['test draft']), 'draft.yaml');
+      const { model: draft } = openwrtDraft(devices, live);
       expect(draft.networks.map((n) => n.vlan)).toEqual(want.networks.map((n) => n.vlan));
       expect(draft.networks.map((n) => n.ipv6)).toEqual(want.networks.map((n) => n.ipv6));
 

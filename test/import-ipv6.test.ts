@@ -3,12 +3,10 @@
 // with the router. What disagrees is a comment and a warning; every draft must validate.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
 import { generate, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
-import { draftText } from '../src/import/draft.js';
-import type { ImportReport } from '../src/import/found.js';
 import type { HostReading } from '../src/import/hosts.js';
-import { importOpenWrt } from '../src/import/openwrt.js';
 import { importFromText, type ImportOptions } from '../src/import/run.js';
 import { dockerNetwork } from '../targets/docker/index.js';
 import type { EngineNetwork } from '../targets/docker/engine.js';
@@ -158,12 +156,6 @@ function applied(m: Model): ExportedSection[] {
   const base = defaults();
   for (const f of want.foreign) base.find((s) => s.config === f.config && s.name === f.section)?.options.set(f.option, f.value);
   return [...base, ...want.sections.map((s) => ({ config: s.config, type: s.type, name: s.name, options: new Map(s.options) }))];
-}
-function openwrtDraft(devices: string, sections: ExportedSection[]) {
-  const report: ImportReport = { networks: [], trunkPorts: new Map(), notes: [], warnings: [] };
-  importOpenWrt(routerOf(modelFromText(devices)), { sections, hasUbus: true, staged: [] }, report, new Set());
-  const draft = draftText(devices, report, ['test draft']);
-  return { draft, report, model: modelFromText(draft, 'draft.yaml') };
 }
 
 describe('import: IPv6 on OpenWrt', () => {

@@ -3,11 +3,9 @@
 // Round trips on the pure read (what flatnet writes, on top of OpenWrt's defaults, imports back), and a
 // hand-made setup read over SSH from the test router (real uci behind real sshd; skipped, saying why, without).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
 import { generate, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
-import { draftText } from '../src/import/draft.js';
-import type { ImportReport } from '../src/import/found.js';
-import { importOpenWrt } from '../src/import/openwrt.js';
 import { importFromText } from '../src/import/run.js';
 import { desiredState } from '../targets/openwrt/index.js';
 import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
@@ -24,13 +22,7 @@ function applied(m: Model): ExportedSection[] {
 }
 
 /** import of the devices (spec without networks) from these sections; the draft must validate */
-function draftFrom(devices: string, sections: ExportedSection[]) {
-  const devicesModel = modelFromText(devices);
-  const report: ImportReport = { networks: [], trunkPorts: new Map(), notes: [], warnings: [] };
-  importOpenWrt(routerOf(devicesModel), { sections, hasUbus: true, staged: [] }, report, new Set());
-  const draft = draftText(devices, report, ['test draft']);
-  return { draft, report, model: modelFromText(draft, 'draft.yaml') };
-}
+const draftFrom = openwrtDraft;
 
 const view = (m: Model) => m.networks.map((n) => ({ name: n.name, vlan: n.vlan, ipv4: n.ipv4, firewall: n.firewall, dhcp: n.dhcpServer, access: n.accessPorts }));
 

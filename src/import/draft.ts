@@ -21,7 +21,7 @@ function pair(key: string, value: unknown, comment?: string): Pair {
 function networkNode(n: FoundNetwork): YAMLMap {
   const m = new YAMLMap();
   const src = (k: string) => n.sources[k];
-  if (n.router !== undefined) m.items.push(pair('router', n.router));
+  if (n.router !== undefined) m.items.push(pair('router', n.router, src('router')));
   if (n.hosts.length === 1) m.items.push(pair('host', n.hosts[0], src('host')));
   else if (n.hosts.length > 1) m.items.push(pair('host', seq(n.hosts), src('host')));
   if (n.vlan !== undefined) m.items.push(pair('vlan', n.vlan, src('vlan')));
@@ -103,7 +103,7 @@ function render(specText: string, report: ImportReport, header: string[]): strin
     const merged = [...existing, ...ports.filter((p) => !existing.includes(p))];
     if (merged.length === existing.length) continue;
     const s = seq(merged);
-    s.comment = ' from /interface/bridge/vlan: tagged in every VLAN imported';
+    s.comment = ' tagged in every VLAN imported (the bridge VLAN table)';
     doc.setIn(path, s);
   }
   const nets = new YAMLMap();

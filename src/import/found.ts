@@ -36,6 +36,8 @@ export interface FoundNetwork {
   driver?: 'macvlan' | 'ipvlan';
   /** the router's interface of the network (RouterOS VLAN interface, OpenWrt interface section) */
   routerInterface?: string;
+  /** the router's ports that carry the VLAN tagged (its bridge VLAN table): trunk ports, or cables to switches and hosts */
+  taggedPorts?: string[];
   /** dual stack: the router's IPv6 (the host's on an untagged network), the Docker side's where it agrees */
   ipv6?: FoundIpv6;
   /** lines written above the network: where it came from, what was seen and not expressed */

@@ -2,12 +2,13 @@
 // subnet and gateway are a router's LAN is that router's untagged network (`router:` without `vlan:`, which
 // lets plan check the container range against the router's LAN DHCP pool); the LAN's pool, when the router
 // serves one, is its `dhcp-pool`. Read from what plan already read (no extra reads).
-import { ipText, parseCidr, parseIp, parseIpRange } from '../ip.js';
+import { ipText, ipv4RangeText, parseCidr, parseIp, type Cidr } from '../ip.js';
 import type { OpenWrtRouter, RouterOSRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
 import type { FoundNetwork, ImportReport } from './found.js';
+import { staticAddress } from './openwrt.js';
 
 export interface RouterLan {
   router: string;
@@ -22,24 +23,6 @@ export interface RouterLan {
 }
 
 const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
-
-/** `a-b`, `a` or a prefix, as `first-last` (IPv4), or undefined. */
-export function ipv4RangeText(range: string): string | undefined {
-  if (range.includes('/')) {
-    const c = parseCidr(range);
-    return c && c.family === 4 ? `${ipText(4, c.first)}-${ipText(4, c.last)}` : undefined;
-  }
-  const r = parseIpRange(range.includes('-') ? range : `${range}-${range}`);
-  return r && r.family === 4 ? `${r.first.text}-${r.last.text}` : undefined;
-}
-
-/** The prefix length of a dotted netmask, or undefined when it is not one. */
-export function prefixOfNetmask(netmask: string): number | undefined {
-  const ip = parseIp(netmask);
-  if (!ip || ip.family !== 4) return undefined;
-  const bits = ip.value.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
-}
 
 /** The pool inside `subnet` given as one range, else undefined. */
 function poolInside(subnet: string, range: string | undefined): string | undefined {
@@ -78,8 +61,7 @@ export function openwrtLan(router: OpenWrtRouter, live: OpenWrtLive): RouterLan 
   const iface = live.sections.find((s) => s.config === 'network' && s.type === 'interface' && s.name === name);
   if (!iface || opt(iface, 'proto') !== 'static') return undefined;
   const ipaddr = opt(iface, 'ipaddr')?.split(/\s+/)[0];
-  const netmask = opt(iface, 'netmask');
-  const cidr = ipaddr === undefined ? undefined : ipaddr.includes('/') ? parseCidr(ipaddr) : netmask !== undefined && prefixOfNetmask(netmask) !== undefined ? parseCidr(`${ipaddr}/${prefixOfNetmask(netmask)}`) : undefined;
+  const cidr: Cidr | undefined = staticAddress(iface);
   if (!cidr || cidr.family !== 4) return undefined;
   const lan: RouterLan = { router: router.name, subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`, gateway: cidr.address.text, from: `router ${router.name} network.${name} ipaddr ${ipaddr}` };
   const dhcp = live.sections.find((s) => s.config === 'dhcp' && s.type === 'dhcp' && opt(s, 'interface') === name && opt(s, 'ignore') !== '1');

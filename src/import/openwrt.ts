@@ -3,7 +3,7 @@
 // an 802.1Q device section on it, or DSA bridge-vlan N), its ip6addr as ipv6; its dhcp section; its firewall
 // zone's forwardings and input rules where they say it plainly; bridge-vlan ports as access ports (`:u*`) and
 // trunk ports (`:t`).
-import { contains, ipText, parseCidr, parseIp } from '../ip.js';
+import { contains, ipText, parseCidr, parseIp, prefixOfNetmask, type Cidr } from '../ip.js';
 import type { OpenWrtRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
@@ -23,13 +23,6 @@ function seconds(text: string): number | undefined {
   return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
 }
 
-/** The prefix length of a dotted netmask, or undefined when it is not one. */
-function prefixOf(netmask: string): number | undefined {
-  const ip = parseIp(netmask);
-  if (!ip || ip.family !== 4) return undefined;
-  const bits = ip.value.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
-}
 
 const LINK_LOCAL = parseCidr('fe80::/10')!;
 
@@ -54,6 +47,16 @@ function ipv6Of(net: FoundNetwork, s: ExportedSection): void {
   // a delegated prefix is the upstream's to choose: flatnet's ipv6 is a fixed prefix
   const assign = opt(s, 'ip6assign');
   if (assign !== undefined) net.notes.push(`network.${iface} ip6assign ${assign} (a prefix delegated from upstream): not imported${first === undefined ? ' (write ipv6: subnet and gateway by hand for a fixed prefix)' : ''}`);
+}
+
+/** An interface's IPv4 address: ipaddr + netmask, or ipaddr a.b.c.d/len (an option or a list's first). */
+export function staticAddress(s: ExportedSection): Cidr | undefined {
+  const addrText = words(s.options.get('ipaddr'))[0];
+  const netmask = opt(s, 'netmask');
+  if (addrText === undefined) return undefined;
+  if (addrText.includes('/')) return parseCidr(addrText);
+  const prefix = netmask === undefined ? undefined : prefixOfNetmask(netmask);
+  return prefix === undefined ? undefined : parseCidr(`${addrText}/${prefix}`);
 }
 
 export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: ImportReport, taken: Set<string>): void {
@@ -101,7 +104,7 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
     // the address: ipaddr + netmask, or ipaddr a.b.c.d/len (an option or a list)
     const addrText = words(s.options.get('ipaddr'))[0];
     const netmask = opt(s, 'netmask');
-    const cidr = addrText === undefined ? undefined : addrText.includes('/') ? parseCidr(addrText) : netmask !== undefined && prefixOf(netmask) !== undefined ? parseCidr(`${addrText}/${prefixOf(netmask)}`) : undefined;
+    const cidr = staticAddress(s);
     if (!cidr || cidr.family !== 4) {
       const msg = `${where}: interface ${iface} on ${device} (VLAN ${vlan}) has no IPv4 address with a netmask: not imported (a network needs a subnet and a gateway)`;
       report.notes.push(msg);
@@ -160,13 +163,7 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
     found.push({ net, iface, ...(zone ? { zone } : {}), tagged });
   }
 
-  // trunk ports: tagged in every imported VLAN
-  const all = found.length > 0 ? found[0]!.tagged.filter((p) => found.every((f) => f.tagged.includes(p))) : [];
-  if (all.length > 0) report.trunkPorts.set(router.name, all);
-  for (const f of found) {
-    const some = f.tagged.filter((p) => !all.includes(p));
-    if (some.length > 0) f.net.notes.push(`also carried tagged on ${some.join(', ')} (not every VLAN of the router): describe what is cabled there, or add the port to trunk-ports`);
-  }
+  for (const f of found) f.net.taggedPorts = f.tagged;
   const byZone = new Map(found.filter((f) => f.zone).map((f) => [opt(f.zone!, 'name')!, f.net]));
   for (const f of found) firewallOf(f.net, f.iface, f.zone, router, live, byZone, lanZone);
   report.networks.push(...found.map((f) => f.net));

@@ -2,7 +2,7 @@
 // one per VLAN interface on the spec's bridge with an address (its IPv6 address as ipv6); its DHCP server and
 // pool; its access ports (bridge ports whose pvid is the VLAN); the ports its bridge VLAN entry carries tagged;
 // firewall intent where the IPv4 rules say it plainly (the IPv6 ones of a dual-stack network checked against it).
-import { contains, ipText, parseCidr, parseIp, parseIpRange } from '../ip.js';
+import { contains, ipText, ipv4RangeText, parseCidr, parseIp } from '../ip.js';
 import type { RouterOSRouter } from '../model.js';
 import { servicePorts } from '../audit/flows.js';
 import { SERVICES } from '../spec-file/schema.js';
@@ -82,7 +82,7 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     if (server) {
       const pool = live.menus['/ip/pool'].find((p) => p.name === server['address-pool']);
       const ranges = list(pool?.ranges);
-      const range = ranges.length === 1 ? rangeText(ranges[0]!) : undefined;
+      const range = ranges.length === 1 ? ipv4RangeText(ranges[0]!) : undefined;
       if (range && contains(cidr, { first: parseIp(range.split('-')[0]!)!.value, last: parseIp(range.split('-')[1]!)!.value })) {
         net.dhcpPool = range;
         net.sources['dhcp-pool'] = `from /ip/pool ${pool!.name} of /ip/dhcp-server ${server.name}`;
@@ -107,13 +107,7 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     found.push({ net, iface, tagged });
   }
 
-  // trunk ports: tagged in every imported VLAN of the router; a port tagged in some only is said at the network
-  const all = found.length > 0 ? found[0]!.tagged.filter((p) => found.every((f) => f.tagged.includes(p))) : [];
-  if (all.length > 0) report.trunkPorts.set(router.name, all);
-  for (const f of found) {
-    const some = f.tagged.filter((p) => !all.includes(p));
-    if (some.length > 0) f.net.notes.push(`also carried tagged on ${some.join(', ')} (not every VLAN of the router): describe what is cabled there (a switch or host connected-to ${router.name}:<port>), or add the port to trunk-ports`);
-  }
+  for (const f of found) f.net.taggedPorts = f.tagged;
 
   const byIface = new Map(found.map((f) => [f.iface, f.net]));
   for (const f of found) firewallOf(f.net, f.iface, router, filter, filter6, byIface, live);
@@ -136,16 +130,6 @@ function ipv6Of(net: FoundNetwork, iface: string, live: LiveState): void {
   if (v6.length > 1) net.notes.push(`${iface} has more IPv6 addresses, not imported: ${v6.slice(1).map((a) => a.address).join(', ')}`);
   // flatnet writes advertise=no: router advertisements would give containers SLAAC addresses Docker does not know
   if (addr.advertise !== undefined && truthy(addr.advertise)) net.notes.push(`/ipv6/address ${addr.address} on ${iface} has advertise=yes: flatnet writes advertise=no (containers take their addresses from Docker, not SLAAC)`);
-}
-
-/** `a-b`, or a prefix as its first-last range. */
-function rangeText(range: string): string | undefined {
-  if (range.includes('/')) {
-    const c = parseCidr(range);
-    return c && c.family === 4 ? `${ipText(4, c.first)}-${ipText(4, c.last)}` : undefined;
-  }
-  const r = parseIpRange(range.includes('-') ? range : `${range}-${range}`);
-  return r && r.family === 4 ? `${r.first.text}-${r.last.text}` : undefined;
 }
 
 function vlanIds(text: string | undefined): number[] {

@@ -95,6 +95,25 @@ export async function readOpenWrt(model: Model, router: OpenWrtRouter, options: 
   }
 }
 
+/**
+ * Each router's trunk ports: the ports tagged in every VLAN imported for it, except those a switch or host of
+ * the spec is cabled to (the path carries their VLANs). A port tagged in some VLANs only, and cabled to nothing
+ * the spec describes, is said at those networks.
+ */
+export function trunkPortsOf(model: Model, report: ImportReport): void {
+  for (const router of model.routers) {
+    const found = report.networks.filter((n) => n.router === router.name && n.taggedPorts !== undefined);
+    if (found.length === 0) continue;
+    const cabled = new Set(model.cables.filter((c) => c.to.device === router.name).map((c) => c.to.port));
+    const all = found[0]!.taggedPorts!.filter((p) => !cabled.has(p) && found.every((n) => n.taggedPorts!.includes(p)));
+    if (all.length > 0) report.trunkPorts.set(router.name, all);
+    for (const n of found) {
+      const some = n.taggedPorts!.filter((p) => !all.includes(p) && !cabled.has(p));
+      if (some.length > 0) n.notes.push(`also carried tagged on ${some.join(', ')} (not every VLAN of the router): describe what is cabled there (a switch or host connected-to ${router.name}:<port>), or add the port to trunk-ports`);
+    }
+  }
+}
+
 /** The draft from a spec's text, reading the selected devices. */
 export async function importFromText(specText: string, file: string, options: ImportOptions = {}, io?: ImportIo): Promise<ImportResult> {
   const model = modelFromText(specText, file);
@@ -192,14 +211,7 @@ export async function importFromText(specText: string, file: string, options: Im
   const rank = (n: string) => (n === 'lan' ? -1 : report.networks.findIndex((x) => x.name === n));
   for (const n of report.networks) n.firewall?.from.sort((a, b) => rank(a) - rank(b));
 
-  // a port cabled to a switch or host of the spec carries the VLANs that pass through it by derivation (the
-  // path): it is not written as a trunk port
-  for (const [device, ports] of report.trunkPorts) {
-    const cabled = new Set(model.cables.filter((c) => c.to.device === device).map((c) => c.to.port));
-    const trunk = ports.filter((p) => !cabled.has(p));
-    if (trunk.length > 0) report.trunkPorts.set(device, trunk);
-    else report.trunkPorts.delete(device);
-  }
+  trunkPortsOf(model, report);
 
   const header = () => [
     `Draft spec written by flatnet-router import from ${file}.`,
