@@ -2,43 +2,22 @@
 // gateway; the hosts' Docker IPv6 IPAM config and shims as its container-range and shim-address where they agree
 // with the router. What disagrees is a comment and a warning; every draft must validate.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openwrtDraft } from './fakes/openwrt-draft.js';
+import { describe, expect, it } from 'vitest';
+import { appliedOpenWrt, openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
-import { generate, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
+import { generate, modelFromText, type Model } from '../src/index.js';
 import type { HostReading } from '../src/import/hosts.js';
 import { importFromText, type ImportOptions } from '../src/import/run.js';
 import { dockerNetwork } from '../targets/docker/index.js';
 import type { EngineNetwork } from '../targets/docker/engine.js';
 import { desiredLinks, type LiveHostLinks, type LiveLink } from '../targets/host/links.js';
-import { desiredState } from '../targets/openwrt/index.js';
-import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
+import { parseUciExport } from '../targets/openwrt/uci.js';
 import { defaultOpenWrtConfig } from './fakes/openwrt-router.js';
-import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { fakeRouters } from './fakes/fake-routers.js';
 import { planRouterOS } from './fakes/routeros-harness.js';
 
 const PASSWORD = 'imp';
-const fakes: FakeRouterOS[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
-  const fake = new FakeRouterOS({ password: PASSWORD });
-  fake.seedDefaults();
-  fakes.push(fake);
-  return { fake, port: await fake.start() };
-}
-
-/** Makes flatnet's objects look hand-made: their comments are taken off. */
-function stripOwnership(fake: FakeRouterOS): void {
-  const menus = ['/interface/vlan', '/ip/address', '/ipv6/address', '/interface/bridge/vlan', '/ip/pool', '/ip/dhcp-server', '/ip/dhcp-server/network', '/ip/firewall/filter', '/ipv6/firewall/filter'];
-  for (const menu of menus) {
-    for (const row of (fake as unknown as { allRows(m: string): Array<{ props?: Map<string, string> }> }).allRows(menu)) {
-      if (row.props instanceof Map && (row.props.get('comment') ?? '').startsWith('flatnet:')) row.props.delete('comment');
-    }
-  }
-}
+const start = fakeRouters(PASSWORD);
 
 type HostSide = { links: LiveHostLinks; networks: EngineNetwork[] };
 
@@ -81,7 +60,7 @@ describe('import: IPv6 on RouterOS', () => {
     const example = readFileSync(new URL('../examples/dual-stack.yaml', import.meta.url), 'utf8');
     const spec = example.replace('    address: 192.168.88.1\n', `    address: 127.0.0.1\n    port: ${port}\n`).replace('password-env: FLATNET_CORE_PASSWORD', 'password-env: P');
     await planRouterOS(spec, PASSWORD);
-    stripOwnership(fake);
+    fake.stripFlatnetComments();
     expect(fake.rows('/ipv6/address').some((r) => r.address === '2001:db8:abc8::10/64' && !(r.comment ?? '').startsWith('flatnet:'))).toBe(true);
     const want = modelFromText(spec);
     const devices = `${spec.slice(0, spec.indexOf('\nnetworks:'))}\n`;
@@ -110,7 +89,7 @@ describe('import: IPv6 on RouterOS', () => {
       '',
     ].join('\n');
     await planRouterOS(spec, PASSWORD);
-    stripOwnership(fake);
+    fake.stripFlatnetComments();
     const iface = fake.rows('/interface/vlan').find((v) => v['vlan-id'] === '40')!.name!;
     const camsIface = fake.rows('/interface/vlan').find((v) => v['vlan-id'] === '30')!.name!;
     fake.addRow('/ipv6/address', { address: 'fe80::1/64', interface: iface, advertise: 'no' });
@@ -149,14 +128,8 @@ describe('import: IPv6 on RouterOS', () => {
 
 // ---- OpenWrt: the configs flatnet writes, on top of the defaults ------------------------------------------------
 
-const routerOf = (m: Model) => m.routers.find((r): r is OpenWrtRouter => r.type === 'openwrt')!;
 const defaults = () => (['network', 'firewall', 'dhcp'] as const).flatMap((c) => parseUciExport(defaultOpenWrtConfig(c), c));
-function applied(m: Model): ExportedSection[] {
-  const want = desiredState(m, routerOf(m));
-  const base = defaults();
-  for (const f of want.foreign) base.find((s) => s.config === f.config && s.name === f.section)?.options.set(f.option, f.value);
-  return [...base, ...want.sections.map((s) => ({ config: s.config, type: s.type, name: s.name, options: new Map(s.options) }))];
-}
+const applied = appliedOpenWrt;
 
 describe('import: IPv6 on OpenWrt', () => {
   it('dual stack: ip6addr is the ipv6 subnet and gateway; the DHCPv6 and ICMPv6 rules flatnet writes keep the firewall inferred; the same uci', () => {

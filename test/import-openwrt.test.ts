@@ -3,23 +3,16 @@
 // Round trips on the pure read (what flatnet writes, on top of OpenWrt's defaults, imports back), and a
 // hand-made setup read over SSH from the test router (real uci behind real sshd; skipped, saying why, without).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openwrtDraft } from './fakes/openwrt-draft.js';
+import { appliedOpenWrt, openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
 import { generate, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
 import { importFromText } from '../src/import/run.js';
-import { desiredState } from '../targets/openwrt/index.js';
-import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
+import { parseUciExport } from '../targets/openwrt/uci.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
 
 const routerOf = (m: Model) => m.routers.find((r): r is OpenWrtRouter => r.type === 'openwrt')!;
 const defaults = () => (['network', 'firewall', 'dhcp'] as const).flatMap((c) => parseUciExport(defaultOpenWrtConfig(c), c));
-/** the router once flatnet applied the spec: its sections (and the LAN's moved device) on top of the defaults */
-function applied(m: Model): ExportedSection[] {
-  const want = desiredState(m, routerOf(m));
-  const base = defaults();
-  for (const f of want.foreign) base.find((s) => s.config === f.config && s.name === f.section)?.options.set(f.option, f.value);
-  return [...base, ...want.sections.map((s) => ({ config: s.config, type: s.type, name: s.name, options: new Map(s.options) }))];
-}
+const applied = appliedOpenWrt;
 
 /** import of the devices (spec without networks) from these sections; the draft must validate */
 const draftFrom = openwrtDraft;

@@ -1,23 +1,13 @@
 // import (issue 20 point 1), RouterOS: the fake router read with the plan's reads, the draft printed; every
 // draft goes through modelFromText (it must validate).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generate, modelFromText } from '../src/index.js';
 import { importFromText } from '../src/import/run.js';
-import { FakeRouterOS } from './fakes/routeros-fake.js';
+import { fakeRouters } from './fakes/fake-routers.js';
 import { planRouterOS } from './fakes/routeros-harness.js';
 
 const PASSWORD = 'imp';
-const fakes: FakeRouterOS[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function start(): Promise<{ fake: FakeRouterOS; port: number }> {
-  const fake = new FakeRouterOS({ password: PASSWORD });
-  fake.seedDefaults();
-  fakes.push(fake);
-  return { fake, port: await fake.start() };
-}
+const start = fakeRouters(PASSWORD);
 
 const devices = (port: number, extra: string[] = []) =>
   ['version: 1', 'routers:', '  core:', '    type: routeros', '    address: 127.0.0.1', `    port: ${port}`, '    password-env: P', ...extra, ''].join('\n');
@@ -26,19 +16,6 @@ async function draftOf(spec: string, file = 'devices.yaml') {
   const result = await importFromText(spec, file, { env: { P: PASSWORD } });
   const model = modelFromText(result.draft, 'draft.yaml'); // throws when the draft does not validate
   return { ...result, model };
-}
-
-/** Makes flatnet's objects look hand-made: their comments are taken off (test helper for the round trip). */
-export function stripOwnership(fake: FakeRouterOS): void {
-  const menus = ['/interface/vlan', '/ip/address', '/ipv6/address', '/interface/bridge/vlan', '/ip/pool', '/ip/dhcp-server', '/ip/dhcp-server/network', '/ip/firewall/filter', '/ipv6/firewall/filter'];
-  for (const menu of menus) {
-    for (const row of (fake as unknown as { allRows(m: string): Array<Map<string, string> | Record<string, string>> }).allRows(menu)) {
-      const r = row as unknown as { props?: Map<string, string> } & Record<string, unknown>;
-      if (r.props instanceof Map) {
-        if ((r.props.get('comment') ?? '').startsWith('flatnet:')) r.props.delete('comment');
-      }
-    }
-  }
 }
 
 describe('import: RouterOS', () => {
@@ -68,7 +45,7 @@ describe('import: RouterOS', () => {
       '',
     ].join('\n');
     await planRouterOS(text, PASSWORD);
-    stripOwnership(fake);
+    fake.stripFlatnetComments();
     expect(fake.rows('/interface/vlan').every((r) => !(r.comment ?? '').startsWith('flatnet:'))).toBe(true);
     const { model, code, report } = await draftOf(devices(port));
     expect(report.warnings).toEqual([]);
