@@ -51,6 +51,15 @@ describe('import: OpenWrt (the configs flatnet writes, on top of the defaults)',
     expect(routerOf(model).trunkPorts).toEqual(['lan4']);
     expect(draft).toMatch(/access-ports: \[lan3\] # from network\.flatnet_cams_vlan ports: untagged with PVID/);
   });
+
+  it("a dhcp section whose start or limit is not a whole number is a comment and a warning, not a crash", () => {
+    const spec = { version: 1, routers: { edge: { type: 'openwrt', address: '192.168.1.1' } }, networks: { iot: { router: 'edge', vlan: 30, subnet: '10.30.0.0/24', gateway: '10.30.0.1', 'dhcp-pool': '10.30.0.100-10.30.0.199', firewall: { 'allow-input': ['dns', 'dhcp'] } } } };
+    const sections = applied(modelFromText(stringify(spec)));
+    for (const d of sections.filter((x) => x.config === 'dhcp' && x.type === 'dhcp')) d.options.set('start', '10.5');
+    const { model, report } = draftFrom(stringify({ version: 1, routers: spec.routers }), sections);
+    expect(model.networks.map((n) => [n.vlan, n.ipv4.dhcpPool])).toEqual([[30, undefined]]);
+    expect(report.warnings.join('\n')).toMatch(/dhcp\.\S+ on \S+ \(start 10\.5, limit 100\) is not a pool inside 10\.30\.0\.0\/24: dhcp-pool not imported/);
+  });
 });
 
 const support = openwrtTestSupport();

@@ -8,7 +8,7 @@ import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
 import type { FoundNetwork, ImportReport } from './found.js';
-import { staticAddress } from './openwrt.js';
+import { dhcpPoolOf, staticAddress } from './openwrt.js';
 
 export interface RouterLan {
   router: string;
@@ -59,23 +59,16 @@ export function openwrtLan(router: OpenWrtRouter, live: OpenWrtLive): RouterLan 
   };
   const name = router.lanInterface ?? 'lan';
   const iface = live.sections.find((s) => s.config === 'network' && s.type === 'interface' && s.name === name);
-  if (!iface || opt(iface, 'proto') !== 'static') return undefined;
+  if (!iface || opt(iface, 'proto') !== 'static' || opt(iface, 'disabled') === '1') return undefined;
   const ipaddr = opt(iface, 'ipaddr')?.split(/\s+/)[0];
   const cidr: Cidr | undefined = staticAddress(iface);
   if (!cidr || cidr.family !== 4) return undefined;
   const lan: RouterLan = { router: router.name, subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`, gateway: cidr.address.text, from: `router ${router.name} network.${name} ipaddr ${ipaddr}` };
   const dhcp = live.sections.find((s) => s.config === 'dhcp' && s.type === 'dhcp' && opt(s, 'interface') === name && opt(s, 'ignore') !== '1');
-  if (dhcp) {
-    const start = Number(opt(dhcp, 'start') ?? '100');
-    const limit = Number(opt(dhcp, 'limit') ?? '150');
-    if (Number.isInteger(start) && Number.isInteger(limit) && limit > 0) {
-      const first = cidr.first + BigInt(start);
-      const dhcpPool = poolInside(lan.subnet, `${ipText(4, first)}-${ipText(4, first + BigInt(limit) - 1n)}`);
-      if (dhcpPool !== undefined) {
-        lan.dhcpPool = dhcpPool;
-        lan.poolFrom = `router ${router.name} dhcp.${dhcp.name ?? '@dhcp'} start ${start} limit ${limit}`;
-      }
-    }
+  const dhcpPool = dhcp ? dhcpPoolOf(dhcp, cidr) : undefined;
+  if (dhcpPool !== undefined) {
+    lan.dhcpPool = dhcpPool;
+    lan.poolFrom = `router ${router.name} dhcp.${dhcp!.name ?? '@dhcp'} start ${opt(dhcp!, 'start') ?? '100'} limit ${opt(dhcp!, 'limit') ?? '150'}`;
   }
   return lan;
 }

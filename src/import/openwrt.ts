@@ -59,6 +59,17 @@ export function staticAddress(s: ExportedSection): Cidr | undefined {
   return prefix === undefined ? undefined : parseCidr(`${addrText}/${prefix}`);
 }
 
+/** A dhcp section's pool (dnsmasq's start and limit, defaults 100 and 150) as `first-last`, when it is a whole
+ * number of addresses inside the subnet, past the network address and before the broadcast; else undefined. */
+export function dhcpPoolOf(dhcp: ExportedSection, cidr: Cidr): string | undefined {
+  const start = Number(opt(dhcp, 'start') ?? '100');
+  const limit = Number(opt(dhcp, 'limit') ?? '150');
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(limit) || start < 1 || limit < 1) return undefined;
+  const first = cidr.first + BigInt(start);
+  const last = first + BigInt(limit) - 1n;
+  return last < cidr.last ? `${ipText(4, first)}-${ipText(4, last)}` : undefined;
+}
+
 export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: ImportReport, taken: Set<string>): void {
   const where = `router ${router.name}`;
   const of = (config: string, type: string) => live.sections.filter((s) => s.config === config && s.type === type);
@@ -132,13 +143,10 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
     // DHCP: the interface's dhcp section, unless ignored
     const dhcp = of('dhcp', 'dhcp').find((d) => opt(d, 'interface') === iface && opt(d, 'ignore') !== '1');
     if (dhcp) {
-      const start = Number(opt(dhcp, 'start') ?? '100');
-      const limit = Number(opt(dhcp, 'limit') ?? '150');
-      const first = cidr.first + BigInt(start);
-      const last = first + BigInt(limit) - 1n;
-      if (Number.isInteger(start) && Number.isInteger(limit) && limit > 0 && first > cidr.first && last < cidr.last) {
-        net.dhcpPool = `${ipText(4, first)}-${ipText(4, last)}`;
-        net.sources['dhcp-pool'] = `from dhcp.${dhcp.name ?? '@dhcp'} start ${start} limit ${limit}`;
+      const pool = dhcpPoolOf(dhcp, cidr);
+      if (pool !== undefined) {
+        net.dhcpPool = pool;
+        net.sources['dhcp-pool'] = `from dhcp.${dhcp.name ?? '@dhcp'} start ${opt(dhcp, 'start') ?? '100'} limit ${opt(dhcp, 'limit') ?? '150'}`;
         const lease = opt(dhcp, 'leasetime') ?? '12h';
         const secs = seconds(lease);
         if (secs !== undefined && secs > 0 && secs !== 3600) {
