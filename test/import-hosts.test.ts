@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generate, modelFromText, type Model } from '../src/index.js';
+import { parseCidr, parseIp } from '../src/ip.js';
 import type { HostReading } from '../src/import/hosts.js';
 import { importFromText, type ImportOptions } from '../src/import/run.js';
 import type { EngineNetwork } from '../targets/docker/engine.js';
@@ -215,6 +216,25 @@ describe('import: Docker hosts joined with the router (host readings by hand)', 
     expect(draft).toContain('# host local: not read (no ssh: it is read only on the host itself, with --host local)');
     expect(draft).toMatch(/# named media after the Docker network \(the spec's network name is the Docker network's\), not after vlan210-mediaserver/);
     expect(draft).not.toContain('bridge (bridge)');
+  });
+
+  it("untagged on the LAN of a router with its default DHCP pool (.10-.254): router: core, the router's gateway; the pool that overlaps the containers is left out, said; no ip-range: a range proposed clear of the pool", async () => {
+    const port = await router({});
+    const lanDevices = (hosts: Record<string, string[]>) => devices(port, hosts).replace('    bridge: main-bridge\n', '    bridge: bridge\n');
+    const lanLinks = (shim: string) => ({ links: [link('enp3s0', undefined, undefined, { addresses: ['192.168.88.9/24'] }), link('lan-shim', 'macvlan', 'enp3s0', { addresses: [`${shim}/32`] })], routes: [] });
+    // the containers' range inside the router's pool, a shim there too, and Docker's gateway left to its default
+    const nas = { links: lanLinks('192.168.88.200'), networks: [network('lan-apps', 'enp3s0', { subnet: '192.168.88.0/24', range: '192.168.88.192/27' })] };
+    const { model, draft, report, code } = await draftOf(lanDevices({ nas: NAS }), { nas });
+    expect(code).toBe(0);
+    expect(model.networks.map((n) => [n.name, n.router, n.vlan, n.ipv4.gateway, n.ipv4.containerRange, n.ipv4.dhcpPool, n.hosts])).toEqual([['lan-apps', 'core', undefined, '192.168.88.1', '192.168.88.192/27', undefined, ['nas']]]);
+    expect(draft).toMatch(/router: core # the LAN of router core \/ip\/address 192\.168\.88\.1\/24 on bridge\n/);
+    expect(report.warnings.join('\n')).toMatch(/network lan-apps: the container range 192\.168\.88\.192\/27 overlaps the LAN's DHCP pool 192\.168\.88\.10-192\.168\.88\.254 .*dhcp-pool is left out of the draft: shrink the pool on the router/);
+    // without an ip-range: the proposal stays clear of the gateway and the router's pool
+    const bare = { links: lanLinks('192.168.88.2'), networks: [network('lan-apps', 'enp3s0', { subnet: '192.168.88.0/24', gateway: '192.168.88.1' })] };
+    const proposed = await draftOf(lanDevices({ nas: NAS }), { nas: bare });
+    const range = parseCidr(proposed.model.networks[0]!.ipv4.containerRange!)!;
+    expect(proposed.model.networks[0]!.ipv4.dhcpPool).toEqual({ first: '192.168.88.10', last: '192.168.88.254' });
+    expect(range.last < parseIp('192.168.88.10')!.value && range.first > parseIp('192.168.88.1')!.value).toBe(true);
   });
 });
 

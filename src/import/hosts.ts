@@ -6,11 +6,12 @@
 // IPv6 side where it agrees with the router's); a network on the host's parent itself is an untagged network on
 // the LAN. What cannot be expressed is a note and a warning.
 import { contains, ipText, overlaps, parseCidr, parseIp, parseIpRange, type Cidr } from '../ip.js';
-import type { HostModel } from '../model.js';
+import { firstUsable, slices, type HostModel } from '../model.js';
 import type { EngineNetwork, IpamConfig } from '../../targets/docker/engine.js';
 import type { LiveHostLinks, LiveLink } from '../../targets/host/links.js';
 import { hostTransport } from '../../targets/host/push.js';
 import { specName, type FoundNetwork, type ImportReport } from './found.js';
+import type { RouterLan } from './lan.js';
 
 export interface HostReading {
   host: HostModel;
@@ -182,22 +183,6 @@ function dockerNetworks(r: HostReading, report: ImportReport): DockerFound[] {
 
 const widthOf = (c: Cidr) => (c.family === 4 ? 32 : 128);
 
-/** Equal slices of a range, as the model splits a shared network's container-range (2^bits slices, the first `parts` used). */
-function slices(range: Cidr, parts: number): Cidr[] | undefined {
-  let bits = 0;
-  while (1 << bits < parts) bits++;
-  const length = range.prefixLength + bits;
-  if (length > widthOf(range) - 2) return undefined;
-  const size = 1n << BigInt(widthOf(range) - length);
-  return Array.from({ length: parts }, (_, i) => parseCidr(`${ipText(range.family, range.first + BigInt(i) * size)}/${length}`)!);
-}
-
-function firstUsable(slice: Cidr, subnet: Cidr, gateway: bigint): bigint {
-  let a = slice.first;
-  while (a === subnet.first || a === gateway) a++;
-  return a;
-}
-
 /** A container-range when Docker has none (it allocates from the whole subnet): the largest prefix of the subnet clear of the gateway and the DHCP pool, the highest such. */
 export function proposeRange(subnet: Cidr, gateway: bigint, dhcp?: { first: bigint; last: bigint }): Cidr | undefined {
   for (let len = subnet.prefixLength + 1; len <= widthOf(subnet) - 2; len++) {
@@ -226,7 +211,7 @@ function rename(report: ImportReport, net: FoundNetwork, to: string, taken: Set<
 }
 
 /** Joins the hosts' Docker networks with the networks found on the routers (report.networks), or adds untagged ones. */
-export function importHosts(readings: HostReading[], report: ImportReport, taken: Set<string>): void {
+export function importHosts(readings: HostReading[], report: ImportReport, taken: Set<string>, lans: readonly RouterLan[] = []): void {
   const groups = new Map<FoundNetwork, DockerFound[]>();
   const untagged = new Map<string, FoundNetwork>();
   for (const r of readings) {
@@ -251,13 +236,7 @@ export function importHosts(readings: HostReading[], report: ImportReport, taken
         if (!net) {
           net = { name: specName(d.name, taken, 'docker-lan'), subnet: d.subnet.text, accessPorts: [], hosts: [], notes: [`untagged (on the LAN): the router side is left as it is`], sources: { subnet: `from ${d.where}` } };
           taken.add(net.name);
-          if (d.gateway) {
-            net.gateway = d.gateway;
-            net.sources.gateway = `from ${d.where}`;
-          } else {
-            net.gateway = ipText(4, d.subnet.first + 1n);
-            net.sources.gateway = `Docker's default (the subnet's first address): ${d.where} names none`;
-          }
+          onLan(net, d, lans, report);
           untagged.set(d.subnet.text, net);
           report.networks.push(net);
         }
@@ -272,6 +251,41 @@ export function importHosts(readings: HostReading[], report: ImportReport, taken
     }
   }
   for (const [net, members] of groups) joinNetwork(net, members, report, taken);
+}
+
+/**
+ * An untagged network's router side: the router whose LAN has its subnet (`router:`, the router's gateway, and
+ * the LAN's DHCP pool as `dhcp-pool`, so the container range is proposed and checked clear of it); else the
+ * gateway Docker has, and a note saying what is missing.
+ */
+function onLan(net: FoundNetwork, d: DockerFound, lans: readonly RouterLan[], report: ImportReport): void {
+  const lan = lans.find((l) => l.subnet === d.subnet.text);
+  if (lan) {
+    net.router = lan.router;
+    net.sources.router = `the LAN of ${lan.from}`;
+    net.gateway = lan.gateway;
+    net.sources.gateway = `from ${lan.from}`;
+    if (lan.dhcpPool !== undefined) {
+      net.dhcpPool = lan.dhcpPool;
+      net.sources['dhcp-pool'] = `the LAN's DHCP pool: from ${lan.poolFrom}`;
+    }
+    return;
+  }
+  if (d.gateway) {
+    net.gateway = d.gateway;
+    net.sources.gateway = `from ${d.where}`;
+  } else {
+    net.gateway = ipText(4, d.subnet.first + 1n);
+    net.sources.gateway = `Docker's default (the subnet's first address): ${d.where} names none`;
+  }
+  if (lans.length === 0) {
+    net.notes.push(`no router was read: add router: <its router> and dhcp-pool: <the LAN's DHCP pool> if the LAN's router serves DHCP, so plan checks container-range against it`);
+    return;
+  }
+  // routers were read and none has this LAN: worth a warning (a wrong subnet on the host, or the router not read)
+  const msg = `network ${net.name}: no router read has the LAN ${net.subnet} (${lans.map((l) => `${l.router}: ${l.subnet}`).join(', ')}): router and dhcp-pool left out`;
+  net.notes.push(msg);
+  report.warnings.push(msg);
 }
 
 /** Fills the Docker side of one network from its hosts' Docker networks. */
@@ -363,7 +377,7 @@ function joinNetwork(net: FoundNetwork, all: DockerFound[], report: ImportReport
   }
   if (members.some((d) => d.vlanDevice !== first.vlanDevice)) net.notes.push(`the hosts' VLAN devices differ (${members.map((d) => `${d.host.name}: ${d.parent}`).join(', ')}): vlan-device is one name for every host`);
   // shims
-  const wantShims = (multi ? slices(range, members.length)! : [range]).map((s) => firstUsable(s, subnet, gateway.value));
+  const wantShims = (multi ? slices(range, members.length, 4)! : [range]).map((s) => firstUsable(s, subnet, gateway));
   members.forEach((d, i) => {
     const want = ipText(4, wantShims[i]!);
     if (!d.shim) {
@@ -399,9 +413,19 @@ function joinNetwork(net: FoundNetwork, all: DockerFound[], report: ImportReport
     if (missing.length > 0 && reserved.length > 0) net.notes.push(`${d.where} does not reserve ${missing.join(', ')} (aux-address): flatnet does, so no container takes a shim's address`);
   }
   if (dhcpRange && overlaps(dhcpRange, range)) {
-    const msg = `network ${net.name}: the container range ${range.text} overlaps the router's DHCP pool ${net.dhcpPool}: the router hands out container addresses today; fix one of them (the draft does not validate until then)`;
-    net.notes.push(msg);
-    report.warnings.push(msg);
+    if (net.vlan === undefined) {
+      // the LAN's pool is the router's, not flatnet's: the draft keeps the containers and leaves the pool out;
+      // plan checks the router's live pool against the container range and says it again
+      const msg = `network ${net.name}: the container range ${range.text} overlaps the LAN's DHCP pool ${net.dhcpPool} (${net.sources['dhcp-pool']}): the router can hand out container addresses today; dhcp-pool is left out of the draft: shrink the pool on the router`;
+      delete net.dhcpPool;
+      delete net.sources['dhcp-pool'];
+      net.notes.push(msg);
+      report.warnings.push(msg);
+    } else {
+      const msg = `network ${net.name}: the container range ${range.text} overlaps the router's DHCP pool ${net.dhcpPool}: the router hands out container addresses today; fix one of them (the draft does not validate until then)`;
+      net.notes.push(msg);
+      report.warnings.push(msg);
+    }
   }
   joinIpv6(net, members, report);
 }
@@ -461,7 +485,7 @@ function joinIpv6(net: FoundNetwork, members: DockerFound[], report: ImportRepor
   if (multi) {
     const ranges = members.map((d) => d.v6!.ipRange);
     const union = ranges.every((r) => r !== undefined) ? unionOf(ranges as Cidr[]) : undefined;
-    const split = union ? slices(union, members.length) : undefined;
+    const split = union ? slices(union, members.length, 6) : undefined;
     if (!union || !split || split.some((x, i) => x.text !== ranges[i]!.text)) {
       say(`network ${net.name}: the hosts' IPv6 ip-ranges (${members.map((d) => `${d.host.name}: ${d.v6!.ipRange?.text ?? 'none'}`).join(', ')}) are not the equal slices of one prefix the model splits, in the order of host: not imported; flatnet makes the Docker networks again with their slices`);
       return leave();
@@ -494,7 +518,7 @@ function joinIpv6(net: FoundNetwork, members: DockerFound[], report: ImportRepor
 
   // the shims' IPv6 addresses: the model's default is the first usable address of the host's slice
   const base = range6 ?? subnet6;
-  const wantShims = (multi ? slices(base, members.length)! : [base]).map((x) => firstUsable(x, subnet6, gateway6.value));
+  const wantShims = (multi ? slices(base, members.length, 6)! : [base]).map((x) => firstUsable(x, subnet6, gateway6));
   members.forEach((d, i) => {
     if (!d.shim) return; // said for IPv4
     const want = ipText(6, wantShims[i]!);
@@ -530,7 +554,7 @@ function sharedProblem(sorted: DockerFound[], subnet: Cidr, gateway: bigint): st
     }
   }
   const union = unionOf(sorted.map((d) => d.ipRange!));
-  const split = union ? slices(union, sorted.length) : undefined;
+  const split = union ? slices(union, sorted.length, union.family) : undefined;
   if (!union || !split || split.some((s, i) => s.text !== sorted[i]!.ipRange!.text)) return `the ip-ranges ${sorted.map((d) => `${d.ipRange!.text} (${d.host.name})`).join(', ')} are not the equal slices of one prefix that a shared container-range is split into`;
   if (!contains(subnet, union) || contains(union, gateway)) return `the ip-ranges together (${union.text}) are not clear of the gateway inside ${subnet.text}`;
   return undefined;

@@ -1,5 +1,5 @@
-// import: the routers' LANs, for the untagged networks found on hosts. A Docker network on a host's own NIC whose
-// subnet and gateway are a router's LAN is that router's untagged network (`router:` without `vlan:`, which
+// import: the routers' LANs, for the untagged networks found on hosts (hosts.ts). A Docker network on a host's
+// own NIC whose subnet is a router's LAN is that router's untagged network (`router:` without `vlan:`, which
 // lets plan check the container range against the router's LAN DHCP pool); the LAN's pool, when the router
 // serves one, is its `dhcp-pool`. Read from what plan already read (no extra reads).
 import { ipText, ipv4RangeText, parseCidr, parseIp, type Cidr } from '../ip.js';
@@ -7,7 +7,6 @@ import type { OpenWrtRouter, RouterOSRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
-import type { FoundNetwork, ImportReport } from './found.js';
 import { dhcpPoolOf, staticAddress } from './openwrt.js';
 
 export interface RouterLan {
@@ -71,28 +70,4 @@ export function openwrtLan(router: OpenWrtRouter, live: OpenWrtLive): RouterLan 
     lan.poolFrom = `router ${router.name} dhcp.${dhcp!.name ?? '@dhcp'} start ${opt(dhcp!, 'start') ?? '100'} limit ${opt(dhcp!, 'limit') ?? '150'}`;
   }
   return lan;
-}
-
-/**
- * The untagged networks found on hosts, joined with the router whose LAN they are (same subnet and gateway):
- * `router:` and the LAN's DHCP pool as `dhcp-pool`. One on no LAN read says what it lacks.
- */
-export function joinLans(report: ImportReport, lans: readonly RouterLan[]): void {
-  for (const net of report.networks.filter((n: FoundNetwork) => n.vlan === undefined && n.router === undefined)) {
-    const lan = lans.find((l) => l.subnet === net.subnet && (net.gateway === undefined || l.gateway === net.gateway));
-    if (!lan) {
-      net.notes.push(
-        lans.length === 0
-          ? `no router was read: add router: <its router> and dhcp-pool: <the LAN's DHCP pool> if the LAN's router serves DHCP, so plan checks container-range against it`
-          : `no router read has the LAN ${net.subnet}${net.gateway ? ` with gateway ${net.gateway}` : ''} (${lans.map((l) => `${l.router}: ${l.subnet}`).join(', ')}): router and dhcp-pool left out`,
-      );
-      continue;
-    }
-    net.router = lan.router;
-    net.sources.router = `the LAN of ${lan.from}`;
-    if (lan.dhcpPool !== undefined && net.dhcpPool === undefined) {
-      net.dhcpPool = lan.dhcpPool;
-      net.sources['dhcp-pool'] = `the LAN's DHCP pool: from ${lan.poolFrom}`;
-    }
-  }
 }

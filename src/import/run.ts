@@ -15,7 +15,7 @@ import { draftText } from './draft.js';
 import type { ImportReport } from './found.js';
 import { importRouterOS } from './routeros.js';
 import { importHosts, readHost, type HostReading } from './hosts.js';
-import { joinLans, openwrtLan, routerosLan, type RouterLan } from './lan.js';
+import { openwrtLan, routerosLan, type RouterLan } from './lan.js';
 import { importOpenWrtSwitch, importSwitch } from './switches.js';
 
 export interface ImportOptions {
@@ -190,8 +190,7 @@ export async function importFromText(specText: string, file: string, options: Im
     read.push(`host ${h.name} (${res.value.docker}, ${h.ssh ? `ssh ${h.ssh.user}@${h.ssh.address}` : 'this machine'})`);
     readings.push(res.value);
   });
-  importHosts(readings, report, taken);
-  joinLans(report, lans);
+  importHosts(readings, report, taken, lans);
   switchResults.forEach((res, i) => {
     const s = switches[i]!;
     if (res.status === 'rejected') return unread(`switch ${s.name}`, res.reason, 'its access ports are missing from this draft');
@@ -233,7 +232,8 @@ export async function importFromText(specText: string, file: string, options: Im
       file = err.file;
     }
     if (problems.length === 0) break;
-    const docker = round === 0 ? problems.filter((p) => p.path[0] === 'networks' && DOCKER_KEYS.has(String(p.path[2])) && report.networks.some((n) => n.name === p.path[1] && n.hosts.length > 0)) : [];
+    // one problem per network: a network whose Docker side goes is handled once, however many keys failed
+    const docker = round === 0 ? problems.filter((p, i) => p.path[0] === 'networks' && DOCKER_KEYS.has(String(p.path[2])) && report.networks.some((n) => n.name === p.path[1] && n.hosts.length > 0) && problems.findIndex((q) => q.path[0] === 'networks' && q.path[1] === p.path[1] && DOCKER_KEYS.has(String(q.path[2]))) === i) : [];
     const ports = round === 0 ? problems.filter((p) => p.path[0] === 'networks' && p.path[2] === 'access-ports' && report.networks.some((n) => n.name === p.path[1] && n.accessPorts.some((a) => a.includes(':')))) : [];
     for (const p of ports) {
       const net = report.networks.find((n) => n.name === p.path[1])!;
