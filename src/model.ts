@@ -609,7 +609,7 @@ function parseNetwork(name: string, n: NetworkSpec, problems: ProblemList): Pars
 }
 
 /** Splits a range into `parts` equal slices (parts rounded up to a power of two), one per host. */
-function slices(range: Cidr, parts: number, family: Family): Cidr[] | undefined {
+export function slices(range: Cidr, parts: number, family: Family): Cidr[] | undefined {
   let bits = 0;
   while (1 << bits < parts) bits++;
   const length = range.prefixLength + bits;
@@ -623,7 +623,7 @@ function slices(range: Cidr, parts: number, family: Family): Cidr[] | undefined 
 }
 
 /** The first address of a slice that is neither the subnet's own (network/anycast) address nor the gateway. */
-function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
+export function firstUsable(slice: Cidr, subnet: Cidr, gateway: Ip): bigint {
   let a = slice.first;
   while (a === subnet.first || a === gateway.value) a++;
   return a;

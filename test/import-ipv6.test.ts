@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { appliedOpenWrt, openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
 import { generate, modelFromText, type Model } from '../src/index.js';
+import { parseCidr, parseIp } from '../src/ip.js';
+import { firstUsable, slices } from '../src/model.js';
 import type { HostReading } from '../src/import/hosts.js';
 import { importFromText, type ImportOptions } from '../src/import/run.js';
 import { dockerNetwork } from '../targets/docker/index.js';
@@ -211,6 +213,17 @@ const NAS = ['  nas:', '    parent: enp3s0', '    ssh: root@192.0.2.9'];
 const hostDevices = (port: number) => ['version: 1', ...routerLines(port, 'main-bridge'), 'hosts:', ...NAS, ''].join('\n');
 
 describe('import: IPv6 of Docker hosts', () => {
+  it("the model's one split of a shared range, IPv6 as IPv4: equal slices (a power of two, the first `parts`), each shim the slice's first usable address", () => {
+    const subnet = parseCidr('2001:db8:200::/64')!;
+    const gateway = parseIp('2001:db8:200::')!;
+    const parts = slices(subnet, 3, 6)!;
+    expect(parts.map((c) => c.text)).toEqual(['2001:db8:200::/66', '2001:db8:200:0:4000::/66', '2001:db8:200:0:8000::/66']);
+    // the subnet's own address (the gateway here too) is skipped
+    expect(parts.map((c) => firstUsable(c, subnet, gateway))).toEqual([parts[0]!.first + 1n, parts[1]!.first, parts[2]!.first]);
+    expect(slices(parseCidr('2001:db8::/125')!, 4, 6)).toBeUndefined();
+    expect(slices(parseCidr('192.168.200.192/27')!, 2, 4)!.map((c) => c.text)).toEqual(['192.168.200.192/28', '192.168.200.208/28']);
+  });
+
   it("the host's IPv6 ip-range and shim address join the router's IPv6: ipv6.container-range and ipv6.shim-address, as the person's spec has them", async () => {
     const port = await guideRouter('2001:db8:200::1/64');
     const host = dualStackHost({ subnet6: '2001:db8:200::/64', gateway6: '2001:db8:200::1', range6: '2001:db8:200:0:8000::/65', shim6: '2001:db8:200:0:8000::99', aux6: { host6: '2001:db8:200:0:8000::99' } });

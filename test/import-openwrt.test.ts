@@ -7,7 +7,8 @@ import { appliedOpenWrt, openwrtDraft } from './fakes/openwrt-draft.js';
 import { stringify } from 'yaml';
 import { generate, modelFromText, type Model, type OpenWrtRouter } from '../src/index.js';
 import { importFromText } from '../src/import/run.js';
-import { parseUciExport } from '../targets/openwrt/uci.js';
+import { parseUciExport, type ExportedSection } from '../targets/openwrt/uci.js';
+import { bridgeVlanPorts } from '../src/import/rows.js';
 import { defaultOpenWrtConfig, OpenWrtTestRouter, openwrtTestSupport } from './fakes/openwrt-router.js';
 
 const routerOf = (m: Model) => m.routers.find((r): r is OpenWrtRouter => r.type === 'openwrt')!;
@@ -50,6 +51,25 @@ describe('import: OpenWrt (the configs flatnet writes, on top of the defaults)',
     expect(view(model)).toEqual(view(want));
     expect(routerOf(model).trunkPorts).toEqual(['lan4']);
     expect(draft).toMatch(/access-ports: \[lan3\] # from network\.flatnet_cams_vlan ports: untagged with PVID/);
+  });
+
+  it('bridge-vlan ports, read by one function for routers and switches: :u* and :* access, :u and none untagged without PVID, :t and :t* tagged, the rest unknown', () => {
+    const bv: ExportedSection = { config: 'network', type: 'bridge-vlan', options: new Map<string, string | string[]>([['device', 'br-lan'], ['vlan', '30'], ['ports', ['lan1:u* lan2:*', 'lan3:u', 'lan4', 'lan5:t', 'lan6:t*', 'lan7:x']]]) };
+    expect(bridgeVlanPorts(bv).map((p) => [p.port, p.kind])).toEqual([
+      ['lan1', 'access'],
+      ['lan2', 'access'],
+      ['lan3', 'untagged'],
+      ['lan4', 'untagged'],
+      ['lan5', 'tagged'],
+      ['lan6', 'tagged'],
+      ['lan7', 'unknown'],
+    ]);
+    const iface: ExportedSection = { config: 'network', type: 'interface', name: 'cams', options: new Map([['proto', 'static'], ['device', 'br-lan.30'], ['ipaddr', '10.30.0.1/24']]) };
+    const { model, draft } = draftFrom(stringify({ version: 1, routers: { edge: { type: 'openwrt', address: '192.168.1.1' } } }), [...defaults(), bv, iface]);
+    expect(model.networks.map((n) => [n.vlan, n.accessPorts])).toEqual([[30, ['lan1', 'lan2']]]);
+    expect(routerOf(model).trunkPorts).toEqual(['lan5', 'lan6']);
+    expect(draft).toContain('# bridge-vlan 30 has ports untagged without PVID (lan3:u lan4): not imported');
+    expect(draft).toContain('# bridge-vlan 30 has ports it cannot read (lan7:x; a port is <port>, <port>:u, <port>:u* or <port>:t): not imported');
   });
 
   it("a dhcp section whose start or limit is not a whole number is a comment and a warning, not a crash", () => {

@@ -8,12 +8,7 @@ import type { OpenWrtRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { ExportedSection } from '../../targets/openwrt/uci.js';
 import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
-
-const words = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean));
-const opt = (s: ExportedSection, k: string): string | undefined => {
-  const v = s.options.get(k);
-  return Array.isArray(v) ? v[0] : v;
-};
+import { bridgeVlanPorts, LINK_LOCAL, opt, words } from './rows.js';
 const SERVICE_ORDER = ['dns', 'dhcp', 'ntp', 'icmp', 'ssh', 'http', 'https'];
 
 /** A uci time (12h, 30m, 1d, 3600) in seconds; undefined for infinite or what it cannot read. */
@@ -23,8 +18,6 @@ function seconds(text: string): number | undefined {
   return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
 }
 
-
-const LINK_LOCAL = parseCidr('fe80::/10')!;
 
 /** The interface's ip6addr (its first global address with a prefix length) as the network's ipv6: subnet and gateway; the others are a note. */
 function ipv6Of(net: FoundNetwork, s: ExportedSection): void {
@@ -162,12 +155,14 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
 
     // ports of the bridge-vlan: `:u*` access (untagged, PVID), `:t` tagged
     const bv = bridgeVlans.find((b) => opt(b, 'vlan') === String(vlan));
-    const ports = words(bv?.options.get('ports'));
-    net.accessPorts = ports.filter((p) => /:u?\*$/.test(p)).map((p) => p.replace(/:.*$/, ''));
+    const ports = bv ? bridgeVlanPorts(bv) : [];
+    net.accessPorts = ports.filter((p) => p.kind === 'access').map((p) => p.port);
     if (net.accessPorts.length > 0) net.sources['access-ports'] = `from network.${bv!.name ?? '@bridge-vlan'} ports: untagged with PVID`;
-    const untaggedNoPvid = ports.filter((p) => /:u$/.test(p) || !p.includes(':'));
+    const untaggedNoPvid = ports.filter((p) => p.kind === 'untagged').map((p) => p.word);
     if (untaggedNoPvid.length > 0) net.notes.push(`bridge-vlan ${vlan} has ports untagged without PVID (${untaggedNoPvid.join(' ')}): not imported`);
-    const tagged = ports.filter((p) => /:t\*?$/.test(p)).map((p) => p.replace(/:.*$/, ''));
+    const unknown = ports.filter((p) => p.kind === 'unknown').map((p) => p.word);
+    if (unknown.length > 0) net.notes.push(`bridge-vlan ${vlan} has ports it cannot read (${unknown.join(' ')}; a port is <port>, <port>:u, <port>:u* or <port>:t): not imported`);
+    const tagged = ports.filter((p) => p.kind === 'tagged').map((p) => p.port);
     found.push({ net, iface, ...(zone ? { zone } : {}), tagged });
   }
 

@@ -8,9 +8,7 @@ import { servicePorts } from '../audit/flows.js';
 import { SERVICES } from '../spec-file/schema.js';
 import { durationSeconds, type LiveState, type Row } from '../../targets/routeros/diff.js';
 import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
-
-const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
-const LINK_LOCAL = parseCidr('fe80::/10')!;
+import { LINK_LOCAL, truthy } from './rows.js';
 const active = (r: Row) => !truthy(r.disabled) && !truthy(r.dynamic);
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 

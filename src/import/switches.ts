@@ -6,8 +6,7 @@ import type { BridgeDevice, Model, OpenWrtRouter, RouterOSRouter } from '../mode
 import type { LiveState } from '../../targets/routeros/diff.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { ImportReport } from './found.js';
-
-const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
+import { bridgeVlanPorts, opt, truthy } from './rows.js';
 
 /** One port of a switch found untagged with a VLAN as its PVID. */
 export interface SwitchAccessPort {
@@ -82,25 +81,22 @@ export function importSwitch(model: Model, sw: RouterOSRouter, live: LiveState, 
 export function importOpenWrtSwitch(model: Model, sw: OpenWrtRouter, live: OpenWrtLive, report: ImportReport): void {
   const found: SwitchAccessPort[] = [];
   const noPvid: string[] = [];
+  const unknown: string[] = [];
   const bridgeVlans = live.sections.filter((s) => s.config === 'network' && s.type === 'bridge-vlan');
   bridgeVlans.forEach((bv, i) => {
-    const opt = (k: string) => {
-      const v = bv.options.get(k);
-      return Array.isArray(v) ? v[0] : v;
-    };
-    if (opt('device') !== sw.device || opt('disabled') === '1') return;
-    const vlan = Number(opt('vlan'));
+    if (opt(bv, 'device') !== sw.device || opt(bv, 'disabled') === '1') return;
+    const vlan = Number(opt(bv, 'vlan'));
     if (!Number.isInteger(vlan) || vlan === sw.lanVlan) return;
     // anonymous sections as uci names them: by index among the config's sections of that type
     const section = `network.${bv.name ?? `@bridge-vlan[${i}]`}`;
-    const v = bv.options.get('ports');
-    for (const word of (v === undefined ? [] : Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean)) {
-      const [port = '', flags] = word.split(':', 2);
-      if (port === sw.uplink || flags?.startsWith('t')) continue;
-      if (flags === 'u*' || flags === '*') found.push({ port, vlan, source: `switch ${sw.name} ${section} ports: untagged with PVID`, label: `bridge-vlan ${vlan}` });
-      else noPvid.push(`${port} (bridge-vlan ${vlan})`);
+    for (const { port, kind, word } of bridgeVlanPorts(bv)) {
+      if (port === sw.uplink || kind === 'tagged') continue;
+      if (kind === 'access') found.push({ port, vlan, source: `switch ${sw.name} ${section} ports: untagged with PVID`, label: `bridge-vlan ${vlan}` });
+      else if (kind === 'untagged') noPvid.push(`${port} (bridge-vlan ${vlan})`);
+      else unknown.push(`${word} (bridge-vlan ${vlan})`);
     }
   });
   if (noPvid.length > 0) report.notes.push(`switch ${sw.name}: ports untagged without PVID, not imported: ${noPvid.join(', ')}`);
+  if (unknown.length > 0) report.notes.push(`switch ${sw.name}: ports it cannot read (a port is <port>, <port>:u, <port>:u* or <port>:t), not imported: ${unknown.join(', ')}`);
   joinAccessPorts(model, sw, found, `bridge-vlan ports untagged with PVID (:u*) in a VLAN`, report);
 }
