@@ -59,18 +59,23 @@ describe('import: RouterOS', () => {
     expect(generate(model).find((a) => a.path === 'routeros/core.rsc')!.content).toBe(generate(want).find((a) => a.path === 'routeros/core.rsc')!.content);
   });
 
-  it('trunk ports: tagged in every VLAN; a port a host of the spec is cabled to is the path, neither a trunk port nor a note', async () => {
+  it('trunk ports: tagged in every VLAN; a port a host of the spec is cabled to is the path, not a trunk port; a VLAN the path would not carry there is said', async () => {
     const { fake, port } = await start();
     for (const [vlan, tagged] of [[20, 'bridge,ether2,ether3'], [30, 'bridge,ether2,ether4']] as const) {
       fake.addRow('/interface/vlan', { name: `vlan${vlan}-net${vlan}`, 'vlan-id': String(vlan), interface: 'bridge' });
       fake.addRow('/ip/address', { address: `10.${vlan}.0.1/24`, interface: `vlan${vlan}-net${vlan}` });
       fake.addRow('/interface/bridge/vlan', { bridge: 'bridge', 'vlan-ids': String(vlan), tagged });
     }
-    const { draft, model } = await draftOf(`${devices(port).trimEnd()}\nhosts:\n  nas:\n    parent: enp3s0\n    connected-to: core:ether3\n`);
+    const { draft, model, report } = await draftOf(`${devices(port).trimEnd()}\nhosts:\n  nas:\n    parent: enp3s0\n    connected-to: core:ether3\n`);
     expect((model.routers[0] as { trunkPorts: string[] }).trunkPorts).toEqual(['ether2']);
     expect(draft).toContain('trunk-ports: [ether2] # tagged in every VLAN imported (the bridge VLAN table)');
     expect(draft).toContain('also carried tagged on ether4 (not every VLAN of the router)');
     expect(draft).not.toMatch(/also carried tagged on ether3/);
+    // nas (not read: no ssh) has no network on VLAN 20 in the draft: its cable would lose the VLAN
+    expect(report.warnings.filter((w) => w.includes('core:ether3'))).toEqual([
+      'network net20: VLAN 20 is carried tagged on core:ether3 today, where nas is cabled (connected-to), but no network of nas or behind it uses the VLAN in this draft: plan would take it off the port; give the network a host or access port there, or remove the VLAN from the port by hand if nothing needs it',
+    ]);
+    expect(draft).toContain('# network net20: VLAN 20 is carried tagged on core:ether3 today');
   });
 
   it('odd findings become comments and warnings; a router that cannot be read is reported and the draft still validates', async () => {

@@ -114,6 +114,25 @@ export function trunkPortsOf(model: Model, report: ImportReport): void {
   }
 }
 
+/**
+ * VLANs a router carries tagged today on a port a switch or host of the spec is cabled to, which the draft's
+ * path does not carry there (no network of what is behind the cable uses them): a plan would take them off the
+ * port. Said at the network and as a warning; true when something was said.
+ */
+function uncarriedVlans(drafted: Model, report: ImportReport): boolean {
+  let said = false;
+  for (const cable of drafted.cables) {
+    for (const net of report.networks) {
+      if (net.router !== cable.to.device || !net.taggedPorts?.includes(cable.to.port) || cable.networks.includes(net.name)) continue;
+      const msg = `network ${net.name}: VLAN ${net.vlan} is carried tagged on ${cable.to.device}:${cable.to.port} today, where ${cable.from.device} is cabled (connected-to), but no network of ${cable.from.device} or behind it uses the VLAN in this draft: plan would take it off the port; give the network a host or access port there, or remove the VLAN from the port by hand if nothing needs it`;
+      net.notes.push(msg);
+      report.warnings.push(msg);
+      said = true;
+    }
+  }
+  return said;
+}
+
 /** The draft from a spec's text, reading the selected devices. */
 export async function importFromText(specText: string, file: string, options: ImportOptions = {}, io?: ImportIo): Promise<ImportResult> {
   const model = modelFromText(specText, file);
@@ -225,7 +244,8 @@ export async function importFromText(specText: string, file: string, options: Im
     let problems: SpecProblem[] = [];
     let file = '<draft>';
     try {
-      modelFromText(draft, options.out ?? '<draft>');
+      const drafted = modelFromText(draft, options.out ?? '<draft>');
+      if (round === 0 && uncarriedVlans(drafted, report)) draft = draftText(specText, report, header());
     } catch (err) {
       if (!(err instanceof SpecError)) throw err;
       problems = err.problems;
