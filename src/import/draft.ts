@@ -82,6 +82,19 @@ function dropInvalidIpv6(text: string, report: ImportReport): boolean {
     const net = p.path[0] === 'networks' && p.path[2] === 'ipv6' ? report.networks.find((n) => n.name === p.path[1]) : undefined;
     if (!net?.ipv6) continue;
     const v6 = net.ipv6;
+    // a Docker-side key (the hosts' range or shim) goes alone on a VLAN network: the router's IPv6 stays
+    const key = String(p.path[3]);
+    if (net.vlan !== undefined && (key === 'container-range' || key === 'shim-address')) {
+      const field = key === 'container-range' ? 'containerRange' : 'shimAddress';
+      if (v6[field] === undefined) continue;
+      const msg = `network ${net.name}: its hosts' IPv6 ${key} ${v6[field]} is left out of the draft (flatnet's default instead): ${p.path.slice(2).join('.')}: ${p.message}`;
+      net.notes.push(msg);
+      report.warnings.push(msg);
+      delete v6[field];
+      delete net.sources[`ipv6.${key}`];
+      dropped = true;
+      continue;
+    }
     const msg = `network ${net.name}: its IPv6 (subnet ${v6.subnet}, gateway ${v6.gateway}${v6.containerRange ? `, container-range ${v6.containerRange}` : ''}${v6.shimAddress ? `, shim-address ${v6.shimAddress}` : ''}) is left out of the draft: ${p.path.slice(2).join('.')}: ${p.message}`;
     net.notes.push(msg);
     report.warnings.push(msg);
