@@ -67,7 +67,9 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
   const where = `router ${router.name}`;
   const of = (config: string, type: string) => live.sections.filter((s) => s.config === config && s.type === type);
   const devices = of('network', 'device');
-  const bridgeVlans = of('network', 'bridge-vlan').filter((b) => opt(b, 'device') === router.device);
+  // as the switches' (switches.ts): a disabled bridge-vlan section is none
+  const onBridge = of('network', 'bridge-vlan').filter((b) => opt(b, 'device') === router.device);
+  const bridgeVlans = onBridge.filter((b) => opt(b, 'disabled') !== '1');
   const zones = of('firewall', 'zone');
   const zoneOf = (iface: string) => zones.find((z) => words(z.options.get('network')).includes(iface));
   const lanZone = zones.find((z) => opt(z, 'name') === router.lanZone);
@@ -155,6 +157,8 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
 
     // ports of the bridge-vlan: `:u*` access (untagged, PVID), `:t` tagged
     const bv = bridgeVlans.find((b) => opt(b, 'vlan') === String(vlan));
+    const off = onBridge.find((b) => b !== bv && opt(b, 'vlan') === String(vlan) && opt(b, 'disabled') === '1');
+    if (off) net.notes.push(`network.${off.name ?? '@bridge-vlan'} (bridge-vlan ${vlan} on ${router.device}) is disabled: its ports not imported`);
     const ports = bv ? bridgeVlanPorts(bv) : [];
     net.accessPorts = ports.filter((p) => p.kind === 'access').map((p) => p.port);
     if (net.accessPorts.length > 0) net.sources['access-ports'] = `from network.${bv!.name ?? '@bridge-vlan'} ports: untagged with PVID`;

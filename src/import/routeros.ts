@@ -97,8 +97,12 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     }
 
     // ports: access ports (pvid = the VLAN), and what the bridge VLAN entries carry tagged
-    net.accessPorts = live.bridgePorts.filter((p) => p.bridge === router.bridge && !truthy(p.dynamic) && p.pvid === String(vlan)).map((p) => p.interface!);
+    // as the switches' (switches.ts): a dynamic or disabled bridge port is not an access port
+    const pvidPorts = live.bridgePorts.filter((p) => p.bridge === router.bridge && !truthy(p.dynamic) && p.pvid === String(vlan) && p.interface !== undefined);
+    net.accessPorts = pvidPorts.filter((p) => !truthy(p.disabled)).map((p) => p.interface!);
     if (net.accessPorts.length > 0) net.sources['access-ports'] = `from /interface/bridge/port: pvid ${vlan}`;
+    const disabledPorts = pvidPorts.filter((p) => truthy(p.disabled)).map((p) => p.interface!);
+    if (disabledPorts.length > 0) net.notes.push(`bridge port${disabledPorts.length > 1 ? 's' : ''} ${disabledPorts.join(', ')} (pvid ${vlan}) ${disabledPorts.length > 1 ? 'are' : 'is'} disabled: not imported as access ports`);
     const entries = live.menus['/interface/bridge/vlan'].filter((e) => active(e) && e.bridge === router.bridge && vlanIds(e['vlan-ids']).includes(vlan));
     const tagged = [...new Set(entries.flatMap((e) => list(e.tagged)).filter((p) => p !== router.bridge))];
     if (entries.length === 0 && (bridgeFilters(live, router.bridge) || net.accessPorts.length > 0)) net.notes.push(`no /interface/bridge/vlan entry on ${router.bridge} carries VLAN ${vlan}`);
