@@ -153,15 +153,33 @@ describe('import: IPv6 on OpenWrt', () => {
     expect(draft).not.toMatch(/not inferred|not imported/);
   });
 
-  it('hand-made: the first global ip6addr (a list) is imported, the others and ip6assign noted', () => {
+  it('hand-made: the first global ip6addr (a list) is imported; the other global ones and ip6assign, which apply --adopt removes, are a comment and a warning; link-local skipped', () => {
     const sections = [
       ...defaults(),
       { config: 'network', type: 'interface', name: 'guest', options: new Map<string, string | string[]>([['proto', 'static'], ['device', 'br-lan.60'], ['ipaddr', '10.60.0.1/24'], ['ip6addr', ['fe80::1/64', '2001:db8:60::1/64', '2001:db8:61::1/64']], ['ip6assign', '64']]) },
     ];
-    const { model, draft } = openwrtDraft(stringify({ version: 1, routers: { edge: { type: 'openwrt', address: '192.168.1.1' } } }), sections);
+    const { model, draft, report } = openwrtDraft(stringify({ version: 1, routers: { edge: { type: 'openwrt', address: '192.168.1.1' } } }), sections);
     expect(model.networks.map((n) => [n.name, n.vlan, n.ipv6?.subnet, n.ipv6?.gateway])).toEqual([['guest', 60, '2001:db8:60::/64', '2001:db8:60::1']]);
-    expect(draft).toContain('# network.guest has more ip6addr, not imported: fe80::1/64 2001:db8:61::1/64');
-    expect(draft).toContain('# network.guest ip6assign 64 (a prefix delegated from upstream): not imported');
+    expect(report.warnings).toEqual([
+      "router edge: network.guest ip6addr 2001:db8:61::1/64: not imported (the draft's ipv6 is 2001:db8:60::1/64); apply --adopt removes it: flatnet writes one ip6addr, the ipv6 gateway",
+      'router edge: network.guest ip6assign 64 (a prefix delegated from upstream): not imported; apply --adopt removes it: flatnet writes a fixed prefix only, the ipv6 2001:db8:60::1/64',
+    ]);
+    for (const w of report.warnings) expect(draft).toContain(`# ${w}`);
+    expect(draft).not.toMatch(/more ip6addr|fe80::1/);
+  });
+
+  it('hand-made: ip6assign alone (no global ip6addr, a link-local one) is a comment and a warning that apply --adopt removes it, to write the ipv6 by hand; no "more" ip6addr', () => {
+    const sections = [
+      ...defaults(),
+      { config: 'network', type: 'interface', name: 'guest', options: new Map<string, string | string[]>([['proto', 'static'], ['device', 'br-lan.60'], ['ipaddr', '10.60.0.1/24'], ['ip6addr', 'fe80::1/64'], ['ip6assign', '60']]) },
+    ];
+    const { model, draft, report } = openwrtDraft(stringify({ version: 1, routers: { edge: { type: 'openwrt', address: '192.168.1.1' } } }), sections);
+    expect(model.networks.map((n) => [n.vlan, n.ipv6])).toEqual([[60, undefined]]);
+    expect(report.warnings).toEqual([
+      'router edge: network.guest ip6assign 60 (a prefix delegated from upstream): not imported; apply --adopt removes it: flatnet writes a fixed prefix only (write ipv6: subnet and gateway by hand for one; without, the network has no IPv6 after apply)',
+    ]);
+    expect(draft).toContain(`# ${report.warnings[0]}`);
+    expect(draft).not.toMatch(/more ip6addr|fe80::1/);
   });
 });
 

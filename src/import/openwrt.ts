@@ -19,27 +19,37 @@ function seconds(text: string): number | undefined {
 }
 
 
-/** The interface's ip6addr (its first global address with a prefix length) as the network's ipv6: subnet and gateway; the others are a note. */
-function ipv6Of(net: FoundNetwork, s: ExportedSection): void {
+/**
+ * The interface's ip6addr (its first global address with a prefix length) as the network's ipv6: subnet and
+ * gateway. flatnet writes one ip6addr (the gateway) and no ip6assign, and an adopted interface section loses the
+ * options flatnet does not write (targets/openwrt/diff.ts): the other ip6addr values and ip6assign are a comment
+ * and a warning saying apply --adopt removes them. Link-local values are skipped (the kernel gives one anyway).
+ */
+function ipv6Of(net: FoundNetwork, s: ExportedSection, report: ImportReport, where: string): void {
   const iface = s.name!;
-  const all = words(s.options.get('ip6addr'));
-  const usable = all.filter((a) => {
-    const c = parseCidr(a);
-    return c?.family === 6 && !contains(LINK_LOCAL, c.address.value);
-  });
-  const first = usable[0];
+  const say = (msg: string) => {
+    net.notes.push(msg);
+    report.warnings.push(msg);
+  };
+  const all = words(s.options.get('ip6addr')).map((text) => ({ text, cidr: parseCidr(text) }));
+  const global = all.filter((a) => a.cidr?.family === 6 && !contains(LINK_LOCAL, a.cidr.address.value));
+  const first = global[0];
   if (first !== undefined) {
-    const cidr = parseCidr(first)!;
-    const source = `from network.${iface} ip6addr ${first}`;
-    net.ipv6 = { subnet: cidr.text, gateway: cidr.address.text };
+    const source = `from network.${iface} ip6addr ${first.text}`;
+    net.ipv6 = { subnet: first.cidr!.text, gateway: first.cidr!.address.text };
     net.sources['ipv6.subnet'] = source;
     net.sources['ipv6.gateway'] = source;
   }
-  const rest = all.filter((a) => a !== first);
-  if (rest.length > 0) net.notes.push(`network.${iface} has more ip6addr, not imported: ${rest.join(' ')}`);
+  const them = (n: number) => (n === 1 ? 'it' : 'them');
+  const others = global.slice(1).map((a) => a.text);
+  if (others.length > 0) say(`${where}: network.${iface} ip6addr ${others.join(' ')}: not imported (the draft's ipv6 is ${first!.text}); apply --adopt removes ${them(others.length)}: flatnet writes one ip6addr, the ipv6 gateway`);
+  const unreadable = all.filter((a) => a.cidr?.family !== 6).map((a) => a.text);
+  if (unreadable.length > 0) say(`${where}: network.${iface} ip6addr ${unreadable.join(' ')}: not an IPv6 address with a prefix length, not imported; apply --adopt removes ${them(unreadable.length)}`);
   // a delegated prefix is the upstream's to choose: flatnet's ipv6 is a fixed prefix
   const assign = opt(s, 'ip6assign');
-  if (assign !== undefined) net.notes.push(`network.${iface} ip6assign ${assign} (a prefix delegated from upstream): not imported${first === undefined ? ' (write ipv6: subnet and gateway by hand for a fixed prefix)' : ''}`);
+  if (assign !== undefined) {
+    say(`${where}: network.${iface} ip6assign ${assign} (a prefix delegated from upstream): not imported; apply --adopt removes it: flatnet writes a fixed prefix only${first === undefined ? ' (write ipv6: subnet and gateway by hand for one; without, the network has no IPv6 after apply)' : `, the ipv6 ${first.text}`}`);
+  }
 }
 
 /** An interface's IPv4 address: ipaddr + netmask, or ipaddr a.b.c.d/len (an option or a list's first). */
@@ -133,7 +143,7 @@ export function importOpenWrt(router: OpenWrtRouter, live: OpenWrtLive, report: 
       notes: [`from network.${iface} (static on ${device}, VLAN ${vlan}) of router ${router.name}${opt(s, 'disabled') === '1' ? ', disabled there' : ''}`],
       sources: { vlan: `from ${from}`, subnet: addrSource, gateway: addrSource },
     };
-    ipv6Of(net, s);
+    ipv6Of(net, s, report, where);
 
     // DHCP: the interface's dhcp section, unless ignored
     const dhcp = of('dhcp', 'dhcp').find((d) => opt(d, 'interface') === iface && opt(d, 'ignore') !== '1');
