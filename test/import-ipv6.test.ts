@@ -17,6 +17,7 @@ import { parseUciExport } from '../targets/openwrt/uci.js';
 import { defaultOpenWrtConfig } from './fakes/openwrt-router.js';
 import { fakeRouters } from './fakes/fake-routers.js';
 import { planRouterOS } from './fakes/routeros-harness.js';
+import { importRouterOSLive, routerosLive } from './fakes/routeros-live.js';
 
 const PASSWORD = 'imp';
 const start = fakeRouters(PASSWORD);
@@ -113,6 +114,30 @@ describe('import: IPv6 on RouterOS', () => {
     expect(draft).toMatch(new RegExp(`# firewall: the 3 /ipv6/firewall/filter rules naming ${camsIface} do not say what the IPv4 ones say \\(from: \\[\\]; allow-input: \\[\\]\\)`));
     // the IPv4 rules decide the intent all the same
     expect(byVlan.get(40)!.firewall).toEqual({ internet: true, from: ['lan'], to: [], allowInput: ['dns', 'icmp'] });
+  });
+
+  it('an address that is not fixed (from-pool: a delegated prefix; eui-64=yes) is left out with a comment and a warning; a fixed one beside it is the ipv6', () => {
+    const report = importRouterOSLive(
+      routerosLive([], {
+        '/ipv6/address': [
+          { '.id': '*a', address: '2001:db8:aa::1/64', interface: 'vlan30', 'from-pool': 'isp-pd', advertise: 'no' },
+          { '.id': '*b', address: '2001:db8:bb::/64', interface: 'vlan30', 'eui-64': 'true', advertise: 'no' },
+          { '.id': '*c', address: '2001:db8:30::1/64', interface: 'vlan30', 'from-pool': '', 'eui-64': 'false', advertise: 'no' },
+        ],
+      }),
+    );
+    const net = report.networks[0]!;
+    expect(net.ipv6).toEqual({ subnet: '2001:db8:30::/64', gateway: '2001:db8:30::1' });
+    expect(report.warnings).toEqual([
+      'router core: /ipv6/address 2001:db8:aa::1/64 on vlan30 is from-pool isp-pd (its prefix delegated from upstream): not imported; flatnet writes a fixed address: write ipv6: subnet and gateway by hand for a fixed prefix (the gateway one address of it), or leave the network without ipv6 to keep this address as it is',
+      "router core: /ipv6/address 2001:db8:bb::/64 on vlan30 has eui-64=yes (its host part made from the interface's MAC): not imported; flatnet writes a fixed address: write ipv6: subnet and gateway by hand for a fixed prefix (the gateway one address of it), or leave the network without ipv6 to keep this address as it is",
+    ]);
+    for (const w of report.warnings) expect(net.notes).toContain(w);
+    expect(net.notes.join('\n')).not.toMatch(/more IPv6 addresses/);
+    // only the delegated one: no ipv6
+    const pdOnly = importRouterOSLive(routerosLive([], { '/ipv6/address': [{ address: '2001:db8:aa::1/64', interface: 'vlan30', 'from-pool': 'isp-pd' }] }));
+    expect(pdOnly.networks[0]!.ipv6).toBeUndefined();
+    expect(pdOnly.warnings).toHaveLength(1);
   });
 
   it('an IPv6 address the spec cannot have (a /128) is left out with the problem in a comment and a warning: the draft validates', async () => {

@@ -73,7 +73,7 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     };
     const extra = addresses.filter((a) => a !== addr && a.interface === iface && parseCidr(a.address ?? '')?.family === 4);
     if (extra.length > 0) net.notes.push(`${iface} has more IPv4 addresses, not imported: ${extra.map((a) => a.address).join(', ')}`);
-    ipv6Of(net, iface, live);
+    ipv6Of(net, iface, live, report, where);
 
     // DHCP: a server on the interface, its pool
     const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === iface);
@@ -116,12 +116,24 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
   report.networks.push(...found.map((f) => f.net));
 }
 
-/** The interface's IPv6 (its first static global address) as the network's ipv6: subnet and gateway; the others are a note. */
-function ipv6Of(net: FoundNetwork, iface: string, live: LiveState): void {
-  const v6 = live.menus['/ipv6/address'].filter((a) => {
+/**
+ * The interface's IPv6 (its first static global address) as the network's ipv6: subnet and gateway; the others are
+ * a note. An address that is not fixed (`from-pool`: a prefix delegated from upstream; `eui-64`: its host part the
+ * interface's MAC) is left out with a comment and a warning: flatnet writes a fixed address.
+ */
+function ipv6Of(net: FoundNetwork, iface: string, live: LiveState, report: ImportReport, where: string): void {
+  const rows = live.menus['/ipv6/address'].filter((a) => {
     const c = active(a) && a.interface === iface ? parseCidr(a.address ?? '') : undefined;
     return c?.family === 6 && !contains(LINK_LOCAL, c.address.value);
   });
+  const fromPool = (a: Row) => (a['from-pool'] ?? '') !== '' && a['from-pool'] !== 'none';
+  for (const a of rows.filter((r) => fromPool(r) || truthy(r['eui-64']))) {
+    const what = fromPool(a) ? `is from-pool ${a['from-pool']} (its prefix delegated from upstream)` : `has eui-64=yes (its host part made from the interface's MAC)`;
+    const msg = `${where}: /ipv6/address ${a.address} on ${iface} ${what}: not imported; flatnet writes a fixed address: write ipv6: subnet and gateway by hand for a fixed prefix (the gateway one address of it), or leave the network without ipv6 to keep this address as it is`;
+    net.notes.push(msg);
+    report.warnings.push(msg);
+  }
+  const v6 = rows.filter((r) => !fromPool(r) && !truthy(r['eui-64']));
   if (v6.length === 0) return;
   const addr = v6[0]!;
   const cidr = parseCidr(addr.address!)!;
