@@ -99,17 +99,17 @@ export function netmaskOf(prefixLength: number): string {
   return ipText(4, mask);
 }
 
-/** Parses `a-b` (both addresses of one family, a <= b). */
+/** Parses `a-b`: both addresses of one family, a <= b (undefined when b is before a). */
 export function parseIpRange(text: string): { family: Family; first: Ip; last: Ip } | undefined {
   const parts = text.split('-');
   if (parts.length !== 2) return undefined;
   const first = parseIp(parts[0]!.trim());
   const last = parseIp(parts[1]!.trim());
-  if (!first || !last || first.family !== last.family) return undefined;
+  if (!first || !last || first.family !== last.family || last.value < first.value) return undefined;
   return { family: first.family, first, last };
 }
 
-/** `a-b`, `a` or a prefix, as `first-last` (IPv4), or undefined. */
+/** `a-b` (a <= b), `a` or a prefix, as `first-last` (IPv4), or undefined. */
 export function ipv4RangeText(range: string): string | undefined {
   if (range.includes('/')) {
     const c = parseCidr(range);

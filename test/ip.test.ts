@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contains, netmaskOf, overlaps, parseCidr, parseIp, parseIpRange } from '../src/ip.js';
+import { contains, ipv4RangeText, netmaskOf, overlaps, parseCidr, parseIp, parseIpRange } from '../src/ip.js';
+import { importRouterOSLive, routerosLive } from './fakes/routeros-live.js';
 
 describe('ip', () => {
   it('parses IPv4 and IPv6 addresses to canonical text', () => {
@@ -61,5 +62,25 @@ describe('ip', () => {
     expect(r.last.text).toBe('192.168.88.127');
     expect(parseIpRange('192.168.88.64')).toBeUndefined();
     expect(parseIpRange('192.168.88.64-2001:db8::1')).toBeUndefined();
+  });
+
+  it('a range that ends before it starts is none: parseIpRange and ipv4RangeText say undefined; one address is a range', () => {
+    expect(parseIpRange('192.168.88.127-192.168.88.64')).toBeUndefined();
+    expect(parseIpRange('2001:db8::10-2001:db8::1')).toBeUndefined();
+    expect(parseIpRange('192.168.88.64-192.168.88.64')!.last.text).toBe('192.168.88.64');
+    expect(ipv4RangeText('192.168.88.127-192.168.88.64')).toBeUndefined();
+    expect(ipv4RangeText('192.168.88.64')).toBe('192.168.88.64-192.168.88.64');
+    expect(ipv4RangeText('192.168.88.64/26')).toBe('192.168.88.64-192.168.88.127');
+  });
+
+  it("import copes: a RouterOS pool written backwards is no dhcp-pool (a comment and a warning), not a reversed one the draft would refuse", () => {
+    const report = importRouterOSLive(
+      routerosLive([], {
+        '/ip/pool': [{ name: 'p30', ranges: '10.30.0.199-10.30.0.100' }],
+        '/ip/dhcp-server': [{ name: 'd30', interface: 'vlan30', 'address-pool': 'p30' }],
+      }),
+    );
+    expect(report.networks[0]!.dhcpPool).toBeUndefined();
+    expect(report.warnings).toEqual(['router core: DHCP server d30 on vlan30 has pool p30 (10.30.0.199-10.30.0.100), not one range inside 10.30.0.0/24: dhcp-pool not imported']);
   });
 });
