@@ -63,8 +63,10 @@ export class ProblemList {
   }
   range(path: SpecPath, text: string, family: Family) {
     const r = parseIpRange(text);
-    if (!r || r.family !== family) this.add(path, `"${printable(text)}" is not an IPv${family} address range (first-last)`);
-    else if (r.first.value > r.last.value) this.add(path, `${text} ends before it starts`);
+    // parseIpRange refuses a range that ends before it starts: said as such when the other way round parses
+    const reversed = r ? undefined : parseIpRange(text.split('-').reverse().join('-'));
+    if (reversed?.family === family) this.add(path, `${text} ends before it starts`);
+    else if (!r || r.family !== family) this.add(path, `"${printable(text)}" is not an IPv${family} address range (first-last)`);
     else return r;
     return undefined;
   }

@@ -6,8 +6,8 @@ import { ipText, ipv4RangeText, parseCidr, parseIp, type Cidr } from '../ip.js';
 import type { OpenWrtRouter, RouterOSRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
-import type { ExportedSection } from '../../targets/openwrt/uci.js';
 import { dhcpPoolOf, staticAddress } from './openwrt.js';
+import { opt, truthy } from './rows.js';
 
 export interface RouterLan {
   router: string;
@@ -21,7 +21,6 @@ export interface RouterLan {
   poolFrom?: string;
 }
 
-const truthy = (v: string | undefined) => v === 'true' || v === 'yes';
 
 /** The pool inside `subnet` given as one range, else undefined. */
 function poolInside(subnet: string, range: string | undefined): string | undefined {
@@ -52,10 +51,6 @@ export function routerosLan(router: RouterOSRouter, live: LiveState): RouterLan 
 
 /** OpenWrt: the LAN interface's static address, and its dhcp section's start and limit. */
 export function openwrtLan(router: OpenWrtRouter, live: OpenWrtLive): RouterLan | undefined {
-  const opt = (s: ExportedSection, k: string) => {
-    const v = s.options.get(k);
-    return Array.isArray(v) ? v[0] : v;
-  };
   const name = router.lanInterface ?? 'lan';
   const iface = live.sections.find((s) => s.config === 'network' && s.type === 'interface' && s.name === name);
   if (!iface || opt(iface, 'proto') !== 'static' || opt(iface, 'disabled') === '1') return undefined;
