@@ -195,8 +195,19 @@ function liveChecks(model: Model, router: OpenWrtRouter, live: OpenWrtLive, lan:
       if (lan.iface === undefined) problems.push({ path: at('lan-interface'), message: `not given and not readable from the ${router.kind} (no single interface on ${router.device}): name the LAN's interface` });
     }
   }
-  // without --adopt: a network's own VLAN made by hand (its bridge-vlan, or its interface on <device>.<vlan>)
+  // without --adopt: a network's own VLAN made by hand (its bridge-vlan, or its interface on <device>.<vlan>),
+  // and the LAN's bridge-vlan made by hand (flatnet would add a second one for lan-vlan)
   if (!adopting) {
+    const lanVlan = `${SECTION_PREFIX}lan_vlan`;
+    const lanBv = vlanFiltering(router) && !network.some((s) => isOwned(s) && s.name === lanVlan)
+      ? network.find((s) => s.type === 'bridge-vlan' && !isFlatnet(s) && single(s.options.get('device')) === router.device && single(s.options.get('vlan')) === String(router.lanVlan))
+      : undefined;
+    if (lanBv) {
+      problems.push({
+        path: at('lan-vlan'),
+        message: `the untagged LAN's VLAN ${router.lanVlan} already has ${lanBv.name ? `network.${lanBv.name}` : 'an anonymous bridge-vlan section'} (bridge-vlan ${router.lanVlan} on ${router.device}), not made by flatnet: plan --adopt (then apply --adopt) takes it over in place, renamed to ${lanVlan}, its ports set to the LAN's; without it flatnet would add a second bridge-vlan for VLAN ${router.lanVlan}`,
+      });
+    }
     for (const n of networks) {
       const mine = network.some((s) => isOwned(s) && (s.name === n.names.uciSection || s.name === `${n.names.uciSection}_vlan`));
       if (mine) continue;

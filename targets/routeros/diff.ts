@@ -263,9 +263,71 @@ export function vlanIdsInclude(text: string, vlan: number): boolean {
   });
 }
 
+/**
+ * A bridge VLAN entry's `vlan-ids` without this VLAN id: `20-30` without 25 is `20-24,26-30` (what a hand-made
+ * entry keeps when the VLAN gets an entry of its own). '' when nothing is left.
+ */
+export function vlanIdsWithout(text: string, vlan: number): string {
+  const out: string[] = [];
+  const range = (first: number, last: number) => {
+    if (first <= last) out.push(first === last ? String(first) : `${first}-${last}`);
+  };
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [lo, hi] = part.split('-');
+    const first = Number(lo);
+    const last = hi === undefined ? first : Number(hi);
+    if (!Number.isInteger(first) || !Number.isInteger(last) || vlan < first || vlan > last) out.push(part);
+    else {
+      range(first, vlan - 1);
+      range(vlan + 1, last);
+    }
+  }
+  return out.join(',');
+}
+
 const members = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
-function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, adopting: boolean): { problems: LiveProblem[]; warnings: string[] } {
+/**
+ * The device's own (hand-made: not flatnet's, not dynamic) bridge VLAN entries on its bridge that hold a VLAN
+ * flatnet is about to add an entry for (no entry of this spec for that network yet): the add would make a second
+ * entry for the VLAN. One of exactly that VLAN is what --adopt takes over (adopt.ts; with --adopt it is in the
+ * plan's view as this spec's own, so not found here); one that holds other VLANs too cannot be taken over, and
+ * is refused with or without --adopt. Routers and switches alike: the desired entries say where one is added.
+ */
+function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState, desired: readonly RosObject[], isOwned: (r: Row) => boolean): LiveProblem[] {
+  const problems: LiveProblem[] = [];
+  const entries = live.menus['/interface/bridge/vlan'];
+  const handMade = entries.filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
+  if (handMade.length === 0) return problems;
+  for (const want of desired.filter((o) => o.menu === '/interface/bridge/vlan')) {
+    if (entries.some((e) => isOwned(e) && networkOf(e) === want.network)) continue; // changed in place, not added
+    const n = findNetwork(model, want.network);
+    const vlan = n.vlan!;
+    const bridge = valueOf(want.props, 'bridge')!;
+    for (const e of handMade.filter((x) => vlanIdsInclude(x['vlan-ids'] ?? '', vlan))) {
+      const ids = e['vlan-ids'] ?? '';
+      const id = e['.id'] ?? '<id>';
+      const ports = [e.tagged ? `tagged ${e.tagged}` : '', e.untagged ? `untagged ${e.untagged}` : ''].filter(Boolean).join(', ');
+      const entry = `bridge VLAN entry ${id} (vlan-ids=${ids} on ${bridge}${ports ? `, ${ports}` : ''})`;
+      const path = ['networks', n.name, 'vlan'];
+      if (normalizeValue('vlan-ids', ids) === String(vlan)) {
+        problems.push({ path, message: `VLAN ${vlan} already has ${entry}, not created by flatnet: plan --adopt (then apply --adopt) takes it over in place, its ports set to the spec's; or remove it, or choose another vlan` });
+        continue;
+      }
+      const rest = vlanIdsWithout(ids, vlan);
+      const what = rest === ''
+        ? `write its vlan-ids as ${vlan} (/interface/bridge/vlan/set ${id} vlan-ids=${vlan}) for plan --adopt to take it over, or remove it`
+        : `take ${vlan} out of it (/interface/bridge/vlan/set ${id} vlan-ids=${rest}): flatnet then adds an entry of its own (or add one of vlan-ids=${vlan} by hand for plan --adopt to take over)`;
+      problems.push({
+        path,
+        message: `VLAN ${vlan} is in ${entry}, not created by flatnet, as one of several VLANs: flatnet would add a second entry for VLAN ${vlan}, and --adopt takes over only an entry of exactly vlan-ids=${vlan}; ${what}; or choose another vlan`,
+      });
+    }
+  }
+  return problems;
+}
+
+function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, desired: readonly RosObject[], adopting: boolean): { problems: LiveProblem[]; warnings: string[] } {
   const problems: LiveProblem[] = [];
   const warnings: string[] = [];
   const interfaceNames = new Set(live.interfaces.map((r) => r.name));
@@ -305,6 +367,8 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, adopt
       }
     }
   }
+  // the user's own bridge VLAN entry for a VLAN flatnet adds one for (the VLAN interface's refusal above is a router's only)
+  problems.push(...bridgeVlanChecks(model, router, live, desired, isOwned));
   if (networks.length > 0) {
     const anyUntagged = networks.some((n) => untaggedPorts(router, n.name).length > 0);
     const derived = networks.some((n) => taggedPorts(router, n.name).some((p) => !router.trunkPorts.includes(p)));
@@ -492,7 +556,7 @@ export function planRouter(model: Model, router: RouterOSRouter, read: LiveState
   const isOwned = ownedBy(model.ownership);
   // with --adopt the plan sees the adopted objects as this spec's own (their old comment kept under ADOPTED)
   const live = options.adopt ? findAdoptions(read, desired, isOwned).live : read;
-  const { problems, warnings } = liveChecks(model, router, live, options.adopt === true);
+  const { problems, warnings } = liveChecks(model, router, live, desired, options.adopt === true);
   const facts = live.version ? [`RouterOS ${live.version}`] : [];
   if (problems.length > 0) return { changes: [], ops: [], problems, warnings, facts };
 

@@ -86,10 +86,18 @@ export class SimulatedHost {
     const a = argv[0] === '-6' ? argv.slice(1) : [...argv];
     const is = (...words: string[]) => words.every((w, i) => a[i] === w);
     if (is('link', 'add', 'link')) {
-      const [lower, , name, , type] = a.slice(3);
+      // exactly the three shapes flatnet writes: link add link <lower> name <n> type vlan id <N> |
+      // type macvlan mode bridge | type ipvlan mode l2
+      const [lower, nameWord, name, typeWord, type, key, value, ...rest] = a.slice(3);
+      const shape =
+        a.length === 10 && family === 4 && nameWord === 'name' && typeWord === 'type' && rest.length === 0 && lower !== undefined && name !== undefined &&
+        ((type === 'vlan' && key === 'id' && /^\d+$/.test(value ?? '') && Number(value) >= 1 && Number(value) <= 4094) ||
+          (type === 'macvlan' && key === 'mode' && value === 'bridge') ||
+          (type === 'ipvlan' && key === 'mode' && value === 'l2'));
+      if (!shape) throw new Error(`simulated host: unexpected ip ${argv.join(' ')}`);
       this.link(lower!);
       if (this.links.some((l) => l.ifname === name)) throw new Error(`simulated host: RTNETLINK answers: File exists (${name})`);
-      const info = type === 'vlan' ? { info_kind: 'vlan', info_data: { id: Number(a[9]) } } : { info_kind: type!, info_data: { mode: a[9]! } };
+      const info = type === 'vlan' ? { info_kind: 'vlan', info_data: { id: Number(value) } } : { info_kind: type!, info_data: { mode: value! } };
       this.links.push({ ifname: name!, ifindex: this.nextIndex++, flags: [], link: lower!, linkinfo: info, addresses: [] });
     } else if (is('link', 'set', 'dev') && a[4] === 'alias') this.link(a[3]!).ifalias = a[5]!;
     else if (is('link', 'set', 'dev') && a[4] === 'up') this.link(a[3]!).flags = ['UP'];
