@@ -78,6 +78,17 @@ describe('import: RouterOS', () => {
     expect(draft).toContain('# network net20: VLAN 20 is carried tagged on core:ether3 today');
   });
 
+  it('read through the API: a disabled bridge port is no access port; a delegated (from-pool) or EUI-64 IPv6 address is not imported as a fixed one', async () => {
+    const { fake, port } = await start();
+    fake.addRow('/interface/vlan', { name: 'vlan30-cams', 'vlan-id': '30', interface: 'bridge' });
+    fake.addRow('/ip/address', { address: '10.30.0.1/24', interface: 'vlan30-cams' });
+    fake.addRow('/ipv6/address', { address: '2001:db8:30::1/64', interface: 'vlan30-cams', 'from-pool': 'isp-pd', advertise: 'yes' });
+    fake.setRows('/interface/bridge/port', (r) => (r.interface === 'ether4' ? { pvid: '30', disabled: 'yes' } : r.interface === 'ether5' ? { pvid: '30' } : {}));
+    const { model, report } = await draftOf(devices(port));
+    expect(model.networks.map((n) => [n.name, n.vlan, n.accessPorts, n.ipv6])).toEqual([['cams', 30, ['ether5'], undefined]]);
+    expect(report.warnings.join('\n')).toMatch(/from-pool/);
+  });
+
   it('odd findings become comments and warnings; a router that cannot be read is reported and the draft still validates', async () => {
     const { fake, port } = await start();
     fake.addRow('/interface/vlan', { name: 'vlan50', 'vlan-id': '50', interface: 'bridge' });

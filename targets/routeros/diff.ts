@@ -35,7 +35,7 @@ export interface LiveState {
 export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'version'> | RosMenu | 'resource'; menu: string; proplist: string; needs?: keyof Capabilities }> = [
   { key: '/interface/vlan', menu: '/interface/vlan', proplist: '.id,name,vlan-id,interface,comment,disabled', needs: 'layer3' },
   { key: '/ip/address', menu: '/ip/address', proplist: '.id,address,interface,comment,disabled,dynamic', needs: 'layer3' },
-  { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,comment,disabled,dynamic', needs: 'layer3' },
+  { key: '/ipv6/address', menu: '/ipv6/address', proplist: '.id,address,interface,advertise,from-pool,eui-64,comment,disabled,dynamic', needs: 'layer3' },
   { key: '/interface/bridge/vlan', menu: '/interface/bridge/vlan', proplist: '.id,bridge,vlan-ids,tagged,untagged,comment,disabled,dynamic', needs: 'bridgeVlans' },
   {
     key: '/ip/firewall/filter',
@@ -55,7 +55,7 @@ export const READS: ReadonlyArray<{ key: keyof Omit<LiveState, 'menus' | 'versio
   { key: 'interfaceLists', menu: '/interface/list', proplist: '.id,name', needs: 'layer3' },
   { key: 'listMembers', menu: '/interface/list/member', proplist: '.id,list,interface,disabled,dynamic', needs: 'layer3' },
   { key: 'bridges', menu: '/interface/bridge', proplist: '.id,name,vlan-filtering', needs: 'bridgeVlans' },
-  { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,dynamic', needs: 'bridgeVlans' },
+  { key: 'bridgePorts', menu: '/interface/bridge/port', proplist: '.id,bridge,interface,pvid,frame-types,disabled,dynamic', needs: 'bridgeVlans' },
   // flatnet's own DHCP servers, and everyone's for the live DHCP-overlap check: one print each
   { key: '/ip/pool', menu: '/ip/pool', proplist: '.id,name,ranges,comment', needs: 'layer3' },
   { key: '/ip/dhcp-server', menu: '/ip/dhcp-server', proplist: '.id,name,interface,address-pool,lease-time,comment,disabled,dynamic', needs: 'layer3' },
