@@ -125,6 +125,14 @@ describe('the RouterOS switch script', () => {
     expect(snapshot(s)).toBe(before);
   });
 
+  it('a bridge VLAN entry made by hand for a VLAN of the spec stops the script at its check, before any change (no second entry beside it)', async () => {
+    const s = await start();
+    s.fake.addRow('/interface/bridge/vlan', { bridge: 'bridge', 'vlan-ids': '30', tagged: 'ether1', untagged: 'ether7' });
+    const before = snapshot(s);
+    await expect(importSpec(s, s.spec({ media: MEDIA, cams: CAMS }))).rejects.toThrow(/flatnet: a bridge VLAN entry for VLAN 30 on bridge exists already and was not created by flatnet/);
+    expect(snapshot(s)).toBe(before);
+  });
+
   it("the router's script of the same path tags its port toward the switch, and replays with no plan left", async () => {
     const r = await startRouter({ password: PASSWORD });
     fakes.push(r.fake);

@@ -44,6 +44,8 @@ export type RosPrecondition = { path: Array<string | number> } & (
   | { kind: 'interface'; name: string }
   | { kind: 'interface-list'; name: string; role: 'WAN' | 'LAN' }
   | { kind: 'vlan-free'; bridge: string; vlan: number }
+  /** no bridge VLAN entry of the user's has exactly the VLAN flatnet adds an entry for (live: diff.ts bridgeVlanChecks, which also reads ranges) */
+  | { kind: 'bridge-vlan-free'; bridge: string; vlan: number }
   | { kind: 'bridge-port'; bridge: string; name: string }
 );
 
@@ -64,6 +66,10 @@ export function preconditions(model: Model, router: RouterOSRouter): RosPrecondi
     }
     checks.push(...lists.values());
     for (const n of networks) checks.push({ kind: 'vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
+  }
+  // a bridge VLAN entry made by hand for a VLAN flatnet adds one for: a second entry would be added beside it
+  for (const n of networks) {
+    if (taggedPorts(router, n.name).length + untaggedPorts(router, n.name).length > 0) checks.push({ kind: 'bridge-vlan-free', bridge: router.bridge, vlan: n.vlan!, path: ['networks', n.name, 'vlan'] });
   }
   // every port the path or an access port puts on a VLAN must be a port of the bridge (trunk-ports: any interface)
   const seen = new Set(router.trunkPorts); // checked above, at their own path
@@ -330,6 +336,12 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
           find: `/interface/vlan/find where interface=${routerosString(c.bridge)} and vlan-id=${c.vlan} and !(comment~${routerosString(markRegex(model.ownership.owner))})`,
           missing: false,
           message: `flatnet: VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet${model.ownership.owner === undefined ? '' : ` for owner ${model.ownership.owner}`}`,
+        };
+      case 'bridge-vlan-free':
+        return {
+          find: `/interface/bridge/vlan/find where bridge=${routerosString(c.bridge)} and vlan-ids=${c.vlan} and dynamic=no and !(comment~${routerosString(markRegex(model.ownership.owner))})`,
+          missing: false,
+          message: `flatnet: a bridge VLAN entry for VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet${model.ownership.owner === undefined ? '' : ` for owner ${model.ownership.owner}`}`,
         };
       case 'bridge-port':
         return {
