@@ -83,8 +83,11 @@ describe('a hand-made bridge VLAN entry for a VLAN flatnet adds one for: pure di
         },
       ]);
     }
-    // one entry holding both networks' VLANs: one problem per network
-    expect(planRouter(model, sw1, live([entry({ 'vlan-ids': '20,30' })])).problems.map((p) => p.path.join('.'))).toEqual(['networks.media.vlan', 'networks.cams.vlan']);
+    // one entry holding both networks' VLANs: one problem per network, one advice for the entry (not one that undoes the other)
+    const both = planRouter(model, sw1, live([entry({ 'vlan-ids': '10,20,30' })])).problems;
+    expect(both.map((p) => p.path.join('.'))).toEqual(['networks.media.vlan', 'networks.cams.vlan']);
+    for (const p of both) expect(p.message).toContain('take 20, 30 out of it (/interface/bridge/vlan/set *E1 vlan-ids=10): flatnet then adds entries of its own');
+    expect(planRouter(model, sw1, live([entry({ 'vlan-ids': '20,30' })])).problems.map((p) => p.message.replace(/^.*; (split it[^;]*);.*$/, '$1'))).toEqual(Array(2).fill('split it into entries of one VLAN each (20, 30) for plan --adopt to take over, or remove it'));
   });
 
   it("not refused: another VLAN, a dynamic entry, another bridge's, flatnet's own, or a network flatnet already has its entry for", () => {
@@ -92,6 +95,9 @@ describe('a hand-made bridge VLAN entry for a VLAN flatnet adds one for: pure di
     expect(planRouter(model, sw1, live(quiet)).problems).toEqual([]);
     const ours = [entry({ '.id': '*F1', 'vlan-ids': '20', tagged: 'ether5,ether1', comment: 'flatnet:media' }), entry({ '.id': '*H', 'vlan-ids': '20' })];
     expect(planRouter(model, sw1, live(ours)).problems).toEqual([]);
+    // flatnet's entry of a network the spec now calls otherwise (same VLAN) beside a user's trunk entry: replaced, not refused
+    const renamed = [entry({ '.id': '*F1', 'vlan-ids': '20', tagged: 'ether5,ether1', comment: 'flatnet:video' }), entry({ '.id': '*T', 'vlan-ids': '10,20,30' })];
+    expect(planRouter(model, sw1, live(renamed)).problems.filter((p) => p.path.join('.') === 'networks.media.vlan')).toEqual([]);
   });
 
   it('vlan-ids without one VLAN', () => {

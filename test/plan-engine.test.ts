@@ -125,6 +125,8 @@ describe('RouterOS value normalisation', () => {
       [167772416, 167772419],
       [167772677, 167772677],
     ]);
+    // written the wrong way round it still leases those addresses: read as the range it covers
+    expect(poolRanges('10.0.0.20-10.0.0.10').map((r) => [r.range.first, r.range.last].map(Number))).toEqual([[167772170, 167772180]]);
   });
 });
 

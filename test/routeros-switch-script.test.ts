@@ -133,6 +133,15 @@ describe('the RouterOS switch script', () => {
     expect(snapshot(s)).toBe(before);
   });
 
+  it("beside flatnet's own entry for the VLAN (an earlier import), a hand-made one stops nothing: the script updates its own entry, as plan does", async () => {
+    const s = await start();
+    await importSpec(s, s.spec({ media: MEDIA, cams: CAMS }));
+    s.fake.addRow('/interface/bridge/vlan', { bridge: 'bridge', 'vlan-ids': '30', tagged: 'ether1' });
+    await importSpec(s, s.spec({ media: MEDIA, cams: CAMS }));
+    expect(entries(s).filter((e) => e[0] === '30').map((e) => e[3] ?? '')).toEqual([expect.stringMatching(/^flatnet:cams/), '']);
+    expect(await planned(s.spec({ media: MEDIA, cams: CAMS }))).toEqual([]);
+  });
+
   it("the router's script of the same path tags its port toward the switch, and replays with no plan left", async () => {
     const r = await startRouter({ password: PASSWORD });
     fakes.push(r.fake);

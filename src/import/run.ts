@@ -245,7 +245,8 @@ export async function importFromText(specText: string, file: string, options: Im
     let file = '<draft>';
     try {
       const drafted = modelFromText(draft, options.out ?? '<draft>');
-      if (round === 0 && uncarriedVlans(drafted, report)) draft = draftText(specText, report, header());
+      // once, on the first draft that validates (its path is the one the draft will have)
+      if (uncarriedVlans(drafted, report)) draft = draftText(specText, report, header());
     } catch (err) {
       if (!(err instanceof SpecError)) throw err;
       problems = err.problems;

@@ -299,10 +299,14 @@ function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState,
   const entries = live.menus['/interface/bridge/vlan'];
   const handMade = entries.filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
   if (handMade.length === 0) return problems;
+  // every VLAN flatnet adds an entry for on this bridge: a hand-made entry's remainder leaves all of them out
+  const wanted = desired.filter((o) => o.menu === '/interface/bridge/vlan').map((o) => findNetwork(model, o.network).vlan!);
   for (const want of desired.filter((o) => o.menu === '/interface/bridge/vlan')) {
-    if (entries.some((e) => isOwned(e) && networkOf(e) === want.network)) continue; // changed in place, not added
     const n = findNetwork(model, want.network);
     const vlan = n.vlan!;
+    // an entry of this spec already holds the VLAN (whatever network it names): it lives beside the user's
+    // entries today and is changed in place or replaced, no second entry comes in beside them
+    if (entries.some((e) => isOwned(e) && e.bridge === router.bridge && vlanIdsInclude(e['vlan-ids'] ?? '', vlan))) continue;
     const bridge = valueOf(want.props, 'bridge')!;
     for (const e of handMade.filter((x) => vlanIdsInclude(x['vlan-ids'] ?? '', vlan))) {
       const ids = e['vlan-ids'] ?? '';
@@ -314,10 +318,15 @@ function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState,
         problems.push({ path, message: `VLAN ${vlan} already has ${entry}, not created by flatnet: plan --adopt (then apply --adopt) takes it over in place, its ports set to the spec's; or remove it, or choose another vlan` });
         continue;
       }
-      const rest = vlanIdsWithout(ids, vlan);
-      const what = rest === ''
-        ? `write its vlan-ids as ${vlan} (/interface/bridge/vlan/set ${id} vlan-ids=${vlan}) for plan --adopt to take it over, or remove it`
-        : `take ${vlan} out of it (/interface/bridge/vlan/set ${id} vlan-ids=${rest}): flatnet then adds an entry of its own (or add one of vlan-ids=${vlan} by hand for plan --adopt to take over)`;
+      // one advice per entry, the same in each of its problems: every VLAN of the spec out of it at once
+      const inEntry = [...new Set(wanted.filter((v) => vlanIdsInclude(ids, v)))];
+      const rest = inEntry.reduce((left, v) => vlanIdsWithout(left, v), ids);
+      const what =
+        rest !== ''
+          ? `take ${inEntry.join(', ')} out of it (/interface/bridge/vlan/set ${id} vlan-ids=${rest}): flatnet then adds ${inEntry.length === 1 ? `an entry of its own (or add one of vlan-ids=${vlan} by hand` : 'entries of its own (or add entries of one VLAN each by hand'} for plan --adopt to take over)`
+          : inEntry.length === 1
+            ? `write its vlan-ids as ${vlan} (/interface/bridge/vlan/set ${id} vlan-ids=${vlan}) for plan --adopt to take it over, or remove it`
+            : `split it into entries of one VLAN each (${inEntry.join(', ')}) for plan --adopt to take over, or remove it`;
       problems.push({
         path,
         message: `VLAN ${vlan} is in ${entry}, not created by flatnet, as one of several VLANs: flatnet would add a second entry for VLAN ${vlan}, and --adopt takes over only an entry of exactly vlan-ids=${vlan}; ${what}; or choose another vlan`,
@@ -528,7 +537,8 @@ function adoptChange(have: Row, change: Change): Change {
 export function poolRanges(text: string): Array<{ text: string; range: IpRange }> {
   const out: Array<{ text: string; range: IpRange }> = [];
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const r = parseIpRange(part);
+    // a range written last-first still leases its addresses: read it the right way round (the overlap check fails closed)
+    const r = parseIpRange(part) ?? parseIpRange(part.split('-').reverse().join('-'));
     if (r) {
       out.push({ text: part, range: { first: r.first.value, last: r.last.value } });
       continue;

@@ -340,6 +340,8 @@ export function renderScript(model: Model, router: RouterOSRouter): string {
       case 'bridge-vlan-free':
         return {
           find: `/interface/bridge/vlan/find where bridge=${routerosString(c.bridge)} and vlan-ids=${c.vlan} and dynamic=no and !(comment~${routerosString(markRegex(model.ownership.owner))})`,
+          // flatnet's own entry for the VLAN already lives beside it (an earlier import): updated in place, no second entry
+          exceptWhere: `/interface/bridge/vlan/find where bridge=${routerosString(c.bridge)} and vlan-ids=${c.vlan} and comment~${routerosString(markRegex(model.ownership.owner))}`,
           missing: false,
           message: `flatnet: a bridge VLAN entry for VLAN ${c.vlan} on ${c.bridge} exists already and was not created by flatnet${model.ownership.owner === undefined ? '' : ` for owner ${model.ownership.owner}`}`,
         };

@@ -17,8 +17,8 @@
 :if ([:len [/interface/list/find where name="LAN"]] = 0) do={ :error "flatnet: interface list LAN not found" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=20 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 20 on bridge exists already and was not created by flatnet" }
 :if ([:len [/interface/vlan/find where interface="bridge" and vlan-id=30 and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: VLAN 30 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 20 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and comment~"^flatnet:[a-z0-9-]+(\$|;)"]] = 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 20 on bridge exists already and was not created by flatnet" } }
+:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and comment~"^flatnet:[a-z0-9-]+(\$|;)"]] = 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 30 on bridge exists already and was not created by flatnet" } }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether2" and dynamic=no]] = 0) do={ :error "flatnet: ether2 is not a (static) port of bridge bridge" }
 
 # Disable the flatnet VLAN interfaces before anything else changes: they stay down until the last line.

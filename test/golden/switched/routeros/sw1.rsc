@@ -10,8 +10,8 @@
 
 # Stop before changing anything when something this script relies on is missing or taken.
 :if ([:len [/interface/find where name="bridge"]] = 0) do={ :error "flatnet: interface bridge not found" }
-:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 20 on bridge exists already and was not created by flatnet" }
-:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 30 on bridge exists already and was not created by flatnet" }
+:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=20 and comment~"^flatnet:[a-z0-9-]+(\$|;)"]] = 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 20 on bridge exists already and was not created by flatnet" } }
+:if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and dynamic=no and !(comment~"^flatnet:[a-z0-9-]+(\$|;)")]] > 0) do={ :if ([:len [/interface/bridge/vlan/find where bridge="bridge" and vlan-ids=30 and comment~"^flatnet:[a-z0-9-]+(\$|;)"]] = 0) do={ :error "flatnet: a bridge VLAN entry for VLAN 30 on bridge exists already and was not created by flatnet" } }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether5" and dynamic=no]] = 0) do={ :error "flatnet: ether5 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether1" and dynamic=no]] = 0) do={ :error "flatnet: ether1 is not a (static) port of bridge bridge" }
 :if ([:len [/interface/bridge/port/find where bridge="bridge" and interface="ether7" and dynamic=no]] = 0) do={ :error "flatnet: ether7 is not a (static) port of bridge bridge" }
