@@ -95,6 +95,10 @@ describe('a hand-made bridge VLAN entry for a VLAN flatnet adds one for: pure di
     expect(planRouter(model, sw1, live(quiet)).problems).toEqual([]);
     const ours = [entry({ '.id': '*F1', 'vlan-ids': '20', tagged: 'ether5,ether1', comment: 'flatnet:media' }), entry({ '.id': '*H', 'vlan-ids': '20' })];
     expect(planRouter(model, sw1, live(ours)).problems).toEqual([]);
+    // ... but said: the user's entry carries the VLAN on its ports too
+    expect(planRouter(model, sw1, live(ours)).warnings.filter((w) => w.startsWith('bridge VLAN entry *H'))).toEqual([
+      "bridge VLAN entry *H (vlan-ids=20, not flatnet's) holds VLAN 20 of media beside flatnet's own entry for it: the ports it lists carry the VLAN too, whatever the spec says; remove it if it is not meant (/interface/bridge/vlan/remove *H)",
+    ]);
     // flatnet's entry of a network the spec now calls otherwise (same VLAN) beside a user's trunk entry: replaced, not refused
     const renamed = [entry({ '.id': '*F1', 'vlan-ids': '20', tagged: 'ether5,ether1', comment: 'flatnet:video' }), entry({ '.id': '*T', 'vlan-ids': '10,20,30' })];
     expect(planRouter(model, sw1, live(renamed)).problems.filter((p) => p.path.join('.') === 'networks.media.vlan')).toEqual([]);

@@ -287,6 +287,10 @@ export function vlanIdsWithout(text: string, vlan: number): string {
 
 const members = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
+/** An entry of this spec on the device's bridge already holds the VLAN (whatever network it names). */
+const entriesOwn = (live: LiveState, router: RouterOSRouter, isOwned: (r: Row) => boolean, vlan: number) =>
+  live.menus['/interface/bridge/vlan'].some((e) => isOwned(e) && e.bridge === router.bridge && vlanIdsInclude(e['vlan-ids'] ?? '', vlan));
+
 /**
  * The device's own (hand-made: not flatnet's, not dynamic) bridge VLAN entries on its bridge that hold a VLAN
  * flatnet is about to add an entry for (no entry of this spec for that network yet): the add would make a second
@@ -306,7 +310,7 @@ function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState,
     const vlan = n.vlan!;
     // an entry of this spec already holds the VLAN (whatever network it names): it lives beside the user's
     // entries today and is changed in place or replaced, no second entry comes in beside them
-    if (entries.some((e) => isOwned(e) && e.bridge === router.bridge && vlanIdsInclude(e['vlan-ids'] ?? '', vlan))) continue;
+    if (entriesOwn(live, router, isOwned, vlan)) continue;
     const bridge = valueOf(want.props, 'bridge')!;
     for (const e of handMade.filter((x) => vlanIdsInclude(x['vlan-ids'] ?? '', vlan))) {
       const ids = e['vlan-ids'] ?? '';
@@ -396,6 +400,18 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, desir
     const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
     // ports an earlier apply made access ports: their PVID is flatnet's and goes back by itself
     const recordedPorts = new Set(live.menus['/interface/bridge/vlan'].filter(isFlatnet).flatMap((e) => [...parseRecord(e.comment ?? '').keys()]));
+    for (const n of networks) {
+      // a user's entry beside flatnet's own for the same VLAN (left from before bridgeVlanChecks refused it, or
+      // added since): two entries hold the VLAN, and which ports carry it depends on both
+      if (!entriesOwn(live, router, isOwned, n.vlan!)) continue;
+      for (const entry of foreignEntries.filter((e) => vlanIdsInclude(e['vlan-ids'] ?? '', n.vlan!))) {
+        const rest = vlanIdsWithout(entry['vlan-ids'] ?? '', n.vlan!);
+        warnings.push(
+          `bridge VLAN entry ${entry['.id'] ?? ''} (vlan-ids=${entry['vlan-ids']}, not flatnet's) holds VLAN ${n.vlan} of ${n.name} beside flatnet's own entry for it: the ports it lists carry the VLAN too, whatever the spec says; ` +
+            (rest === '' ? `remove it if it is not meant (/interface/bridge/vlan/remove ${entry['.id'] ?? ''})` : `take ${n.vlan} out of it if that is not meant (/interface/bridge/vlan/set ${entry['.id'] ?? ''} vlan-ids=${rest})`),
+        );
+      }
+    }
     for (const n of networks) {
       for (const port of taggedPorts(router, n.name)) {
         if (port === router.bridge) continue;
