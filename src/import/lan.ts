@@ -7,7 +7,8 @@ import type { OpenWrtRouter, RouterOSRouter } from '../model.js';
 import type { OpenWrtLive } from '../../targets/openwrt/diff.js';
 import type { LiveState } from '../../targets/routeros/diff.js';
 import { dhcpPoolOf, staticAddress } from './openwrt.js';
-import { opt, truthy } from './rows.js';
+import { active, opt } from './rows.js';
+import { dhcpServerOn } from './routeros.js';
 
 export interface RouterLan {
   router: string;
@@ -21,7 +22,6 @@ export interface RouterLan {
   poolFrom?: string;
 }
 
-
 /** The pool inside `subnet` given as one range, else undefined. */
 function poolInside(subnet: string, range: string | undefined): string | undefined {
   const cidr = parseCidr(subnet);
@@ -33,18 +33,15 @@ function poolInside(subnet: string, range: string | undefined): string | undefin
 
 /** RouterOS: the IPv4 address on the spec's bridge, and the DHCP server there (its pool, one range). */
 export function routerosLan(router: RouterOSRouter, live: LiveState): RouterLan | undefined {
-  const active = (r: { disabled?: string; dynamic?: string }) => !truthy(r.disabled) && !truthy(r.dynamic);
   const addr = live.menus['/ip/address'].find((a) => active(a) && a.interface === router.bridge && parseCidr(a.address ?? '')?.family === 4);
   if (!addr) return undefined;
   const cidr = parseCidr(addr.address!)!;
   const lan: RouterLan = { router: router.name, subnet: `${ipText(4, cidr.first)}/${cidr.prefixLength}`, gateway: cidr.address.text, from: `router ${router.name} /ip/address ${addr.address} on ${router.bridge}` };
-  const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === router.bridge);
-  const pool = server ? live.menus['/ip/pool'].find((p) => p.name === server['address-pool']) : undefined;
-  const ranges = (pool?.ranges ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  const dhcpPool = ranges.length === 1 ? poolInside(lan.subnet, ranges[0]) : undefined;
+  const dhcp = dhcpServerOn(live, router.bridge);
+  const dhcpPool = dhcp?.range !== undefined ? poolInside(lan.subnet, dhcp.range) : undefined;
   if (dhcpPool !== undefined) {
     lan.dhcpPool = dhcpPool;
-    lan.poolFrom = `router ${router.name} /ip/pool ${pool!.name} of /ip/dhcp-server ${server!.name} on ${router.bridge}`;
+    lan.poolFrom = `router ${router.name} /ip/pool ${dhcp!.pool!.name} of /ip/dhcp-server ${dhcp!.server.name} on ${router.bridge}`;
   }
   return lan;
 }

@@ -8,8 +8,7 @@ import { servicePorts } from '../audit/flows.js';
 import { SERVICES } from '../spec-file/schema.js';
 import { durationSeconds, type LiveState, type Row } from '../../targets/routeros/diff.js';
 import { durationText, nameFromInterface, specName, type FoundFirewall, type FoundNetwork, type ImportReport } from './found.js';
-import { LINK_LOCAL, truthy } from './rows.js';
-const active = (r: Row) => !truthy(r.disabled) && !truthy(r.dynamic);
+import { active, LINK_LOCAL, truthy } from './rows.js';
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** The router's service ports per family, as flatnet writes them (protocol/port → service). */
@@ -29,6 +28,16 @@ const only = (m: Record<string, string>, want: Record<string, string>) => Object
 
 /** The owned-comment network name, when an earlier flatnet made the object (`flatnet:<network>` or `flatnet:<network>@<owner>`). */
 const flatnetName = (r: Row | undefined) => /^flatnet:([a-z][a-z0-9-]{0,30})(?:[@;]|$)/.exec(r?.comment ?? '')?.[1];
+
+/** The enabled DHCP server on an interface, the pool it names, and that pool as one IPv4 range `first-last` (none when it is not exactly one range). */
+export function dhcpServerOn(live: LiveState, iface: string): { server: Row; pool?: Row; range?: string } | undefined {
+  const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === iface);
+  if (!server) return undefined;
+  const pool = live.menus['/ip/pool'].find((p) => p.name === server['address-pool']);
+  const ranges = list(pool?.ranges);
+  const range = ranges.length === 1 ? ipv4RangeText(ranges[0]!) : undefined;
+  return { server, ...(pool ? { pool } : {}), ...(range !== undefined ? { range } : {}) };
+}
 
 export function importRouterOS(router: RouterOSRouter, live: LiveState, report: ImportReport, taken: Set<string>): void {
   const where = `router ${router.name}`;
@@ -76,11 +85,9 @@ export function importRouterOS(router: RouterOSRouter, live: LiveState, report: 
     ipv6Of(net, iface, live, report, where);
 
     // DHCP: a server on the interface, its pool
-    const server = live.menus['/ip/dhcp-server'].find((s) => active(s) && s.interface === iface);
-    if (server) {
-      const pool = live.menus['/ip/pool'].find((p) => p.name === server['address-pool']);
-      const ranges = list(pool?.ranges);
-      const range = ranges.length === 1 ? ipv4RangeText(ranges[0]!) : undefined;
+    const dhcp = dhcpServerOn(live, iface);
+    if (dhcp) {
+      const { server, pool, range } = dhcp;
       if (range && contains(cidr, { first: parseIp(range.split('-')[0]!)!.value, last: parseIp(range.split('-')[1]!)!.value })) {
         net.dhcpPool = range;
         net.sources['dhcp-pool'] = `from /ip/pool ${pool!.name} of /ip/dhcp-server ${server.name}`;

@@ -7,6 +7,9 @@ import type { ExportedSection } from '../../targets/openwrt/uci.js';
 /** A RouterOS flag (`yes`/`true`, as the API and the CLI print it) that is set. */
 export const truthy = (v: string | undefined): boolean => v === 'true' || v === 'yes';
 
+/** A RouterOS row that is in effect: neither disabled nor dynamic. */
+export const active = (r: { disabled?: string; dynamic?: string }): boolean => !truthy(r.disabled) && !truthy(r.dynamic);
+
 /** A uci option's words: an option or a list, each item split on blanks. */
 export const words = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(/\s+/)).filter(Boolean));
 

@@ -185,19 +185,21 @@ export async function importFromText(specText: string, file: string, options: Im
     report.notes.push(msg);
     report.warnings.push(msg);
   };
+  // the header's line for a device read: `router core (RouterOS 7.16, 192.168.88.1)`
+  const deviceRead = (what: string, platform: string, version: string | undefined, address: string) => `${what} (${platform}${version ? ` ${version}` : ''}, ${address})`;
   const lans: RouterLan[] = [];
   routerResults.forEach((res, i) => {
     const r = routers[i]!;
     if (res.status === 'rejected') return unread(`router ${r.name}`, res.reason, 'its networks are missing from this draft');
     const v = res.value;
     if (v.kind === 'openwrt') {
-      read.push(`router ${r.name} (OpenWrt${v.openwrt.release ? ` ${v.openwrt.release}` : ''}, ${r.address})`);
+      read.push(deviceRead(`router ${r.name}`, 'OpenWrt', v.openwrt.release, r.address));
       importOpenWrt(v.router, v.openwrt, report, taken);
       const lan = openwrtLan(v.router, v.openwrt);
       if (lan) lans.push(lan);
       return;
     }
-    read.push(`router ${r.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${r.address})`);
+    read.push(deviceRead(`router ${r.name}`, 'RouterOS', v.live.version, r.address));
     importRouterOS(v.router, v.live, report, taken);
     const lan = routerosLan(v.router, v.live);
     if (lan) lans.push(lan);
@@ -215,11 +217,11 @@ export async function importFromText(specText: string, file: string, options: Im
     if (res.status === 'rejected') return unread(`switch ${s.name}`, res.reason, 'its access ports are missing from this draft');
     const v = res.value;
     if (v.kind === 'openwrt') {
-      read.push(`switch ${s.name} (OpenWrt${v.openwrt.release ? ` ${v.openwrt.release}` : ''}, ${s.address})`);
+      read.push(deviceRead(`switch ${s.name}`, 'OpenWrt', v.openwrt.release, s.address));
       importOpenWrtSwitch(model, v.sw, v.openwrt, report);
       return;
     }
-    read.push(`switch ${s.name} (RouterOS${v.live.version ? ` ${v.live.version}` : ''}, ${s.address})`);
+    read.push(deviceRead(`switch ${s.name}`, 'RouterOS', v.live.version, s.address));
     importSwitch(model, v.sw, v.live, report);
   });
 
