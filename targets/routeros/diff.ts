@@ -298,10 +298,8 @@ const entriesOwn = (live: LiveState, router: RouterOSRouter, isOwned: (r: Row) =
  * plan's view as this spec's own, so not found here); one that holds other VLANs too cannot be taken over, and
  * is refused with or without --adopt. Routers and switches alike: the desired entries say where one is added.
  */
-function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState, desired: readonly RosObject[], isOwned: (r: Row) => boolean): LiveProblem[] {
+function bridgeVlanChecks(model: Model, router: RouterOSRouter, live: LiveState, desired: readonly RosObject[], isOwned: (r: Row) => boolean, handMade: readonly Row[]): LiveProblem[] {
   const problems: LiveProblem[] = [];
-  const entries = live.menus['/interface/bridge/vlan'];
-  const handMade = entries.filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
   if (handMade.length === 0) return problems;
   // every VLAN flatnet adds an entry for on this bridge: a hand-made entry's remainder leaves all of them out
   const wanted = desired.filter((o) => o.menu === '/interface/bridge/vlan').map((o) => findNetwork(model, o.network).vlan!);
@@ -381,7 +379,9 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, desir
     }
   }
   // the user's own bridge VLAN entry for a VLAN flatnet adds one for (the VLAN interface's refusal above is a router's only)
-  problems.push(...bridgeVlanChecks(model, router, live, desired, isOwned));
+  // The user's own bridge VLAN entries (flatnet never changes them, nor a port's untagged membership)
+  const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
+  problems.push(...bridgeVlanChecks(model, router, live, desired, isOwned, foreignEntries));
   if (networks.length > 0) {
     const anyUntagged = networks.some((n) => untaggedPorts(router, n.name).length > 0);
     const derived = networks.some((n) => taggedPorts(router, n.name).some((p) => !router.trunkPorts.includes(p)));
@@ -396,8 +396,6 @@ function liveChecks(model: Model, router: RouterOSRouter, live: LiveState, desir
         );
       }
     }
-    // The user's own bridge VLAN entries (flatnet never changes them, nor a port's untagged membership)
-    const foreignEntries = live.menus['/interface/bridge/vlan'].filter((e) => !isFlatnet(e) && !truthy(e.dynamic) && e.bridge === router.bridge);
     // ports an earlier apply made access ports: their PVID is flatnet's and goes back by itself
     const recordedPorts = new Set(live.menus['/interface/bridge/vlan'].filter(isFlatnet).flatMap((e) => [...parseRecord(e.comment ?? '').keys()]));
     for (const n of networks) {
